@@ -1,0 +1,70 @@
+// The core API types: what every frontend turns its wire messages into and
+// back from. No wire type (protobuf, JSON) appears here or below.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "tensor/signature.h"
+
+namespace tessera {
+
+// Version 0 in a request means "the default version" (highest AVAILABLE).
+inline constexpr int64_t kDefaultVersion = 0;
+
+// TF Serving ModelVersionStatus.State numbering.
+enum class VersionState : int {
+  kStart = 10,
+  kLoading = 20,
+  kAvailable = 30,
+  kUnloading = 40,
+  kEnd = 50,
+};
+
+// "START", "LOADING", "AVAILABLE", "UNLOADING", "END".
+const char* VersionStateName(VersionState state);
+
+struct VersionStatus {
+  int64_t version = 0;
+  VersionState state = VersionState::kStart;
+  Status status;  // OK, or why the version failed (a failed load: kUnknown)
+};
+
+struct InferRequest {
+  std::string model_name;
+  int64_t model_version = kDefaultVersion;
+  std::string id;
+  // Inputs may borrow bytes from the wire message; see InferenceService::Infer.
+  std::vector<NamedTensor> inputs;
+  // Names of the outputs wanted; empty means all, in signature order.
+  std::vector<std::string> requested_outputs;
+};
+
+struct InferResponse {
+  std::string model_name;
+  int64_t model_version = 0;
+  std::string id;
+  std::vector<NamedTensor> outputs;
+};
+
+// Called exactly once with the response or the error.
+using InferCallback = std::function<void(Result<InferResponse>)>;
+
+struct ModelMetadata {
+  std::string name;
+  int64_t version = 0;                 // the version described
+  std::vector<int64_t> versions;       // all AVAILABLE versions, ascending
+  std::string platform;                // KServe platform name
+  ModelSignature signature;
+};
+
+struct ServerMetadata {
+  std::string name;
+  std::string version;
+  std::vector<std::string> extensions;
+};
+
+}  // namespace tessera

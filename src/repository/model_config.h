@@ -1,0 +1,58 @@
+// ModelConfig / ServerConfig: the parsed form of OVMS's config.json (or of the
+// single-model command line). Plain values; validation happens in the parser.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tessera {
+
+struct VersionPolicy {
+  enum class Kind { kAll, kLatest, kSpecific };
+  Kind kind = Kind::kLatest;
+  int64_t num_versions = 1;       // kLatest
+  std::vector<int64_t> versions;  // kSpecific
+  bool operator==(const VersionPolicy&) const = default;
+};
+
+// A per-model setting that is either one value for the whole model
+// ("shape": "(1,3,224,224)") or one per input ("shape": {"x": "(1,3)"}).
+struct PerInputSetting {
+  std::optional<std::string> whole_model;
+  std::map<std::string, std::string> per_input;
+  bool empty() const { return !whole_model && per_input.empty(); }
+  bool operator==(const PerInputSetting&) const = default;
+};
+
+struct ModelConfig {
+  std::string name;
+  std::string base_path;                 // absolute after parsing
+  std::optional<std::string> batch_size; // "auto", "8", "1:8"; unset = model's own
+  PerInputSetting shape;
+  PerInputSetting layout;
+  VersionPolicy version_policy;
+  int nireq = 0;                         // 0: default (see serving/)
+  std::string target_device = "CPU";
+  std::map<std::string, std::string> plugin_config;  // values as strings
+  bool allow_cache = false;
+  bool stateful = false;
+  bool operator==(const ModelConfig&) const = default;
+};
+
+struct MetricsConfig {
+  bool enable = false;
+  std::vector<std::string> metrics_list;  // empty = defaults
+  bool operator==(const MetricsConfig&) const = default;
+};
+
+struct ServerConfig {
+  std::vector<ModelConfig> models;
+  std::string pipeline_config_json;  // raw JSON array text; "" when absent
+  MetricsConfig metrics;
+  bool operator==(const ServerConfig&) const = default;
+};
+
+}  // namespace tessera
