@@ -31,8 +31,9 @@ class InferenceService {
   virtual Result<std::vector<VersionStatus>> GetModelStatus(const std::string& name,
                                                             int64_t version) = 0;
 
-  // OK when the version (default: any) is AVAILABLE; kNotFound when the model
-  // or version is unknown; kUnavailable when it exists but is not AVAILABLE.
+  // OK when the version (default: the default one) is AVAILABLE; kNotFound
+  // when the model or version was never known; kUnavailable when it is known
+  // but not AVAILABLE (loading, failed, retired).
   virtual Status ModelReady(const std::string& name, int64_t version) = 0;
 
   // Live: the process serves requests. Ready: the initial load finished

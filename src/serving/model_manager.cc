@@ -1,0 +1,137 @@
+#include "serving/model_manager.h"
+
+#include <set>
+#include <thread>
+
+namespace tessera {
+namespace {
+
+// Everything but the version policy changes how a version is loaded.
+bool LoadSettingsDiffer(ModelConfig a, ModelConfig b) {
+  a.version_policy = b.version_policy;
+  return !(a == b);
+}
+
+const ModelConfig* FindConfig(const ServerConfig& config, const std::string& name) {
+  for (const auto& model : config.models) {
+    if (model.name == name) return &model;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+ModelManager::ModelManager(const FileSystem& fs, const BackendRegistry& backends,
+                           ManagerOptions options)
+    : fs_(fs), backends_(backends), options_(options), models_(std::make_shared<ModelMap>()) {}
+
+ModelManager::~ModelManager() {
+  std::lock_guard update(update_mu_);
+  auto ctx = Context();
+  for (const auto& [name, model] : *Snapshot()) model->RetireAll(ctx);
+  reaper_.Drain();
+}
+
+LoadContext ModelManager::Context() {
+  int nireq = options_.default_nireq > 0
+                  ? options_.default_nireq
+                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return LoadContext{fs_, backends_, reaper_, nireq, options_.max_queue};
+}
+
+std::shared_ptr<const ModelManager::ModelMap> ModelManager::Snapshot() const {
+  std::lock_guard lock(map_mu_);
+  return models_;
+}
+
+std::shared_ptr<ManagedModel> ModelManager::Find(const std::string& name) const {
+  auto snapshot = Snapshot();
+  auto it = snapshot->find(name);
+  return it == snapshot->end() ? nullptr : it->second;
+}
+
+bool ModelManager::ApplyConfig(const ServerConfig& config) {
+  std::lock_guard update(update_mu_);
+  auto ctx = Context();
+  auto next = std::make_shared<ModelMap>(*Snapshot());
+  std::set<std::string> added;
+  for (const auto& model_config : config.models) {
+    if (next->count(model_config.name)) continue;
+    (*next)[model_config.name] = std::make_shared<ManagedModel>(model_config.name);
+    added.insert(model_config.name);
+  }
+  {
+    // Publish new names first so their LOADING state is visible while loading.
+    std::lock_guard lock(map_mu_);
+    models_ = next;
+    config_ = config;
+  }
+  bool changed = !added.empty();
+  for (const auto& [name, model] : *next) {
+    const ModelConfig* wanted = FindConfig(config, name);
+    if (!wanted) {
+      changed |= model->RetireAll(ctx);
+      continue;
+    }
+    bool reload = !added.count(name) && LoadSettingsDiffer(model->config(), *wanted);
+    changed |= reload;
+    changed |= model->Reconcile(ctx, *wanted, reload);
+  }
+  return changed;
+}
+
+bool ModelManager::RefreshVersions() {
+  std::lock_guard update(update_mu_);
+  auto ctx = Context();
+  auto snapshot = Snapshot();
+  bool changed = false;
+  for (const auto& model_config : config_.models) {
+    auto it = snapshot->find(model_config.name);
+    if (it != snapshot->end()) changed |= it->second->Reconcile(ctx, model_config, false);
+  }
+  return changed;
+}
+
+Result<ModelHandle> ModelManager::Acquire(const std::string& name, int64_t version) const {
+  auto model = Find(name);
+  if (!model) return NotFound("Model with requested name is not found");
+  return model->Acquire(version);
+}
+
+Result<std::vector<VersionStatus>> ModelManager::GetStatus(const std::string& name,
+                                                           int64_t version) const {
+  auto model = Find(name);
+  if (!model) return NotFound("Model with requested name is not found");
+  auto statuses = model->Statuses();
+  if (version == kDefaultVersion) return statuses;
+  for (const auto& status : statuses) {
+    if (status.version == version) return std::vector<VersionStatus>{status};
+  }
+  return NotFound("Model with requested version is not found");
+}
+
+Result<ModelMetadata> ModelManager::GetMetadata(const std::string& name, int64_t version) const {
+  auto model = Find(name);
+  if (!model) return NotFound("Model with requested name is not found");
+  TESSERA_ASSIGN_OR_RETURN(ModelHandle servable, model->Acquire(version));
+  ModelMetadata metadata;
+  metadata.name = name;
+  metadata.version = servable->version();
+  metadata.versions = model->AvailableVersions();
+  metadata.platform = servable->platform();
+  metadata.signature = servable->signature();
+  return metadata;
+}
+
+std::vector<std::string> ModelManager::ModelNames() const {
+  std::vector<std::string> names;
+  for (const auto& [name, model] : *Snapshot()) names.push_back(name);
+  return names;
+}
+
+ServerConfig ModelManager::config() const {
+  std::lock_guard lock(map_mu_);
+  return config_;
+}
+
+}  // namespace tessera

@@ -1,0 +1,67 @@
+// ModelManager: the set of served models and their versions.
+//
+// Updates (ApplyConfig, RefreshVersions) are serialised internally and load
+// models on the calling thread; lookups read an immutable snapshot of the
+// model map and never wait for a load or an inference.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "backend/backend.h"
+#include "core/types.h"
+#include "repository/file_system.h"
+#include "repository/model_config.h"
+#include "serving/managed_model.h"
+#include "serving/reaper.h"
+
+namespace tessera {
+
+struct ManagerOptions {
+  int default_nireq = 0;    // 0: one worker per core
+  size_t max_queue = 4096;  // per model version
+};
+
+class ModelManager {
+ public:
+  // `fs` and `backends` must outlive the manager.
+  ModelManager(const FileSystem& fs, const BackendRegistry& backends, ManagerOptions options);
+  ~ModelManager();  // retires everything and waits for requests in flight
+
+  // Adds new models, reconfigures changed ones, retires removed ones (they
+  // stay listed with END versions). Returns true when anything changed.
+  bool ApplyConfig(const ServerConfig& config);
+
+  // Re-reads every model's version directories. Returns true on change.
+  bool RefreshVersions();
+
+  Result<ModelHandle> Acquire(const std::string& name, int64_t version) const;
+  // kDefaultVersion: every known version.
+  Result<std::vector<VersionStatus>> GetStatus(const std::string& name, int64_t version) const;
+  Result<ModelMetadata> GetMetadata(const std::string& name, int64_t version) const;
+  // Names of every model known, including removed ones, sorted.
+  std::vector<std::string> ModelNames() const;
+  ServerConfig config() const;
+
+ private:
+  using ModelMap = std::map<std::string, std::shared_ptr<ManagedModel>>;
+  std::shared_ptr<const ModelMap> Snapshot() const;
+  std::shared_ptr<ManagedModel> Find(const std::string& name) const;
+  LoadContext Context();
+
+  const FileSystem& fs_;
+  const BackendRegistry& backends_;
+  const ManagerOptions options_;
+  Reaper reaper_;
+
+  std::mutex update_mu_;  // serialises ApplyConfig / RefreshVersions
+  ServerConfig config_;   // guarded by update_mu_ (writes) and map_mu_ (reads)
+  mutable std::mutex map_mu_;
+  std::shared_ptr<const ModelMap> models_;
+};
+
+}  // namespace tessera
