@@ -1,0 +1,147 @@
+#include "transport/grpc_server.h"
+
+#include <grpcpp/grpcpp.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include "common/logging.h"
+
+namespace tessera::transport {
+namespace {
+
+std::string StripBrackets(const std::string& host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    return host.substr(1, host.size() - 2);
+  }
+  return host;
+}
+
+// Tries to bind every address `host:port` resolves to with a plain socket.
+// gRPC reports a failed bind only as "no port", and with SO_REUSEPORT (needed
+// for num_servers > 1) it would even share a port another server holds; this
+// probe turns both cases into an error that says what went wrong.
+Status ProbeBind(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  const std::string bare = StripBrackets(host);
+  const std::string where = FormatHostForGrpc(host) + ":" + std::to_string(port);
+  int rc = getaddrinfo(bare.empty() ? nullptr : bare.c_str(), std::to_string(port).c_str(),
+                       &hints, &found);
+  if (rc != 0) {
+    return Unavailable("Cannot resolve gRPC bind address " + where + ": " + gai_strerror(rc));
+  }
+  Status status;
+  for (addrinfo* ai = found; ai != nullptr && status.ok(); ai = ai->ai_next) {
+    int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+    if (fd < 0) continue;  // address family not supported here; gRPC skips it too
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+      status = Unavailable("Cannot bind gRPC server to " + where + ": " + std::strerror(errno));
+    }
+    close(fd);
+  }
+  freeaddrinfo(found);
+  return status;
+}
+
+Status ValidateOptions(const GrpcServerOptions& o) {
+  if (o.port < 0 || o.port > 65535) {
+    return InvalidArgument("gRPC port must be in 0..65535, got " + std::to_string(o.port));
+  }
+  if (o.max_message_bytes <= 0) {
+    return InvalidArgument("gRPC max message size must be positive, got " +
+                           std::to_string(o.max_message_bytes));
+  }
+  if (o.num_servers < 1) {
+    return InvalidArgument("Number of gRPC servers (grpc_workers) must be at least 1, got " +
+                           std::to_string(o.num_servers));
+  }
+  if (o.port == 0 && o.num_servers != 1) {
+    return InvalidArgument("A picked (0) gRPC port needs exactly one gRPC server");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::string FormatHostForGrpc(const std::string& address) {
+  bool is_v6_literal = address.find(':') != std::string::npos && address[0] != '[';
+  return is_v6_literal ? "[" + address + "]" : address;
+}
+
+GrpcServer::GrpcServer(GrpcServerOptions options) : options_(std::move(options)) {}
+
+GrpcServer::~GrpcServer() {
+  Shutdown(std::chrono::system_clock::now());
+  Wait();
+}
+
+void GrpcServer::AddService(grpc::Service* service) { services_.push_back(service); }
+
+std::string GrpcServer::endpoint() const {
+  return FormatHostForGrpc(options_.address) + ":" + std::to_string(bound_port_);
+}
+
+Status GrpcServer::Start() {
+  if (!servers_.empty()) return FailedPrecondition("gRPC server already started");
+  TESSERA_RETURN_IF_ERROR(ValidateOptions(options_));
+  // gRPC refuses to build a server without services; say so rather than
+  // reporting a failed bind.
+  if (services_.empty()) return FailedPrecondition("gRPC server has no services to serve");
+  const std::string host = FormatHostForGrpc(options_.address);
+  const std::string where = host + ":" + std::to_string(options_.port);
+  if (options_.port != 0) TESSERA_RETURN_IF_ERROR(ProbeBind(options_.address, options_.port));
+
+  const bool share_port = options_.num_servers > 1;
+  for (int i = 0; i < options_.num_servers; ++i) {
+    grpc::ServerBuilder builder;
+    int selected_port = 0;
+    builder.AddListeningPort(where, grpc::InsecureServerCredentials(), &selected_port);
+    builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
+    builder.SetMaxSendMessageSize(options_.max_message_bytes);
+    // Off for a single instance so a port another process holds is an error.
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, share_port ? 1 : 0);
+    for (grpc::Service* service : services_) builder.RegisterService(service);
+    std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+    if (server == nullptr || selected_port == 0) {
+      for (auto& started : servers_) started->Shutdown(std::chrono::system_clock::now());
+      servers_.clear();
+      return Unavailable("Cannot bind gRPC server to " + where +
+                         ": the port is in use or the address is not available");
+    }
+    bound_port_ = selected_port;
+    servers_.push_back(std::move(server));
+  }
+  TLOG_INFO("gRPC server listening on {} ({} instance{})", endpoint(), servers_.size(),
+            servers_.size() == 1 ? "" : "s");
+  return Status::Ok();
+}
+
+void GrpcServer::Shutdown(std::chrono::system_clock::time_point deadline) {
+  std::lock_guard<std::mutex> lock(shutdown_mu_);
+  if (shut_down_ || servers_.empty()) return;
+  shut_down_ = true;
+  // In parallel: a sequential loop would keep later instances accepting new
+  // calls while earlier ones drain.
+  std::vector<std::thread> stoppers;
+  for (auto& server : servers_) {
+    stoppers.emplace_back([&server, deadline] { server->Shutdown(deadline); });
+  }
+  for (auto& t : stoppers) t.join();
+  TLOG_INFO("gRPC server on {} stopped", endpoint());
+}
+
+void GrpcServer::Wait() {
+  for (auto& server : servers_) server->Wait();
+}
+
+}  // namespace tessera::transport

@@ -1,0 +1,91 @@
+// GrpcServer: binds one address:port and serves any number of gRPC services.
+// It knows nothing about models; frontends hand it their services.
+//
+// Threads: services should use gRPC's callback API. With it, gRPC 1.51 runs
+// every reaction on its own process-wide threads (the callback executor, sized
+// by gRPC from the core count); no public API sets their number, so there is
+// no "worker thread count" knob here. `num_servers` (the OVMS --grpc_workers
+// flag) keeps OVMS's meaning instead: that many gRPC server instances share
+// the port through SO_REUSEPORT and the kernel spreads connections across
+// them; each instance has its own listening socket and call queues.
+//
+// Thread-safety: AddService before Start, from one thread. Shutdown may be
+// called from any thread, also while another thread is in Wait().
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+
+namespace grpc {
+class Server;
+class Service;
+}  // namespace grpc
+
+namespace tessera::transport {
+
+// Default limit on one message, received or sent: 1 GiB. gRPC's own default
+// (4 MiB received) is far below a batch of images.
+inline constexpr int kDefaultMaxMessageBytes = 1 << 30;
+
+struct GrpcServerOptions {
+  // Host name or IP address to bind; IPv6 may be bracketed ("[::]").
+  std::string address = "0.0.0.0";
+  // 0 picks a free port (then num_servers must be 1); see GrpcServer::port().
+  int port = 0;
+  // Largest message received and largest message sent, in bytes (> 0).
+  int max_message_bytes = kDefaultMaxMessageBytes;
+  // Number of server instances sharing the port (>= 1); see the file comment.
+  int num_servers = 1;
+};
+
+class GrpcServer {
+ public:
+  explicit GrpcServer(GrpcServerOptions options);
+  // Shuts down immediately (in-flight calls are cancelled) if still running.
+  ~GrpcServer();
+
+  GrpcServer(const GrpcServer&) = delete;
+  GrpcServer& operator=(const GrpcServer&) = delete;
+
+  // Registers a service with every server instance. Not owned: `service`
+  // must outlive this GrpcServer. REQUIRES: called before Start().
+  void AddService(grpc::Service* service);
+
+  // Binds and starts serving. Errors: kInvalidArgument (bad options),
+  // kUnavailable naming address and port when the port is taken or the
+  // address cannot be bound, kFailedPrecondition when already started or
+  // when no service was added.
+  Status Start();
+
+  // Stops accepting calls at once, lets in-flight calls run until `deadline`,
+  // then cancels the rest. Returns when all calls have ended. Idempotent;
+  // a no-op before Start().
+  void Shutdown(std::chrono::system_clock::time_point deadline);
+
+  // Blocks until Shutdown() has completed. Returns at once if never started.
+  void Wait();
+
+  // The bound port (the picked one when options.port was 0); 0 before Start.
+  int port() const { return bound_port_; }
+  // "address:port" as bound, e.g. "127.0.0.1:8001".
+  std::string endpoint() const;
+
+ private:
+  GrpcServerOptions options_;
+  std::vector<grpc::Service*> services_;
+  std::vector<std::unique_ptr<grpc::Server>> servers_;
+  int bound_port_ = 0;
+  std::mutex shutdown_mu_;
+  bool shut_down_ = false;
+};
+
+// The address in the form gRPC and error messages use: IPv6 literals are
+// bracketed, anything else is returned unchanged. Exposed for tests.
+std::string FormatHostForGrpc(const std::string& address);
+
+}  // namespace tessera::transport
