@@ -29,6 +29,12 @@ class ModelManagerTest : public ::testing::Test {
     fs_.AddFile("/repo/" + model + "/" + std::to_string(v) + "/model.fake", text);
   }
 
+  static ServerConfig Models(std::vector<ModelConfig> models) {
+    ServerConfig config;
+    config.models = std::move(models);
+    return config;
+  }
+
   static ModelConfig Config(const std::string& name, VersionPolicy policy = {}) {
     ModelConfig c;
     c.name = name;
@@ -77,7 +83,7 @@ TEST_F(ModelManagerTest, DefaultPolicyServesHighestVersion) {
   AddVersion("m", 1, "offset=10");
   AddVersion("m", 2, "offset=20");
   fs_.AddDirectory("/repo/m/not_a_version");
-  EXPECT_TRUE(manager_->ApplyConfig({{Config("m")}}));
+  EXPECT_TRUE(manager_->ApplyConfig(Models({Config("m")})));
   EXPECT_EQ(*InferFirst("m"), 21.f);
   EXPECT_EQ(InferFirst("m", 1).status().message(), "Model with requested version is not found");
   auto statuses = *manager_->GetStatus("m", kDefaultVersion);
@@ -90,12 +96,12 @@ TEST_F(ModelManagerTest, AllAndSpecificPolicies) {
   for (int v : {1, 2, 3}) AddVersion("m", v, "offset=" + std::to_string(v * 10));
   VersionPolicy all{VersionPolicy::Kind::kAll, 1, {}};
   VersionPolicy specific{VersionPolicy::Kind::kSpecific, 1, {1, 3, 7}};
-  manager_->ApplyConfig({{Config("m", all)}});
+  manager_->ApplyConfig(Models({Config("m", all)}));
   EXPECT_EQ(*InferFirst("m", 1), 11.f);
   EXPECT_EQ(*InferFirst("m", 2), 21.f);
   EXPECT_EQ(*InferFirst("m"), 31.f);
 
-  manager_->ApplyConfig({{Config("m", specific)}});
+  manager_->ApplyConfig(Models({Config("m", specific)}));
   EXPECT_TRUE(WaitForState("m", 2, VersionState::kEnd));
   EXPECT_EQ(*InferFirst("m", 1), 11.f);
   EXPECT_EQ(InferFirst("m", 2).status().message(), "Model with requested version is retired");
@@ -104,7 +110,7 @@ TEST_F(ModelManagerTest, AllAndSpecificPolicies) {
 
 TEST_F(ModelManagerTest, NewVersionReplacesOldAfterRefresh) {
   AddVersion("m", 1, "offset=10");
-  manager_->ApplyConfig({{Config("m")}});
+  manager_->ApplyConfig(Models({Config("m")}));
   EXPECT_FALSE(manager_->RefreshVersions());
   AddVersion("m", 2, "offset=20");
   EXPECT_TRUE(manager_->RefreshVersions());
@@ -120,7 +126,7 @@ TEST_F(ModelManagerTest, NewVersionReplacesOldAfterRefresh) {
 
 TEST_F(ModelManagerTest, RetiredVersionFinishesRequestsInFlight) {
   AddVersion("m", 1, "offset=10\nsleep_ms=300");
-  manager_->ApplyConfig({{Config("m")}});
+  manager_->ApplyConfig(Models({Config("m")}));
   auto slow = std::async(std::launch::async, [&] { return InferFirst("m"); });
   std::this_thread::sleep_for(100ms);  // the request is running on version 1
   AddVersion("m", 2, "offset=20");
@@ -136,7 +142,7 @@ TEST_F(ModelManagerTest, RetiredVersionFinishesRequestsInFlight) {
 TEST_F(ModelManagerTest, FailedLoadIsAVersionStateAndNotRetriedByPolling) {
   AddVersion("bad", 1, "fail");
   AddVersion("good", 1, "offset=1");
-  manager_->ApplyConfig({{Config("bad"), Config("good")}});
+  manager_->ApplyConfig(Models({Config("bad"), Config("good")}));
   auto statuses = *manager_->GetStatus("bad", 1);
   EXPECT_EQ(statuses[0].state, VersionState::kLoading);
   EXPECT_EQ(statuses[0].status.code(), StatusCode::kUnknown);
@@ -151,21 +157,21 @@ TEST_F(ModelManagerTest, FailedLoadIsAVersionStateAndNotRetriedByPolling) {
 TEST_F(ModelManagerTest, ConfigAddsRemovesAndReloadsModels) {
   AddVersion("a", 1, "offset=1");
   AddVersion("b", 1, "offset=2");
-  manager_->ApplyConfig({{Config("a")}});
+  manager_->ApplyConfig(Models({Config("a")}));
   EXPECT_EQ(InferFirst("b").status().message(), "Model with requested name is not found");
 
-  EXPECT_TRUE(manager_->ApplyConfig({{Config("a"), Config("b")}}));
+  EXPECT_TRUE(manager_->ApplyConfig(Models({Config("a"), Config("b")})));
   EXPECT_EQ(*InferFirst("b"), 3.f);
-  EXPECT_FALSE(manager_->ApplyConfig({{Config("a"), Config("b")}}));
+  EXPECT_FALSE(manager_->ApplyConfig(Models({Config("a"), Config("b")})));
 
   int loads = backend_->loads();
   ModelConfig changed = Config("a");
   changed.nireq = 3;
-  EXPECT_TRUE(manager_->ApplyConfig({{changed, Config("b")}}));
+  EXPECT_TRUE(manager_->ApplyConfig(Models({changed, Config("b")})));
   EXPECT_EQ(backend_->loads(), loads + 1);
   EXPECT_EQ(*InferFirst("a"), 2.f);
 
-  EXPECT_TRUE(manager_->ApplyConfig({{Config("b")}}));
+  EXPECT_TRUE(manager_->ApplyConfig(Models({Config("b")})));
   EXPECT_TRUE(WaitForState("a", 1, VersionState::kEnd));
   EXPECT_EQ(InferFirst("a").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(manager_->ModelNames(), (std::vector<std::string>{"a", "b"}));
@@ -174,7 +180,7 @@ TEST_F(ModelManagerTest, ConfigAddsRemovesAndReloadsModels) {
 TEST_F(ModelManagerTest, MetadataDescribesRequestedVersion) {
   AddVersion("m", 1, "offset=1");
   AddVersion("m", 2, "offset=2");
-  manager_->ApplyConfig({{Config("m", {VersionPolicy::Kind::kAll, 1, {}})}});
+  manager_->ApplyConfig(Models({Config("m", {VersionPolicy::Kind::kAll, 1, {}})}));
   auto md = manager_->GetMetadata("m", 1);
   ASSERT_TRUE(md.ok());
   EXPECT_EQ(md->version, 1);
@@ -186,7 +192,7 @@ TEST_F(ModelManagerTest, MetadataDescribesRequestedVersion) {
 
 TEST_F(ModelManagerTest, ServiceRefusesRequestsWhenStopping) {
   AddVersion("m", 1, "offset=1");
-  manager_->ApplyConfig({{Config("m")}});
+  manager_->ApplyConfig(Models({Config("m")}));
   EXPECT_FALSE(service_->IsReady());
   service_->SetReady();
   EXPECT_TRUE(service_->IsReady());
@@ -199,7 +205,7 @@ TEST_F(ModelManagerTest, ServiceRefusesRequestsWhenStopping) {
 
 TEST_F(ModelManagerTest, InvalidRequestsAreRejectedBeforeQueueing) {
   AddVersion("m", 1, "offset=1");
-  manager_->ApplyConfig({{Config("m")}});
+  manager_->ApplyConfig(Models({Config("m")}));
   InferRequest request;
   request.model_name = "m";
   request.inputs.push_back({"x", Tensor::Allocate(DataType::kFp32, {1, 3})});

@@ -1,5 +1,6 @@
 #include "tensor/tensor.h"
 
+#include <cstdint>
 #include <cstring>
 
 namespace tessera {
@@ -30,8 +31,11 @@ int64_t Tensor::element_count() const { return ElementCount(shape_).value_or(0);
 Status CheckByteSize(const std::string& name, DataType type, const Shape& shape,
                      size_t byte_size) {
   auto count = ElementCount(shape);
-  if (!count) return InvalidArgument("Invalid shape " + ShapeToString(shape) + " of input: " + name);
-  size_t expected = static_cast<size_t>(*count) * ElementSize(type);
+  size_t element_size = ElementSize(type);
+  if (!count || (element_size && static_cast<uint64_t>(*count) > SIZE_MAX / element_size)) {
+    return InvalidArgument("Invalid shape " + ShapeToString(shape) + " of input: " + name);
+  }
+  size_t expected = static_cast<size_t>(*count) * element_size;
   if (expected != byte_size) {
     return InvalidArgument("Invalid content size of tensor proto - Expected: " +
                            std::to_string(expected) + " bytes; Actual: " +

@@ -41,6 +41,8 @@ TEST(TensorTest, CheckByteSizeNamesExpectedAndActual) {
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("Expected: 16"), std::string::npos);
   EXPECT_NE(s.message().find("Actual: 12"), std::string::npos);
+  // elements x element size overflowing size_t must not wrap to a small size.
+  EXPECT_FALSE(CheckByteSize("x", DataType::kFp64, {(int64_t{1} << 61) + 1}, 8).ok());
 }
 
 TEST(TensorTest, BytesElementsRoundTrip) {
