@@ -33,29 +33,39 @@ void RepositoryPoller::Stop() {
 }
 
 bool RepositoryPoller::PollOnce() {
-  bool changed = ReloadConfigIfChanged();
-  changed |= manager_.RefreshVersions();
-  return changed;
+  auto changed = Reload(/*only_if_changed=*/true);
+  return changed.ok() && *changed;
 }
 
-bool RepositoryPoller::ReloadConfigIfChanged() {
+Result<bool> RepositoryPoller::Reload(bool only_if_changed) {
+  std::lock_guard lock(reload_mu_);
+  auto config_changed = ReloadConfig(only_if_changed);
+  bool versions_changed = manager_.RefreshVersions();
+  if (!config_changed.ok()) return config_changed.status();
+  return *config_changed || versions_changed;
+}
+
+Result<bool> RepositoryPoller::ReloadConfig(bool only_if_changed) {
   if (config_path_.empty()) return false;
-  auto text = fs_.ReadFile(config_path_);
-  if (!text.ok()) {
-    TLOG_ERROR("Config file {} cannot be read, keeping the current models: {}", config_path_,
-               text.status().message());
-    return false;
+  auto file = ReadConfigFile(fs_, config_path_);
+  if (!file.ok()) {
+    constexpr char kUnreadable[] = "unreadable";
+    if (!only_if_changed || config_hash_ != kUnreadable) {
+      TLOG_ERROR("Config file cannot be read, keeping the current models: {}",
+                 file.status().message());
+    }
+    config_hash_ = kUnreadable;
+    return NotFound("Config file not found or cannot open.");
   }
-  std::string hash = HashConfigText(*text);
-  if (hash == config_hash_) return false;
-  config_hash_ = hash;  // a bad file is reported once, not every poll
-  auto config = ParseServerConfig(*text, ParentDirectory(config_path_));
+  if (only_if_changed && file->hash == config_hash_) return false;
+  config_hash_ = file->hash;  // a bad file is reported once, not every poll
+  auto config = ParseServerConfig(file->text, file->dir);
   if (!config.ok()) {
-    TLOG_ERROR("Reloading config file {} failed, keeping the current models: {}", config_path_,
+    TLOG_ERROR("Reloading config file {} failed, keeping the current models: {}", file->path,
                config.status().message());
-    return false;
+    return InvalidArgument("Reloading config file failed. Check server logs for more info.");
   }
-  TLOG_INFO("Config file {} changed, applying it", config_path_);
+  TLOG_INFO("Applying config file {}", file->path);
   return manager_.ApplyConfig(*config);
 }
 

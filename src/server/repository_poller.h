@@ -4,8 +4,8 @@
 // keeps serving and the reason is logged), then rescans every model's
 // version directories.
 //
-// Thread-safety: Start/Stop from one thread; PollOnce may run concurrently
-// with lookups (the manager serialises updates).
+// Thread-safety: Start/Stop from one thread; PollOnce and Reload may be
+// called from any thread (they are serialised).
 #pragma once
 
 #include <chrono>
@@ -31,16 +31,26 @@ class RepositoryPoller {
   void Start(std::chrono::milliseconds interval);
   void Stop();
 
-  // One poll step. Returns true when anything changed.
+  // One poll step; errors are logged. Returns true when anything changed.
   bool PollOnce();
 
+  // Re-reads the config file (unless `only_if_changed` and its hash is the
+  // one applied last) and every version directory. Returns true when
+  // anything changed. Errors (the current models keep serving):
+  //   kNotFound "Config file not found or cannot open."
+  //   kInvalidArgument "Reloading config file failed. Check server logs for more info."
+  Result<bool> Reload(bool only_if_changed);
+
+  bool has_config_file() const { return !config_path_.empty(); }
+
  private:
-  bool ReloadConfigIfChanged();
+  Result<bool> ReloadConfig(bool only_if_changed);
 
   const FileSystem& fs_;
   ModelManager& manager_;
   const std::string config_path_;
-  std::string config_hash_;
+  std::mutex reload_mu_;     // serialises Reload between poller and API calls
+  std::string config_hash_;  // guarded by reload_mu_
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -1,0 +1,145 @@
+#include "server/server.h"
+
+#include <csignal>
+
+#include "backend/torch/torch_backend.h"
+#include "common/logging.h"
+#include "frontend/kserve_grpc/kserve_service.h"
+#include "repository/config_parser.h"
+#include "server/repository_poller.h"
+#include "server/server_admin.h"
+#include "serving/model_manager.h"
+#include "serving/serving_service.h"
+#include "transport/grpc_server.h"
+
+namespace tessera {
+namespace {
+
+constexpr auto kShutdownGrace = std::chrono::seconds(30);
+
+struct InitialConfig {
+  ServerConfig config;
+  std::string hash;  // config mode only
+};
+
+Result<InitialConfig> ReadInitialConfig(const FileSystem& fs, const ServerOptions& options) {
+  if (options.config_path.empty()) {
+    TESSERA_ASSIGN_OR_RETURN(ServerConfig config, SingleModelConfig(options));
+    return InitialConfig{std::move(config), ""};
+  }
+  TESSERA_ASSIGN_OR_RETURN(ConfigFileText file, ReadConfigFile(fs, options.config_path));
+  auto config = ParseServerConfig(file.text, file.dir);
+  if (!config.ok()) {
+    return Status(config.status().code(),
+                  "Invalid config file " + file.path + ": " + config.status().message());
+  }
+  return InitialConfig{std::move(*config), file.hash};
+}
+
+void LogModelStates(ModelManager& manager) {
+  for (const auto& name : manager.ModelNames()) {
+    auto statuses = manager.GetStatus(name, kDefaultVersion);
+    if (!statuses.ok()) continue;
+    if (statuses->empty()) TLOG_WARN("Model {} has no version to serve", name);
+    for (const auto& s : *statuses) {
+      TLOG_INFO("Model {} version {}: {}{}", name, s.version, VersionStateName(s.state),
+                s.status.ok() ? "" : " (" + s.status.message() + ")");
+    }
+  }
+}
+
+}  // namespace
+
+struct Server::Impl {
+  explicit Impl(ServerOptions o) : options(std::move(o)) {
+    backends.Add(MakeTorchScriptBackend());
+  }
+
+  ServerOptions options;
+  LocalFileSystem fs;
+  BackendRegistry backends;
+  std::unique_ptr<ModelManager> manager;
+  std::unique_ptr<ServingService> service;
+  std::unique_ptr<kserve_grpc::KServeGrpcService> kserve;
+  std::unique_ptr<transport::GrpcServer> grpc;
+  std::unique_ptr<RepositoryPoller> poller;
+  std::unique_ptr<ServerAdmin> admin;
+};
+
+Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Server::~Server() { Shutdown(); }
+
+int Server::grpc_port() const { return impl_->grpc ? impl_->grpc->port() : 0; }
+
+Status Server::Start() {
+  Impl& s = *impl_;
+  TESSERA_ASSIGN_OR_RETURN(InitialConfig initial, ReadInitialConfig(s.fs, s.options));
+
+  ManagerOptions manager_options;
+  s.manager = std::make_unique<ModelManager>(s.fs, s.backends, manager_options);
+  s.service = std::make_unique<ServingService>(*s.manager);
+  s.poller = std::make_unique<RepositoryPoller>(s.fs, *s.manager, s.options.config_path,
+                                                initial.hash);
+  s.admin = std::make_unique<ServerAdmin>(*s.manager, *s.poller);
+
+  if (s.options.port > 0) {
+    s.kserve = std::make_unique<kserve_grpc::KServeGrpcService>(*s.service);
+    transport::GrpcServerOptions grpc_options;
+    grpc_options.address = s.options.grpc_bind_address;
+    grpc_options.port = s.options.port;
+    grpc_options.num_servers = s.options.grpc_workers;
+    s.grpc = std::make_unique<transport::GrpcServer>(grpc_options);
+    s.grpc->AddService(s.kserve.get());
+    TESSERA_RETURN_IF_ERROR(s.grpc->Start());
+    TLOG_INFO("KServe v2 gRPC listening on {}", s.grpc->endpoint());
+  }
+
+  s.manager->ApplyConfig(initial.config);
+  LogModelStates(*s.manager);
+  s.service->SetReady();
+  TLOG_INFO("Server ready");
+
+  if (s.options.file_system_poll_wait_seconds > 0) {
+    s.poller->Start(std::chrono::seconds(s.options.file_system_poll_wait_seconds));
+  }
+  return Status::Ok();
+}
+
+void Server::Shutdown() {
+  Impl& s = *impl_;
+  if (s.poller) s.poller->Stop();
+  // Stop taking calls; those already accepted finish (within the grace).
+  if (s.grpc) s.grpc->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
+  if (s.service) s.service->StopAccepting();
+  s.grpc.reset();
+  s.kserve.reset();
+  s.admin.reset();
+  s.poller.reset();
+  s.manager.reset();  // drains every model's workers
+  s.service.reset();
+}
+
+int RunServerUntilSignal(const ServerOptions& options) {
+  // Block the signals in every thread; this one waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  Server server(options);
+  Status started = server.Start();
+  if (!started.ok()) {
+    TLOG_ERROR("{}", started.message());
+    return 1;
+  }
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  TLOG_INFO("Received signal {}, shutting down", signal_number);
+  server.Shutdown();
+  TLOG_INFO("Shutdown complete");
+  return 0;
+}
+
+}  // namespace tessera

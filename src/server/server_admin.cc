@@ -1,0 +1,51 @@
+#include "server/server_admin.h"
+
+#include <set>
+
+namespace tessera {
+
+Result<bool> ServerAdmin::ReloadConfig() {
+  if (!poller_.has_config_file()) {
+    return FailedPrecondition("Config reload is not available: the server was started "
+                              "with --model_name/--model_path, not --config_path");
+  }
+  return poller_.Reload(/*only_if_changed=*/false);
+}
+
+std::vector<ModelStatusEntry> ServerAdmin::AllModelStatuses() const {
+  std::vector<ModelStatusEntry> entries;
+  for (const auto& name : manager_.ModelNames()) {
+    auto statuses = manager_.GetStatus(name, kDefaultVersion);
+    if (statuses.ok()) entries.push_back({name, std::move(*statuses)});
+  }
+  return entries;
+}
+
+Status ServerAdmin::ReplaceModels(const std::vector<ModelSource>& models) {
+  if (!poller_.has_config_file()) {
+    return FailedPrecondition("Config reload is not available in single-model mode");
+  }
+  ServerConfig config = manager_.config();
+  std::vector<ModelConfig> replaced;
+  std::set<std::string> names;
+  for (const auto& source : models) {
+    if (source.name.empty() || source.base_path.empty()) {
+      return InvalidArgument("Every model needs a name and a base_path");
+    }
+    if (!names.insert(source.name).second) {
+      return InvalidArgument("Duplicate model name: " + source.name);
+    }
+    ModelConfig model;
+    for (const auto& existing : config.models) {
+      if (existing.name == source.name) model = existing;  // keep its other settings
+    }
+    model.name = source.name;
+    model.base_path = source.base_path;
+    replaced.push_back(std::move(model));
+  }
+  config.models = std::move(replaced);
+  manager_.ApplyConfig(config);
+  return Status::Ok();
+}
+
+}  // namespace tessera

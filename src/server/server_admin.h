@@ -1,0 +1,26 @@
+// ServerAdmin: the ModelAdmin of a running server — config reloads through
+// the repository poller, model lists from the manager.
+#pragma once
+
+#include "core/model_admin.h"
+#include "server/repository_poller.h"
+#include "serving/model_manager.h"
+
+namespace tessera {
+
+class ServerAdmin : public ModelAdmin {
+ public:
+  // `manager` and `poller` must outlive this object.
+  ServerAdmin(ModelManager& manager, RepositoryPoller& poller)
+      : manager_(manager), poller_(poller) {}
+
+  Result<bool> ReloadConfig() override;
+  std::vector<ModelStatusEntry> AllModelStatuses() const override;
+  Status ReplaceModels(const std::vector<ModelSource>& models) override;
+
+ private:
+  ModelManager& manager_;
+  RepositoryPoller& poller_;
+};
+
+}  // namespace tessera
