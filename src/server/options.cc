@@ -1,0 +1,404 @@
+#include "server/options.h"
+
+#include <cxxopts.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cstring>
+#include <exception>
+#include <string_view>
+#include <thread>
+
+#include "common/logging.h"
+#include "repository/config_parser.h"
+
+#ifndef TESSERA_VERSION_STRING
+#define TESSERA_VERSION_STRING "unknown"
+#endif
+
+namespace tessera {
+namespace {
+
+constexpr int kMaxPort = 65535;
+constexpr int kMaxRestWorkers = 10000;
+
+// Flags only single-model mode takes; with --config_path they are an error
+// (the config file says these things per model).
+constexpr const char* kSingleModelFlags[] = {"batch_size", "shape",   "layout",        "model_version_policy",
+                                             "nireq",      "target_device", "plugin_config"};
+
+// OVMS flags that Tessera does not implement; named in the unknown-flag error
+// so an OVMS user knows it is deliberate.
+constexpr const char* kUnsupportedOvmsFlags[] = {
+    "grpc_max_threads", "grpc_memory_quota", "grpc_channel_arguments", "sequence_cleaner_poll_wait_minutes",
+    "custom_node_resources_cleaner_interval_seconds", "cache_dir", "cpu_extension", "trace_path",
+    "stateful", "idle_sequence_cleanup", "low_latency_transformation", "max_sequence_number",
+    "allowed_local_media_path", "allow_credentials", "allowed_origins", "allowed_methods", "allowed_headers",
+    "list_models", "add_to_config", "remove_from_config", "pull", "source_model", "model_repository_path",
+    "task"};
+
+int CoreCount() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+std::unique_ptr<cxxopts::Options> BuildOptions() {
+  auto options = std::make_unique<cxxopts::Options>("tessera", "Tessera model server (OpenVINO Model Server command line)");
+  options->custom_help("[--config_path PATH | --model_name NAME --model_path PATH] [OPTION...]");
+  // Every value is taken as text and converted here, so errors can name the
+  // flag (cxxopts' own conversion errors do not).
+  auto text = [] { return cxxopts::value<std::string>(); };
+  // clang-format off
+  options->add_options()
+      ("h,help", "Show this help and exit")
+      ("version", "Show the version and exit");
+  options->add_options("server")
+      ("port", "gRPC port; 0 disables gRPC", text()->default_value("9000"), "PORT")
+      ("rest_port", "REST port; 0 disables REST", text()->default_value("0"), "REST_PORT")
+      ("grpc_bind_address", "Address the gRPC server binds to", text()->default_value("0.0.0.0"), "ADDRESS")
+      ("rest_bind_address", "Address the REST server binds to", text()->default_value("0.0.0.0"), "ADDRESS")
+      ("grpc_workers", "Number of gRPC server instances, 1 to the core count", text()->default_value("1"), "N")
+      ("rest_workers", "Number of REST worker threads (default: core count)", text(), "N")
+      ("log_level", "TRACE, DEBUG, INFO, WARNING or ERROR", text()->default_value("INFO"), "LEVEL")
+      ("log_path", "Log to this file instead of stderr", text(), "PATH")
+      ("file_system_poll_wait_seconds", "Seconds between checks for config and version changes; 0 disables",
+          text()->default_value("1"), "SECONDS")
+      ("metrics_enable", "Serve Prometheus metrics on the REST port",
+          text()->default_value("false")->implicit_value("true"), "true|false")
+      ("metrics_list", "Comma-separated metrics to enable (default: the default set)", text(), "LIST");
+  options->add_options("config mode")
+      ("config_path", "config.json file, or a directory holding config.json", text(), "PATH");
+  options->add_options("single model")
+      ("model_name", "Name the model is served under", text(), "NAME")
+      ("model_path", "Directory holding the model's version directories", text(), "PATH")
+      ("batch_size", "Batch size: N, a range like 1:8, -1 (any) or auto", text(), "BATCH")
+      ("shape", "Input shape, e.g. (1,3,224,224), or a JSON object input->shape", text(), "SHAPE")
+      ("layout", "Layout, e.g. NHWC:NCHW, or a JSON object input->layout", text(), "LAYOUT")
+      ("model_version_policy", R"(JSON, e.g. {"latest":{"num_versions":2}})", text(), "JSON")
+      ("nireq", "Size of the model's inference request pool (0 = default)", text(), "N")
+      ("target_device", "Device to run on", text()->default_value("CPU"), "DEVICE")
+      ("plugin_config", R"(JSON object of engine settings, e.g. {"NUM_STREAMS":"1"})", text(), "JSON");
+  // clang-format on
+  return options;
+}
+
+std::string FlagName(const std::string& name) { return (name.size() == 1 ? "-" : "--") + name; }
+
+// The name quoted in a cxxopts message (between its typographic quotes).
+std::string QuotedName(const std::string& message) {
+  size_t begin = message.find(cxxopts::LQUOTE);
+  size_t end = message.find(cxxopts::RQUOTE, begin == std::string::npos ? 0 : begin);
+  if (begin == std::string::npos || end == std::string::npos) return "";
+  begin += cxxopts::LQUOTE.size();
+  return message.substr(begin, end - begin);
+}
+
+// cxxopts reads "-port" as the short flags -p -o -r -t and reports "p"; find
+// the argument the user actually typed.
+std::string TypedFlag(const std::string& name, int argc, const char* const* argv) {
+  if (name.size() == 1) {
+    for (int i = 1; i < argc; ++i) {
+      std::string_view arg(argv[i]);
+      if (arg.size() > 2 && arg[0] == '-' && arg[1] == name[0]) return std::string(arg.substr(0, arg.find('=')));
+    }
+  }
+  return FlagName(name);
+}
+
+std::string UnknownFlagMessage(const std::string& name, int argc, const char* const* argv) {
+  std::string message = "Unknown flag: " + TypedFlag(name, argc, argv);
+  for (const char* flag : kUnsupportedOvmsFlags) {
+    if (name == flag) return message + " (an OVMS flag Tessera does not support)";
+  }
+  return message + " (see --help)";
+}
+
+Status CommandLineError(const cxxopts::exceptions::exception& e, int argc, const char* const* argv) {
+  std::string name = QuotedName(e.what());
+  if (dynamic_cast<const cxxopts::exceptions::no_such_option*>(&e)) {
+    return InvalidArgument(UnknownFlagMessage(name, argc, argv));
+  }
+  if (dynamic_cast<const cxxopts::exceptions::missing_argument*>(&e) ||
+      dynamic_cast<const cxxopts::exceptions::option_requires_argument*>(&e)) {
+    return InvalidArgument(FlagName(name) + " needs a value");
+  }
+  if (dynamic_cast<const cxxopts::exceptions::invalid_option_syntax*>(&e)) {
+    return InvalidArgument("Malformed flag: " + name);
+  }
+  if (dynamic_cast<const cxxopts::exceptions::gratuitous_argument_for_option*>(&e)) {
+    return InvalidArgument(FlagName(name) + " does not take a value");
+  }
+  return InvalidArgument(std::string("Invalid command line: ") + e.what());
+}
+
+// Reads flags out of a cxxopts result, converting and range-checking them.
+class FlagReader {
+ public:
+  explicit FlagReader(const cxxopts::ParseResult& result) : result_(result) {}
+
+  bool Given(const std::string& name) const { return result_.count(name) > 0; }
+  std::string Text(const std::string& name) const {
+    return result_.count(name) > 0 || HasDefault(name) ? result_[name].as<std::string>() : std::string();
+  }
+
+  Status Int(const std::string& name, int min, int max, int* out) const {
+    if (!Given(name) && !HasDefault(name)) return Status::Ok();
+    std::string text = Text(name);
+    int64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec == std::errc::invalid_argument || end != text.data() + text.size()) {
+      return InvalidArgument(FlagName(name) + " must be an integer (got \"" + text + "\")");
+    }
+    if (ec == std::errc::result_out_of_range || value < min || value > max) {
+      return InvalidArgument(FlagName(name) + " must be between " + std::to_string(min) + " and " +
+                             std::to_string(max) + " (got " + text + ")");
+    }
+    *out = static_cast<int>(value);
+    return Status::Ok();
+  }
+
+  Status Bool(const std::string& name, bool* out) const {
+    std::string text = Text(name);
+    std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (text == "true" || text == "1" || text == "yes") {
+      *out = true;
+    } else if (text == "false" || text == "0" || text == "no") {
+      *out = false;
+    } else {
+      return InvalidArgument(FlagName(name) + " must be true or false (got \"" + Text(name) + "\")");
+    }
+    return Status::Ok();
+  }
+
+ private:
+  bool HasDefault(const std::string& name) const {
+    for (const auto& kv : result_.defaults()) {
+      if (kv.key() == name) return true;
+    }
+    return false;
+  }
+  const cxxopts::ParseResult& result_;
+};
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> items;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    std::string item = text.substr(start, comma - start);
+    size_t b = item.find_first_not_of(" \t");
+    size_t e = item.find_last_not_of(" \t");
+    if (b != std::string::npos) items.push_back(item.substr(b, e - b + 1));
+    start = comma + 1;
+  }
+  return items;
+}
+
+bool IsIpv4(std::string_view s) {
+  int parts = 0;
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    size_t dot = s.find('.', pos);
+    if (dot == std::string_view::npos) dot = s.size();
+    std::string_view part = s.substr(pos, dot - pos);
+    if (part.empty() || part.size() > 3 || (part.size() > 1 && part[0] == '0')) return false;
+    int value = 0;
+    for (char c : part) {
+      if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+      value = value * 10 + (c - '0');
+    }
+    if (value > 255) return false;
+    ++parts;
+    pos = dot + 1;
+  }
+  return parts == 4;
+}
+
+bool IsIpv6(std::string_view s) {
+  if (s.size() >= 2 && s.front() == '[' && s.back() == ']') s = s.substr(1, s.size() - 2);
+  if (s.find(':') == std::string_view::npos || s.size() > 45) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+  });
+}
+
+bool IsHostname(std::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  size_t pos = 0;
+  while (pos <= s.size()) {
+    size_t dot = s.find('.', pos);
+    if (dot == std::string_view::npos) dot = s.size();
+    std::string_view label = s.substr(pos, dot - pos);
+    if (label.empty() || label.size() > 63 || label.front() == '-' || label.back() == '-') return false;
+    for (char c : label) {
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+    }
+    pos = dot + 1;
+  }
+  return true;
+}
+
+Status CheckBindAddress(const std::string& flag, const std::string& address) {
+  bool all_numeric = std::all_of(address.begin(), address.end(),
+                                 [](char c) { return c == '.' || std::isdigit(static_cast<unsigned char>(c)); });
+  bool ok = all_numeric ? IsIpv4(address) : (IsIpv6(address) || IsHostname(address));
+  if (ok) return Status::Ok();
+  return InvalidArgument("--" + flag + " must be a hostname or an IP address (got \"" + address + "\")");
+}
+
+Status ReadServerFlags(const FlagReader& flags, ServerOptions& o) {
+  TESSERA_RETURN_IF_ERROR(flags.Int("port", 0, kMaxPort, &o.port));
+  TESSERA_RETURN_IF_ERROR(flags.Int("rest_port", 0, kMaxPort, &o.rest_port));
+  TESSERA_RETURN_IF_ERROR(flags.Int("grpc_workers", 1, CoreCount(), &o.grpc_workers));
+  o.rest_workers = CoreCount();
+  TESSERA_RETURN_IF_ERROR(flags.Int("rest_workers", 1, kMaxRestWorkers, &o.rest_workers));
+  int poll = 1;
+  TESSERA_RETURN_IF_ERROR(flags.Int("file_system_poll_wait_seconds", INT32_MIN, INT32_MAX, &poll));
+  o.file_system_poll_wait_seconds = std::max(poll, 0);
+  TESSERA_RETURN_IF_ERROR(flags.Bool("metrics_enable", &o.metrics_enable));
+  o.metrics_list = SplitList(flags.Text("metrics_list"));
+  o.grpc_bind_address = flags.Text("grpc_bind_address");
+  o.rest_bind_address = flags.Text("rest_bind_address");
+  o.log_path = flags.Text("log_path");
+
+  o.log_level = flags.Text("log_level");
+  if (!IsValidLogLevel(o.log_level)) {
+    return InvalidArgument("--log_level must be one of TRACE, DEBUG, INFO, WARNING, ERROR (got \"" +
+                           o.log_level + "\")");
+  }
+  std::transform(o.log_level.begin(), o.log_level.end(), o.log_level.begin(),
+                 [](unsigned char c) { return std::toupper(c); });
+
+  if (o.port == 0 && o.rest_port == 0) {
+    return InvalidArgument("--port and --rest_port are both 0: at least one server must be enabled");
+  }
+  if (o.port == o.rest_port) {
+    return InvalidArgument("--port and --rest_port cannot have the same value (" + std::to_string(o.port) + ")");
+  }
+  if (flags.Given("rest_workers") && o.rest_port == 0) {
+    return InvalidArgument("--rest_workers is set but --rest_port is not: there is no REST server");
+  }
+  if (o.metrics_enable && o.rest_port == 0) {
+    return InvalidArgument("--metrics_enable requires --rest_port (metrics are served on the REST port)");
+  }
+  if (!o.metrics_list.empty() && !o.metrics_enable) {
+    return InvalidArgument("--metrics_list requires --metrics_enable");
+  }
+  TESSERA_RETURN_IF_ERROR(CheckBindAddress("grpc_bind_address", o.grpc_bind_address));
+  TESSERA_RETURN_IF_ERROR(CheckBindAddress("rest_bind_address", o.rest_bind_address));
+  return Status::Ok();
+}
+
+Status ReadModelFlags(const FlagReader& flags, ServerOptions& o) {
+  o.config_path = flags.Text("config_path");
+  o.model_name = flags.Text("model_name");
+  o.model_path = flags.Text("model_path");
+  bool has_name = !o.model_name.empty();
+  bool has_path = !o.model_path.empty();
+  if (o.config_mode() ? (has_name || has_path) : (!has_name && !has_path)) {
+    return InvalidArgument("Use either config_path or model_path with model_name");
+  }
+  if (!o.config_mode() && has_name != has_path) {
+    return InvalidArgument(has_name ? "--model_name requires --model_path" : "--model_path requires --model_name");
+  }
+  if (o.config_mode()) {
+    for (const char* flag : kSingleModelFlags) {
+      if (flags.Given(flag)) {
+        return InvalidArgument(std::string("--") + flag +
+                               " is a single-model flag and cannot be used with --config_path "
+                               "(set it in the config file)");
+      }
+    }
+    return Status::Ok();
+  }
+  o.batch_size = flags.Text("batch_size");
+  o.shape = flags.Text("shape");
+  o.layout = flags.Text("layout");
+  o.model_version_policy = flags.Text("model_version_policy");
+  o.plugin_config = flags.Text("plugin_config");
+  o.target_device = flags.Text("target_device");
+  if (o.target_device.empty()) return InvalidArgument("--target_device must not be empty");
+  TESSERA_RETURN_IF_ERROR(flags.Int("nireq", 0, INT32_MAX, &o.nireq));
+  // Check the values' forms now, so a bad flag stops start-up here.
+  auto config = SingleModelConfig(o);
+  return config.ok() ? Status::Ok() : config.status();
+}
+
+}  // namespace
+
+Result<ParsedCommandLine> ParseCommandLine(int argc, const char* const* argv) {
+  static const char* const kNoArgs[] = {"tessera", nullptr};
+  if (argc < 1 || argv == nullptr) {
+    argc = 1;
+    argv = kNoArgs;
+  }
+  ParsedCommandLine parsed;
+  try {
+    std::unique_ptr<cxxopts::Options> options = BuildOptions();
+    cxxopts::ParseResult result = options->parse(argc, argv);
+    if (result.count("help")) {
+      parsed.action = ParsedCommandLine::Action::kHelp;
+      parsed.text = options->help({"", "server", "config mode", "single model"});
+      return parsed;
+    }
+    if (result.count("version")) {
+      parsed.action = ParsedCommandLine::Action::kVersion;
+      parsed.text = std::string("Tessera ") + TESSERA_VERSION_STRING;
+      return parsed;
+    }
+    if (!result.unmatched().empty()) {
+      return InvalidArgument("Unexpected argument: " + result.unmatched().front() +
+                             " (flags take the form --name value or --name=value)");
+    }
+    FlagReader flags(result);
+    TESSERA_RETURN_IF_ERROR(ReadModelFlags(flags, parsed.options));
+    TESSERA_RETURN_IF_ERROR(ReadServerFlags(flags, parsed.options));
+  } catch (const cxxopts::exceptions::exception& e) {
+    return CommandLineError(e, argc, argv);
+  } catch (const std::exception& e) {
+    return InvalidArgument(std::string("Invalid command line: ") + e.what());
+  }
+  return parsed;
+}
+
+Result<ServerConfig> SingleModelConfig(const ServerOptions& options) {
+  if (options.config_mode()) return FailedPrecondition("SingleModelConfig called in config mode");
+  ModelConfig model;
+  model.name = options.model_name;
+  model.base_path = ResolveBasePath(options.model_path, "");
+  model.nireq = options.nireq;
+  model.target_device = options.target_device.empty() ? "CPU" : options.target_device;
+
+  auto batch = ParseBatchSize(options.batch_size);
+  if (!batch.ok()) return InvalidArgument("--batch_size " + batch.status().message());
+  model.batch_size = *batch;
+
+  auto shape = ParsePerInputSetting(options.shape);
+  if (!shape.ok()) return InvalidArgument("--shape: " + shape.status().message());
+  model.shape = *shape;
+
+  auto layout = ParsePerInputSetting(options.layout);
+  if (!layout.ok()) return InvalidArgument("--layout: " + layout.status().message());
+  model.layout = *layout;
+
+  if (!options.model_version_policy.empty()) {
+    auto policy = ParseVersionPolicyJson(options.model_version_policy);
+    if (!policy.ok()) return InvalidArgument("--model_version_policy: " + policy.status().message());
+    model.version_policy = *policy;
+  }
+  if (!options.plugin_config.empty()) {
+    auto plugin = ParsePluginConfigJson(options.plugin_config);
+    if (!plugin.ok()) return InvalidArgument("--plugin_config: " + plugin.status().message());
+    model.plugin_config = *plugin;
+  }
+
+  ServerConfig config;
+  config.models.push_back(std::move(model));
+  config.metrics.enable = options.metrics_enable;
+  config.metrics.metrics_list = options.metrics_list;
+  return config;
+}
+
+}  // namespace tessera

@@ -1,0 +1,86 @@
+// The command line: OVMS's flags, parsed and validated into ServerOptions.
+//
+// Two modes, exactly one per run:
+//   config mode        --config_path FILE|DIR (DIR means DIR/config.json);
+//   single-model mode  --model_name NAME --model_path PATH [--batch_size ...
+//                      --shape ... --layout ... --model_version_policy JSON
+//                      --nireq N --target_device DEV --plugin_config JSON].
+//
+// Differences from OVMS, on purpose:
+//   * --port defaults to 9000 (OVMS: 0, gRPC off), so a bare
+//     `tessera --model_name m --model_path /p` serves something. Pass
+//     --port 0 to turn gRPC off.
+//   * --log_level is case-insensitive and stored upper-case.
+//   * --file_system_poll_wait_seconds below 0 is taken as 0 (no polling), as
+//     OVMS documents, rather than rejected.
+//   * OVMS flags Tessera has no use for (--cache_dir, --stateful, ...) are
+//     rejected as unknown, with a note saying so, instead of being ignored.
+//
+// Thread-safety: plain functions over values.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "repository/model_config.h"
+
+namespace tessera {
+
+struct ServerOptions {
+  // --- Server ---
+  int port = 9000;                 // gRPC port; 0 = no gRPC server
+  int rest_port = 0;               // REST port; 0 = no REST server
+  std::string grpc_bind_address = "0.0.0.0";
+  std::string rest_bind_address = "0.0.0.0";
+  int grpc_workers = 1;            // gRPC server instances, 1..cores
+  int rest_workers = 0;            // REST threads; the parser fills in the core count when unset
+  std::string log_level = "INFO";  // TRACE, DEBUG, INFO, WARNING, ERROR
+  std::string log_path;            // "" = stderr
+  int file_system_poll_wait_seconds = 1;  // 0 = no polling
+  bool metrics_enable = false;     // GET /metrics on the REST port
+  std::vector<std::string> metrics_list;  // empty = default metrics
+
+  // --- Config mode ---
+  std::string config_path;  // set => config mode
+
+  // --- Single-model mode (raw flag text; "" = not given) ---
+  std::string model_name;
+  std::string model_path;
+  std::string batch_size;            // see ParseBatchSize (repository/config_parser.h)
+  std::string shape;                 // plain string or JSON object input -> string
+  std::string layout;                // plain string or JSON object input -> string
+  std::string model_version_policy;  // JSON, e.g. {"latest":{"num_versions":2}}
+  int nireq = 0;                     // 0 = serving layer's default
+  std::string target_device = "CPU";
+  std::string plugin_config;         // JSON object, e.g. {"NUM_STREAMS":"1"}
+
+  bool config_mode() const { return !config_path.empty(); }
+};
+
+struct ParsedCommandLine {
+  enum class Action {
+    kServe,    // `options` holds the validated options
+    kHelp,     // --help: print `text` to stdout, exit 0
+    kVersion,  // --version: print `text` to stdout, exit 0
+  };
+  Action action = Action::kServe;
+  std::string text;
+  ServerOptions options;
+};
+
+// Parses and validates argv (argv[0] is the program name). --help and
+// --version win over everything else once the flags themselves parse. On a
+// bad command line returns InvalidArgument with one line naming the flag,
+// e.g. "--port must be between 0 and 65535 (got 70000)" or "Unknown flag:
+// --prot". Never throws.
+Result<ParsedCommandLine> ParseCommandLine(int argc, const char* const* argv);
+
+// The ServerConfig of single-model mode: one model built from the
+// single-model flags, plus the metrics flags. Model path resolved to an
+// absolute, normalised path against the current directory.
+// REQUIRES: !options.config_mode() (else FailedPrecondition).
+// Errors: InvalidArgument naming the flag whose value is malformed.
+Result<ServerConfig> SingleModelConfig(const ServerOptions& options);
+
+}  // namespace tessera
