@@ -341,11 +341,12 @@ Result<ParsedCommandLine> ParseCommandLine(int argc, const char* const* argv) {
     if (result.count("help")) {
       parsed.action = ParsedCommandLine::Action::kHelp;
       parsed.text = options->help({"", "server", "config mode", "single model"});
+      if (parsed.text.empty() || parsed.text.back() != '\n') parsed.text += '\n';
       return parsed;
     }
     if (result.count("version")) {
       parsed.action = ParsedCommandLine::Action::kVersion;
-      parsed.text = std::string("Tessera ") + TESSERA_VERSION_STRING;
+      parsed.text = std::string("Tessera ") + TESSERA_VERSION_STRING + "\n";
       return parsed;
     }
     if (!result.unmatched().empty()) {

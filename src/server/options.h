@@ -65,7 +65,7 @@ struct ParsedCommandLine {
     kVersion,  // --version: print `text` to stdout, exit 0
   };
   Action action = Action::kServe;
-  std::string text;
+  std::string text;  // for kHelp / kVersion: ready to print, ends with '\n'
   ServerOptions options;
 };
 

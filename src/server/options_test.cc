@@ -128,6 +128,7 @@ TEST(ParseCommandLineTest, HelpAndVersion) {
   EXPECT_THAT(help->text, HasSubstr("--model_name"));
   EXPECT_THAT(help->text, HasSubstr("--config_path"));
   EXPECT_THAT(help->text, HasSubstr("--file_system_poll_wait_seconds"));
+  EXPECT_EQ(help->text.back(), '\n');
   EXPECT_EQ(Parse({"-h"})->action, ParsedCommandLine::Action::kHelp);
   // Help wins over values that would not validate.
   EXPECT_EQ(Parse({"--port", "nope", "--help"})->action, ParsedCommandLine::Action::kHelp);
@@ -136,7 +137,8 @@ TEST(ParseCommandLineTest, HelpAndVersion) {
   ASSERT_TRUE(version.ok());
   EXPECT_EQ(version->action, ParsedCommandLine::Action::kVersion);
   EXPECT_THAT(version->text, StartsWith("Tessera "));
-  EXPECT_GT(version->text.size(), std::string("Tessera ").size());
+  EXPECT_GT(version->text.size(), std::string("Tessera \n").size());
+  EXPECT_EQ(version->text.back(), '\n');
 }
 
 TEST(ParseCommandLineTest, UnknownFlags) {
