@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
-#include <set>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -187,6 +186,9 @@ std::optional<int64_t> ParsePositiveInt(std::string_view s) {
 // ---------------------------------------------------------------------------
 
 Result<ServerConfig> ParseServerConfig(std::string_view json_text, const std::string& config_dir) {
+  // Editors on Windows save UTF-8 with a byte-order mark; RapidJSON rejects it.
+  constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+  if (json_text.substr(0, kUtf8Bom.size()) == kUtf8Bom) json_text.remove_prefix(kUtf8Bom.size());
   rapidjson::Document doc;
   if (auto error = ParseJson(json_text, doc)) return InvalidArgument("Invalid JSON in config: " + *error);
   if (auto error = Validate(config_internal::ServerConfigSchema(), doc, "the configuration")) {

@@ -137,6 +137,12 @@ TEST(ParseServerConfigTest, EveryKeyIsParsed) {
   EXPECT_EQ(config->metrics.metrics_list, (std::vector<std::string>{"ovms_requests_success"}));
 }
 
+TEST(ParseServerConfigTest, Utf8ByteOrderMarkIsSkipped) {
+  auto config = ParseServerConfig("\xEF\xBB\xBF" + OneModel(""), "/cfg");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_EQ(config->models[0].name, "m");
+}
+
 TEST(ParseServerConfigTest, EmptyModelListIsValid) {
   auto config = ParseServerConfig(R"({"model_config_list": []})", "/cfg");
   ASSERT_TRUE(config.ok());

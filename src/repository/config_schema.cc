@@ -8,6 +8,20 @@
 #include "common/logging.h"
 
 namespace tessera::config_internal {
+
+std::string CompactJson(const rapidjson::Value& v) {
+  rapidjson::StringBuffer sb;
+  rapidjson::Writer<rapidjson::StringBuffer> writer(sb);
+  v.Accept(writer);
+  return std::string(sb.GetString(), sb.GetSize());
+}
+
+const rapidjson::Value* FindMember(const rapidjson::Value* object, const char* name) {
+  if (object == nullptr || !object->IsObject()) return nullptr;
+  auto it = object->FindMember(name);
+  return it == object->MemberEnd() ? nullptr : &it->value;
+}
+
 namespace {
 
 // ---------------------------------------------------------------------------
@@ -216,13 +230,6 @@ std::string EscapePointerToken(std::string_view token) {
   return out;
 }
 
-std::string CompactImpl(const rapidjson::Value& v) {
-  rapidjson::StringBuffer sb;
-  rapidjson::Writer<rapidjson::StringBuffer> writer(sb);
-  v.Accept(writer);
-  return std::string(sb.GetString(), sb.GetSize());
-}
-
 // "string", "integer", ... with the value itself for short scalars, e.g.
 // `string "4"`, `integer -1`, `object`.
 std::string DescribeValue(const rapidjson::Value& v) {
@@ -236,7 +243,7 @@ std::string DescribeValue(const rapidjson::Value& v) {
     case rapidjson::kStringType: type = "string"; break;
     case rapidjson::kNumberType: type = (v.IsInt64() || v.IsUint64()) ? "integer" : "number"; break;
   }
-  std::string text = CompactImpl(v);
+  std::string text = CompactJson(v);
   if (text.size() > 40) text = text.substr(0, 37) + "...";
   return type + " " + text;
 }
@@ -264,19 +271,13 @@ std::string JoinNames(const rapidjson::Value& array_or_object, bool keys) {
     }
   } else if (array_or_object.IsArray()) {
     for (const auto& item : array_or_object.GetArray()) {
-      append(item.IsString() ? std::string(item.GetString()) : CompactImpl(item));
+      append(item.IsString() ? std::string(item.GetString()) : CompactJson(item));
     }
   }
   return out;
 }
 
-const rapidjson::Value* FindMemberImpl(const rapidjson::Value* object, const char* name) {
-  if (object == nullptr || !object->IsObject()) return nullptr;
-  auto it = object->FindMember(name);
-  return it == object->MemberEnd() ? nullptr : &it->value;
-}
-
-std::string NumberText(const rapidjson::Value* v) { return v ? CompactImpl(*v) : "?"; }
+std::string NumberText(const rapidjson::Value* v) { return v ? CompactJson(*v) : "?"; }
 
 // One line saying which value broke which rule. `root_label` names the
 // document itself when the offending value is the root.
@@ -295,12 +296,12 @@ std::string DescribeSchemaViolation(const CompiledSchema& schema,
 
   if (keyword == "additionalProperties") {
     // RapidJSON points at the unexpected key itself.
-    const rapidjson::Value* allowed = FindMemberImpl(rule, "properties");
+    const rapidjson::Value* allowed = FindMember(rule, "properties");
     std::string list = allowed ? JoinNames(*allowed, true) : "";
     return subject + " is not allowed" + (list.empty() ? "" : " (allowed: " + list + ")");
   }
   if (keyword == "required") {
-    const rapidjson::Value* required = FindMemberImpl(rule, "required");
+    const rapidjson::Value* required = FindMember(rule, "required");
     if (required && required->IsArray() && value && value->IsObject()) {
       for (const auto& name : required->GetArray()) {
         if (name.IsString() && !value->HasMember(name)) {
@@ -311,7 +312,7 @@ std::string DescribeSchemaViolation(const CompiledSchema& schema,
     return subject + " is missing a required key (" + (required ? JoinNames(*required, false) : "") + ")";
   }
   if (keyword == "type") {
-    const rapidjson::Value* types = FindMemberImpl(rule, "type");
+    const rapidjson::Value* types = FindMember(rule, "type");
     std::string expected;
     if (types && types->IsString()) {
       expected = TypeNoun(types->GetString());
@@ -324,15 +325,15 @@ std::string DescribeSchemaViolation(const CompiledSchema& schema,
     }
     return subject + " must be " + expected + got;
   }
-  if (keyword == "minimum") return subject + " must be >= " + NumberText(FindMemberImpl(rule, "minimum")) + got;
-  if (keyword == "maximum") return subject + " must be <= " + NumberText(FindMemberImpl(rule, "maximum")) + got;
+  if (keyword == "minimum") return subject + " must be >= " + NumberText(FindMember(rule, "minimum")) + got;
+  if (keyword == "maximum") return subject + " must be <= " + NumberText(FindMember(rule, "maximum")) + got;
   if (keyword == "minProperties" || keyword == "maxProperties") {
-    const rapidjson::Value* min = FindMemberImpl(rule, "minProperties");
-    const rapidjson::Value* max = FindMemberImpl(rule, "maxProperties");
-    const rapidjson::Value* props = FindMemberImpl(rule, "properties");
+    const rapidjson::Value* min = FindMember(rule, "minProperties");
+    const rapidjson::Value* max = FindMember(rule, "maxProperties");
+    const rapidjson::Value* props = FindMember(rule, "properties");
     if (min && max && min->IsUint() && max->IsUint() && min->GetUint() == 1 && max->GetUint() == 1) {
-      if (props && props->IsObject() && rule && FindMemberImpl(rule, "additionalProperties") &&
-          FindMemberImpl(rule, "additionalProperties")->IsFalse()) {
+      if (props && props->IsObject() && rule && FindMember(rule, "additionalProperties") &&
+          FindMember(rule, "additionalProperties")->IsFalse()) {
         return subject + " must have exactly one of the keys: " + JoinNames(*props, true);
       }
       return subject + " must have exactly one key";
@@ -341,12 +342,12 @@ std::string DescribeSchemaViolation(const CompiledSchema& schema,
     return subject + " must have at most " + NumberText(max) + " key(s)";
   }
   if (keyword == "minLength") {
-    const rapidjson::Value* min = FindMemberImpl(rule, "minLength");
+    const rapidjson::Value* min = FindMember(rule, "minLength");
     if (min && min->IsUint() && min->GetUint() == 1) return subject + " must not be empty";
     return subject + " must be at least " + NumberText(min) + " characters long";
   }
   if (keyword == "enum") {
-    const rapidjson::Value* values = FindMemberImpl(rule, "enum");
+    const rapidjson::Value* values = FindMember(rule, "enum");
     return subject + " must be one of: " + (values ? JoinNames(*values, false) : "") + got;
   }
   return subject + " is invalid (schema keyword '" + keyword + "')" + got;
@@ -382,12 +383,6 @@ const CompiledSchema& PerInputSchema() {
 const CompiledSchema& PluginConfigSchema() {
   static const CompiledSchema schema{std::string(kPluginConfigSchema)};
   return schema;
-}
-
-std::string CompactJson(const rapidjson::Value& v) { return CompactImpl(v); }
-
-const rapidjson::Value* FindMember(const rapidjson::Value* object, const char* name) {
-  return FindMemberImpl(object, name);
 }
 
 std::optional<std::string> ParseJson(std::string_view text, rapidjson::Document& doc) {
