@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", parsed.status().message().c_str());
     return 1;
   }
-  if (!parsed->text.empty()) {  // --help or --version
+  if (parsed->action != tessera::ParsedCommandLine::Action::kServe) {  // --help, --version
     std::fputs(parsed->text.c_str(), stdout);
     return 0;
   }
