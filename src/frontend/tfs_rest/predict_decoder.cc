@@ -1,0 +1,721 @@
+#include "frontend/tfs_rest/predict_decoder.h"
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/reader.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "frontend/tfs_rest/base64.h"
+#include "frontend/tfs_rest/half.h"
+#include "frontend/tfs_rest/model_json.h"
+
+namespace tessera::tfs_rest {
+namespace {
+
+// Deeper nesting is rejected before the (recursive) reader descends further.
+constexpr int kMaxDepth = 32;
+
+constexpr char kUnknownOrder[] = "Invalid JSON structure. Could not detect row or column format";
+constexpr char kNotAnObject[] = "Request body should be JSON object";
+constexpr char kInstancesNotList[] = "Invalid JSON structure. 'instances' must be a list";
+constexpr char kNoInstances[] = "Invalid JSON structure. Missing instances in row format";
+constexpr char kNamedInstanceNotObject[] =
+    "Invalid JSON structure. One of named instances is not a JSON object.";
+constexpr char kBatchSizesDiffer[] =
+    "Invalid JSON structure. Request inputs have different batch sizes";
+constexpr char kNoInputs[] = "Invalid JSON structure. Missing inputs in column format";
+constexpr char kSignatureNotString[] = "Invalid JSON structure. 'signature_name' must be a string";
+constexpr char kTooDeep[] = "Invalid JSON structure. Nested deeper than 32 levels";
+
+std::string DoubleText(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d < 0 ? "-Infinity" : "Infinity";
+  char buf[32];
+  auto r = std::to_chars(buf, buf + sizeof buf, d);
+  return std::string(buf, r.ptr);
+}
+
+// A growing byte buffer written through a raw pointer; its bytes become the
+// tensor's (moved, not copied).
+class ByteBuffer {
+ public:
+  template <typename T>
+  void Put(T value) {
+    if (bytes_.size() - size_ < sizeof(T)) Grow(sizeof(T));
+    std::memcpy(bytes_.data() + size_, &value, sizeof(T));
+    size_ += sizeof(T);
+  }
+  // Room for `n` more bytes at the returned pointer; Commit() what was used.
+  char* Reserve(size_t n) {
+    if (bytes_.size() - size_ < n) Grow(n);
+    return bytes_.data() + size_;
+  }
+  void Commit(size_t n) { size_ += n; }
+  std::string Release() {
+    bytes_.resize(size_);
+    size_ = 0;
+    return std::move(bytes_);
+  }
+
+ private:
+  void Grow(size_t n) { bytes_.resize(std::max({bytes_.size() * 2, size_ + n, size_t{4096}})); }
+
+  std::string bytes_;
+  size_t size_ = 0;
+};
+
+// Builds one tensor from the SAX events of a (nested) JSON value: the
+// nesting gives the shape, every leaf is converted and appended.
+class TensorBuilder {
+ public:
+  explicit TensorBuilder(const TensorInfo& info) : info_(info) {}
+
+  // Open lists. The value the builder was handed is complete once depth()
+  // is back where it started and no {"b64"} object is open.
+  int depth() const { return static_cast<int>(counts_.size()); }
+  bool in_object() const { return object_ != Object::kNone; }
+  const std::string& name() const { return info_.name; }
+  const Status& error() const { return error_; }
+  // Size of the outermost list, once it is closed.
+  int64_t outer_size() const { return shape_.empty() ? 0 : shape_[0]; }
+
+  bool StartArray() {
+    if (in_object()) return BadObject();
+    if (rank_ >= 0 && depth() >= rank_) return Ragged("unexpected list at " + Position());
+    if (depth() >= kMaxDepth) return Fail(kTooDeep);
+    counts_.push_back(0);
+    if (shape_.size() < counts_.size()) shape_.push_back(-1);
+    return true;
+  }
+
+  bool EndArray() {
+    int64_t count = counts_.back();
+    counts_.pop_back();
+    int64_t& dim = shape_[counts_.size()];
+    if (count == 0 && rank_ < 0) rank_ = depth() + 1;
+    if (dim < 0) {
+      dim = count;
+    } else if (dim != count) {
+      return Ragged("list at " + Position() + " has " + std::to_string(count) +
+                    " elements, expected " + std::to_string(dim));
+    }
+    if (!counts_.empty()) ++counts_.back();
+    return true;
+  }
+
+  // Objects are only accepted as {"b64": "<base64>"} leaves.
+  bool StartObject() {
+    if (in_object()) return BadObject();
+    if (!BeginLeaf()) return false;
+    if (dtype_ == DataType::kInvalid) dtype_ = DataType::kBytes;
+    if (dtype_ != DataType::kBytes) return Fail("{\"b64\": ...} at " + Position() +
+                                                " mixed with numbers");
+    object_ = Object::kExpectKey;
+    return true;
+  }
+  bool Key(std::string_view key) {
+    if (object_ != Object::kExpectKey || key != "b64") return BadObject();
+    object_ = Object::kExpectValue;
+    return true;
+  }
+  bool EndObject() {
+    if (object_ != Object::kExpectEnd) return BadObject();
+    object_ = Object::kNone;
+    EndLeaf();
+    return true;
+  }
+
+  bool String(std::string_view s) {
+    if (object_ == Object::kExpectValue) return PutBase64(s);
+    if (in_object()) return BadObject();
+    if (!BeginLeaf()) return false;
+    if (dtype_ == DataType::kInvalid && info_.dtype == DataType::kBytes) dtype_ = DataType::kBytes;
+    if (dtype_ != DataType::kBytes) return WrongType("string");
+    PutBytes(s.data(), s.size());
+    EndLeaf();
+    return true;
+  }
+
+  bool Null() { return in_object() ? BadObject() : (BeginLeaf() && WrongType("null")); }
+
+  bool Bool(bool b) {
+    if (!BeginNumeric()) return false;
+    if (dtype_ != DataType::kBool) return WrongType(b ? "true" : "false");
+    buffer_.Put<uint8_t>(b ? 1 : 0);
+    EndLeaf();
+    return true;
+  }
+
+  bool Int64(int64_t v) {
+    if (!BeginNumeric()) return false;
+    bool ok = true;
+    switch (dtype_) {
+      case DataType::kFp32: buffer_.Put(static_cast<float>(v)); break;
+      case DataType::kFp64: buffer_.Put(static_cast<double>(v)); break;
+      case DataType::kFp16:
+      case DataType::kBf16: ok = PutHalf(static_cast<double>(v)); break;
+      case DataType::kInt8: ok = PutInt<int8_t>(v); break;
+      case DataType::kInt16: ok = PutInt<int16_t>(v); break;
+      case DataType::kInt32: ok = PutInt<int32_t>(v); break;
+      case DataType::kInt64: buffer_.Put(v); break;
+      case DataType::kUint8: ok = PutInt<uint8_t>(v); break;
+      case DataType::kUint16: ok = PutInt<uint16_t>(v); break;
+      case DataType::kUint32: ok = PutInt<uint32_t>(v); break;
+      case DataType::kUint64: ok = PutInt<uint64_t>(v); break;
+      default: return WrongType("number " + std::to_string(v));
+    }
+    if (!ok) return false;
+    EndLeaf();
+    return true;
+  }
+
+  bool Uint64(uint64_t v) {
+    if (v <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+      return Int64(static_cast<int64_t>(v));
+    }
+    if (!BeginNumeric()) return false;
+    switch (dtype_) {
+      case DataType::kUint64: buffer_.Put(v); break;
+      case DataType::kFp32: buffer_.Put(static_cast<float>(v)); break;
+      case DataType::kFp64: buffer_.Put(static_cast<double>(v)); break;
+      case DataType::kFp16:
+      case DataType::kBf16:
+        if (!PutHalf(static_cast<double>(v))) return false;
+        break;
+      case DataType::kBool:
+      case DataType::kBytes: return WrongType("number " + std::to_string(v));
+      default: return OutOfRange(std::to_string(v));
+    }
+    EndLeaf();
+    return true;
+  }
+
+  bool Double(double d) {
+    if (!BeginNumeric()) return false;
+    bool ok = true;
+    switch (dtype_) {
+      case DataType::kFp32: {
+        float f = static_cast<float>(d);  // rounds; only overflow is an error
+        if (std::isinf(f) && std::isfinite(d)) return OutOfRange(DoubleText(d));
+        buffer_.Put(f);
+        break;
+      }
+      case DataType::kFp64: buffer_.Put(d); break;
+      case DataType::kFp16:
+      case DataType::kBf16: ok = PutHalf(d); break;
+      case DataType::kInt8: ok = PutIntFromDouble<int8_t>(d); break;
+      case DataType::kInt16: ok = PutIntFromDouble<int16_t>(d); break;
+      case DataType::kInt32: ok = PutIntFromDouble<int32_t>(d); break;
+      case DataType::kInt64: ok = PutIntFromDouble<int64_t>(d); break;
+      case DataType::kUint8: ok = PutIntFromDouble<uint8_t>(d); break;
+      case DataType::kUint16: ok = PutIntFromDouble<uint16_t>(d); break;
+      case DataType::kUint32: ok = PutIntFromDouble<uint32_t>(d); break;
+      case DataType::kUint64: ok = PutIntFromDouble<uint64_t>(d); break;
+      default: return WrongType("number " + DoubleText(d));
+    }
+    if (!ok) return false;
+    EndLeaf();
+    return true;
+  }
+
+  // The finished tensor. REQUIRES: the value is complete (see depth()).
+  Result<NamedTensor> Finish() {
+    if (rank_ < 0 || in_object()) return Internal("Input " + name() + ": incomplete value");
+    if (dtype_ == DataType::kInvalid) dtype_ = info_.dtype;  // no leaf at all: []
+    shape_.resize(rank_);
+    for (int64_t& d : shape_) {
+      if (d < 0) d = 0;
+    }
+    return NamedTensor{info_.name, Tensor::FromBytes(dtype_, shape_, buffer_.Release())};
+  }
+
+ private:
+  enum class Object { kNone, kExpectKey, kExpectValue, kExpectEnd };
+
+  // Checks that a leaf sits as deep as every other leaf.
+  bool BeginLeaf() {
+    if (rank_ < 0) {
+      rank_ = depth();
+    } else if (depth() != rank_) {
+      return Ragged("expected a list at " + Position());
+    }
+    return true;
+  }
+
+  bool BeginNumeric() {
+    if (in_object()) return BadObject();
+    if (!BeginLeaf()) return false;
+    if (dtype_ == DataType::kInvalid) dtype_ = info_.dtype;
+    return true;
+  }
+
+  void EndLeaf() {
+    if (!counts_.empty()) ++counts_.back();
+  }
+
+  template <typename T>
+  bool PutInt(int64_t v) {
+    if constexpr (std::is_signed_v<T>) {
+      if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max()) {
+        return OutOfRange(std::to_string(v));
+      }
+    } else {
+      if (v < 0 || static_cast<uint64_t>(v) > std::numeric_limits<T>::max()) {
+        return OutOfRange(std::to_string(v));
+      }
+    }
+    buffer_.Put(static_cast<T>(v));
+    return true;
+  }
+
+  template <typename T>
+  bool PutIntFromDouble(double d) {
+    if (std::trunc(d) != d) {
+      return Fail("value " + DoubleText(d) + " at " + Position() + " is not an integer (" +
+                  std::string(TfDataTypeName(dtype_)) + ")");
+    }
+    bool in_range;
+    if constexpr (sizeof(T) == 8) {
+      in_range = std::is_signed_v<T> ? (d >= -0x1p63 && d < 0x1p63) : (d >= 0 && d < 0x1p64);
+    } else {
+      in_range = d >= static_cast<double>(std::numeric_limits<T>::min()) &&
+                 d <= static_cast<double>(std::numeric_limits<T>::max());
+    }
+    if (!in_range) return OutOfRange(DoubleText(d));
+    buffer_.Put(static_cast<T>(d));
+    return true;
+  }
+
+  bool PutHalf(double d) {
+    float f = static_cast<float>(d);
+    uint16_t h = dtype_ == DataType::kFp16 ? FloatToHalf(f) : FloatToBf16(f);
+    float back = dtype_ == DataType::kFp16 ? HalfToFloat(h) : Bf16ToFloat(h);
+    if (std::isinf(back) && std::isfinite(d)) return OutOfRange(DoubleText(d));
+    buffer_.Put(h);
+    return true;
+  }
+
+  void PutBytes(const char* data, size_t size) {
+    uint32_t length = static_cast<uint32_t>(size);
+    char* dst = buffer_.Reserve(4 + size);
+    for (int i = 0; i < 4; ++i) dst[i] = static_cast<char>((length >> (8 * i)) & 0xff);
+    std::memcpy(dst + 4, data, size);
+    buffer_.Commit(4 + size);
+  }
+
+  bool PutBase64(std::string_view encoded) {
+    char* dst = buffer_.Reserve(4 + Base64DecodedSizeBound(encoded.size()));
+    auto size = Base64Decode(encoded, dst + 4);
+    if (!size) return Fail("invalid base64 in {\"b64\": ...} at " + Position());
+    uint32_t length = static_cast<uint32_t>(*size);
+    for (int i = 0; i < 4; ++i) dst[i] = static_cast<char>((length >> (8 * i)) & 0xff);
+    buffer_.Commit(4 + *size);
+    object_ = Object::kExpectEnd;
+    return true;
+  }
+
+  // "[i,j,...]": where the next element goes.
+  std::string Position() const {
+    std::string out = "[";
+    for (size_t i = 0; i < counts_.size(); ++i) {
+      if (i) out += ',';
+      out += std::to_string(counts_[i]);
+    }
+    return out + "]";
+  }
+
+  bool Fail(std::string what) {
+    error_ = InvalidArgument("Input " + info_.name + ": " + what);
+    return false;
+  }
+  bool Ragged(const std::string& what) { return Fail("ragged nested list, " + what); }
+  bool WrongType(const std::string& what) {
+    DataType expected = dtype_ == DataType::kInvalid ? info_.dtype : dtype_;
+    return Fail(what + " at " + Position() + " is not of expected type " +
+                std::string(TfDataTypeName(expected)));
+  }
+  bool OutOfRange(const std::string& value) {
+    return Fail("value " + value + " at " + Position() + " is out of range for " +
+                std::string(TfDataTypeName(dtype_)));
+  }
+  bool BadObject() {
+    return Fail("only {\"b64\": \"<base64 string>\"} objects are accepted as values (at " +
+                Position() + ")");
+  }
+
+  const TensorInfo& info_;
+  DataType dtype_ = DataType::kInvalid;  // set by the first leaf
+  int rank_ = -1;                        // depth of the leaves, once known
+  Shape shape_;                          // -1 until the first list at that depth closes
+  std::vector<int64_t> counts_;          // elements so far in each open list
+  ByteBuffer buffer_;
+  Object object_ = Object::kNone;
+  Status error_;
+};
+
+// The SAX handler: walks the body's structure and hands each tensor value
+// to its TensorBuilder.
+class PredictHandler {
+ public:
+  explicit PredictHandler(const std::vector<TensorInfo>& inputs)
+      : inputs_(inputs), builders_(inputs.size()) {}
+
+  const Status& error() const { return error_; }
+
+  Result<DecodedPredict> Finish() {
+    if (state_ != State::kDone) return Internal("Incomplete predict request");
+    if (!format_) return InvalidArgument(kUnknownOrder);
+    DecodedPredict out;
+    out.format = *format_;
+    out.signature_name = std::move(signature_name_);
+    for (size_t index : order_) {
+      TESSERA_ASSIGN_OR_RETURN(NamedTensor t, builders_[index]->Finish());
+      out.inputs.push_back(std::move(t));
+    }
+    return out;
+  }
+
+  // --- RapidJSON SAX handler -------------------------------------------------
+
+  bool Null() { return Value([](TensorBuilder& b) { return b.Null(); }); }
+  bool Bool(bool v) { return Value([v](TensorBuilder& b) { return b.Bool(v); }); }
+  bool Int(int v) { return Int64(v); }
+  bool Uint(unsigned v) { return Int64(v); }
+  bool Int64(int64_t v) {
+    if (state_ == State::kTensor) return Forwarded(active_->Int64(v));
+    return Value([v](TensorBuilder& b) { return b.Int64(v); });
+  }
+  bool Uint64(uint64_t v) { return Value([v](TensorBuilder& b) { return b.Uint64(v); }); }
+  bool Double(double v) {
+    if (state_ == State::kTensor) return Forwarded(active_->Double(v));
+    return Value([v](TensorBuilder& b) { return b.Double(v); });
+  }
+  bool RawNumber(const char*, rapidjson::SizeType, bool) {
+    return Fail(Internal("Unexpected raw number"));
+  }
+  bool String(const char* s, rapidjson::SizeType n, bool) {
+    if (state_ == State::kSignatureName) {
+      signature_name_.assign(s, n);
+      state_ = State::kRootKey;
+      return true;
+    }
+    std::string_view text(s, n);
+    return Value([text](TensorBuilder& b) { return b.String(text); });
+  }
+
+  bool StartArray() {
+    switch (state_) {
+      case State::kTensor: return Forwarded(active_->StartArray());
+      case State::kRowStart:
+        state_ = State::kRowElement;
+        return true;
+      default: return Value([](TensorBuilder& b) { return b.StartArray(); }, /*opens=*/true);
+    }
+  }
+
+  bool EndArray(rapidjson::SizeType) {
+    switch (state_) {
+      case State::kTensor: return Forwarded(active_->EndArray());
+      case State::kSkipping: return EndSkipped();
+      case State::kRowElement:
+        if (!row_named_) return Fail(InvalidArgument(kNoInstances));
+        return FinishNamedRow();
+      default: return Fail(Internal("Unexpected end of list"));
+    }
+  }
+
+  bool StartObject() {
+    switch (state_) {
+      case State::kStart:
+        state_ = State::kRootKey;
+        return true;
+      case State::kTensor: return Forwarded(active_->StartObject());
+      case State::kRowElement:
+        if (row_named_) return StartInstance();
+        state_ = State::kRowPendingObject;  // named instance or {"b64"}: the key tells
+        return true;
+      case State::kColumnStart:
+        state_ = State::kColumnPendingObject;
+        return true;
+      default: return Value([](TensorBuilder& b) { return b.StartObject(); }, /*opens=*/true);
+    }
+  }
+
+  bool Key(const char* s, rapidjson::SizeType n, bool) {
+    std::string_view key(s, n);
+    switch (state_) {
+      case State::kTensor: return Forwarded(active_->Key(key));
+      case State::kSkipping: return true;
+      case State::kRootKey: return RootKey(key);
+      case State::kRowPendingObject:
+        if (IsB64Value(key)) {
+          return StartSingleInput("'instances' is a plain list", /*row=*/true) &&
+                 Forwarded(active_->StartObject()) && Forwarded(active_->Key(key));
+        }
+        row_named_ = true;
+        return StartInstance() && NamedRowKey(key);
+      case State::kRowNamedKey: return NamedRowKey(key);
+      case State::kColumnPendingObject:
+        if (IsB64Value(key)) {
+          return StartSingleInput("'inputs' is a plain value", /*row=*/false) &&
+                 Forwarded(active_->StartObject()) && Forwarded(active_->Key(key));
+        }
+        return NamedColumnKey(key);
+      case State::kColumnNamedKey: return NamedColumnKey(key);
+      default: return Fail(Internal("Unexpected key"));
+    }
+  }
+
+  bool EndObject(rapidjson::SizeType) {
+    switch (state_) {
+      case State::kTensor: return Forwarded(active_->EndObject());
+      case State::kSkipping: return EndSkipped();
+      case State::kRootKey:
+        state_ = State::kDone;
+        return true;
+      case State::kRowPendingObject:  // {} as the first instance
+        row_named_ = true;
+        ++instances_;
+        state_ = State::kRowElement;
+        return true;
+      case State::kRowNamedKey:
+        ++instances_;
+        state_ = State::kRowElement;
+        return true;
+      case State::kColumnPendingObject: return Fail(InvalidArgument(kNoInputs));
+      case State::kColumnNamedKey:
+        state_ = State::kRootKey;
+        return true;
+      default: return Fail(Internal("Unexpected end of object"));
+    }
+  }
+
+ private:
+  enum class State {
+    kStart,                // before the root object
+    kRootKey,              // in the root object: a key or its end
+    kSignatureName,        // the value of "signature_name"
+    kSkipValue,            // the value of an unknown key
+    kSkipping,             // inside a container of that value
+    kRowStart,             // the value of "instances"
+    kRowElement,           // in "instances": an element or the end
+    kRowPendingObject,     // first instance is an object: named, or {"b64"}?
+    kRowNamedKey,          // in a named instance: a key or its end
+    kColumnStart,          // the value of "inputs"
+    kColumnPendingObject,  // "inputs" is an object: named, or {"b64"}?
+    kColumnNamedKey,       // in the "inputs" object: a key or its end
+    kTensor,               // inside a tensor value: events go to active_
+    kDone,                 // after the root object
+  };
+
+  bool Fail(Status status) {
+    error_ = std::move(status);
+    return false;
+  }
+
+  // A scalar, or the start of a list or object (`opens`), outside kTensor.
+  template <typename Apply>
+  bool Value(Apply apply, bool opens = false) {
+    switch (state_) {
+      case State::kTensor: return Forwarded(apply(*active_));
+      case State::kSkipValue:
+      case State::kSkipping: return Skipped(opens);
+      case State::kRowElement:
+        if (row_named_) return Fail(InvalidArgument(kNamedInstanceNotObject));
+        return StartSingleInput("'instances' is a plain list", /*row=*/true) &&
+               Forwarded(apply(*active_));
+      case State::kColumnStart:
+        return StartSingleInput("'inputs' is a plain value", /*row=*/false) &&
+               Forwarded(apply(*active_));
+      case State::kRowStart: return Fail(InvalidArgument(kInstancesNotList));
+      case State::kSignatureName: return Fail(InvalidArgument(kSignatureNotString));
+      case State::kStart: return Fail(InvalidArgument(kNotAnObject));
+      default: return Fail(Internal("Unexpected value"));
+    }
+  }
+
+  // The value of an unknown key is read and dropped.
+  bool Skipped(bool opens) {
+    if (!opens) {
+      if (state_ == State::kSkipValue) state_ = State::kRootKey;
+      return true;
+    }
+    if (skip_depth_ >= kMaxDepth) return Fail(InvalidArgument(kTooDeep));
+    ++skip_depth_;
+    state_ = State::kSkipping;
+    return true;
+  }
+
+  bool EndSkipped() {
+    if (--skip_depth_ == 0) state_ = State::kRootKey;
+    return true;
+  }
+
+  // After an event went to active_: on error keep its status; when its value
+  // is complete, return to the enclosing structure.
+  bool Forwarded(bool ok) {
+    if (!ok) return Fail(active_->error());
+    if (active_->depth() == base_depth_ && !active_->in_object()) {
+      state_ = return_state_;
+      active_ = nullptr;
+    }
+    return true;
+  }
+
+  bool RootKey(std::string_view key) {
+    if (key == "signature_name") {
+      state_ = State::kSignatureName;
+    } else if (key == "instances" || key == "inputs") {
+      if (format_) return Fail(InvalidArgument(kUnknownOrder));
+      bool row = key == "instances";
+      format_ = row ? PredictFormat::kRow : PredictFormat::kColumn;
+      state_ = row ? State::kRowStart : State::kColumnStart;
+    } else {
+      state_ = State::kSkipValue;
+    }
+    return true;
+  }
+
+  // {"b64": ...} is a value, unless the model has an input called "b64".
+  bool IsB64Value(std::string_view key) const { return key == "b64" && FindInput(key) < 0; }
+
+  int FindInput(std::string_view name) const {
+    for (size_t i = 0; i < inputs_.size(); ++i) {
+      if (inputs_[i].name == name) return static_cast<int>(i);
+    }
+    return -1;
+  }
+
+  TensorBuilder& Create(size_t index) {
+    builders_[index] = std::make_unique<TensorBuilder>(inputs_[index]);
+    order_.push_back(index);
+    return *builders_[index];
+  }
+
+  std::string InputNames() const {
+    std::string out;
+    for (const auto& input : inputs_) out += (out.empty() ? "" : ", ") + input.name;
+    return out;
+  }
+
+  // Unnamed form: the whole value (for rows, the "instances" list itself,
+  // already opened) is the model's only input.
+  bool StartSingleInput(const std::string& what, bool row) {
+    if (inputs_.size() != 1) {
+      return Fail(InvalidArgument("Invalid JSON structure. " + what + ", but the model has " +
+                                  std::to_string(inputs_.size()) + " inputs (" + InputNames() +
+                                  "): name them with " +
+                                  (row ? "a list of objects" : "an object")));
+    }
+    active_ = &Create(0);
+    base_depth_ = 0;
+    return_state_ = State::kRootKey;
+    state_ = State::kTensor;
+    return !row || Forwarded(active_->StartArray());
+  }
+
+  bool StartInstance() {
+    seen_in_instance_.assign(inputs_.size(), false);
+    state_ = State::kRowNamedKey;
+    return true;
+  }
+
+  int NamedIndex(std::string_view key) {
+    int index = FindInput(key);
+    if (index < 0) Fail(InvalidArgument("Unexpected input name: " + std::string(key)));
+    return index;
+  }
+
+  // Named rows: each input's tensor is one list over the instances, opened
+  // when the input first appears; each instance adds one element to it.
+  bool NamedRowKey(std::string_view key) {
+    int index = NamedIndex(key);
+    if (index < 0) return false;
+    if (seen_in_instance_[index]) {
+      return Fail(InvalidArgument("Duplicate input name: " + std::string(key) + " in instance " +
+                                  std::to_string(instances_)));
+    }
+    seen_in_instance_[index] = true;
+    if (!builders_[index] && !Create(index).StartArray()) return Fail(builders_[index]->error());
+    active_ = builders_[index].get();
+    base_depth_ = 1;
+    return_state_ = State::kRowNamedKey;
+    state_ = State::kTensor;
+    return true;
+  }
+
+  bool NamedColumnKey(std::string_view key) {
+    int index = NamedIndex(key);
+    if (index < 0) return false;
+    if (builders_[index]) return Fail(InvalidArgument("Duplicate input name: " + std::string(key)));
+    active_ = &Create(index);
+    base_depth_ = 0;
+    return_state_ = State::kColumnNamedKey;
+    state_ = State::kTensor;
+    return true;
+  }
+
+  bool FinishNamedRow() {
+    for (size_t index : order_) {
+      TensorBuilder& b = *builders_[index];
+      if (!b.EndArray()) return Fail(b.error());
+      if (b.outer_size() != instances_) {
+        return Fail(InvalidArgument(std::string(kBatchSizesDiffer) + ": " +
+                                    std::to_string(instances_) + " instances, input " + b.name() +
+                                    " is in " + std::to_string(b.outer_size())));
+      }
+    }
+    state_ = State::kRootKey;
+    return true;
+  }
+
+  const std::vector<TensorInfo>& inputs_;
+  std::vector<std::unique_ptr<TensorBuilder>> builders_;  // by model input index
+  std::vector<size_t> order_;                             // builders in order of appearance
+  State state_ = State::kStart;
+  std::optional<PredictFormat> format_;
+  std::string signature_name_;
+  TensorBuilder* active_ = nullptr;
+  int base_depth_ = 0;
+  State return_state_ = State::kRootKey;
+  int skip_depth_ = 0;
+  bool row_named_ = false;
+  int64_t instances_ = 0;
+  std::vector<bool> seen_in_instance_;
+  Status error_;
+};
+
+}  // namespace
+
+Result<DecodedPredict> DecodePredictRequest(const std::string& body,
+                                            const std::vector<TensorInfo>& inputs) {
+  PredictHandler handler(inputs);
+  rapidjson::Reader reader;
+  rapidjson::StringStream stream(body.c_str());
+  rapidjson::ParseResult parsed = reader.Parse<rapidjson::kParseNanAndInfFlag>(stream, handler);
+  if (parsed.IsError()) {
+    if (parsed.Code() == rapidjson::kParseErrorTermination && !handler.error().ok()) {
+      return handler.error();
+    }
+    return InvalidArgument(std::string("JSON Parse error: ") +
+                           rapidjson::GetParseError_En(parsed.Code()) +
+                           " at offset: " + std::to_string(parsed.Offset()));
+  }
+  // StringStream stops at a NUL byte: anything after it is not JSON.
+  if (stream.Tell() != body.size()) {
+    return InvalidArgument("JSON Parse error: Unexpected NUL character at offset: " +
+                           std::to_string(stream.Tell()));
+  }
+  return handler.Finish();
+}
+
+}  // namespace tessera::tfs_rest

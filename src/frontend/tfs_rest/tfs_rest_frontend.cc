@@ -1,0 +1,267 @@
+#include "frontend/tfs_rest/tfs_rest_frontend.h"
+
+#include <cctype>
+#include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+#include "common/logging.h"
+#include "frontend/tfs_rest/model_json.h"
+#include "frontend/tfs_rest/predict_decoder.h"
+#include "frontend/tfs_rest/predict_encoder.h"
+#include "frontend/tfs_rest/status_map.h"
+
+namespace tessera::tfs_rest {
+
+using frontend::RouteResult;
+using transport::HttpRequest;
+using transport::HttpRespond;
+using transport::HttpResponse;
+
+namespace {
+
+constexpr char kConfigUnavailable[] = "Config reload is not available";
+
+HttpResponse JsonResponse(int status, std::string body) {
+  HttpResponse response;
+  response.status = status;
+  response.content_type = "application/json";
+  response.body = std::move(body);
+  return response;
+}
+
+bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
+  if (s.size() < prefix.size()) return false;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(s[i])) != prefix[i]) return false;
+  }
+  return true;
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The version named by the URL: digits after /versions/, or a label after
+// /labels/ (not supported), or none (kDefaultVersion).
+Result<int64_t> UrlVersion(const std::ssub_match& digits, const std::ssub_match& label) {
+  if (label.matched) {
+    return InvalidArgument("Version labels are not supported (label: " + label.str() +
+                           "); use /versions/{version}");
+  }
+  if (!digits.matched) return kDefaultVersion;
+  std::string text = digits.str();
+  int64_t version = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return InvalidArgument("Failed to convert version: " + text + " to numeric.");
+  }
+  return version;
+}
+
+// Runs a handler once the URL's version is known to be valid.
+template <typename Fn>
+RouteResult WithVersion(Result<int64_t> version, Fn fn) {
+  return RouteResult::Matched(
+      [version = std::move(version), fn = std::move(fn)](std::shared_ptr<const HttpRequest> request,
+                                                          HttpRespond respond) {
+        if (!version.ok()) return respond(ErrorResponse(version.status()));
+        fn(*version, *request, std::move(respond));
+      });
+}
+
+}  // namespace
+
+// Runs config reloads, one at a time, on its own thread.
+class TfsRestFrontend::ReloadWorker {
+ public:
+  ReloadWorker() : thread_([this] { Loop(); }) {}
+  ~ReloadWorker() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  void Post(std::function<void()> job) {
+    {
+      std::lock_guard lock(mu_);
+      jobs_.push_back(std::move(job));
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  // Jobs already posted still run before the thread ends: each owes a reply.
+  void Loop() {
+    std::unique_lock lock(mu_);
+    while (true) {
+      cv_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;
+      auto job = std::move(jobs_.front());
+      jobs_.pop_front();
+      lock.unlock();
+      job();
+      lock.lock();
+    }
+  }
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> jobs_;
+  bool stopping_ = false;
+  std::thread thread_;  // last: starts once the members above exist
+};
+
+TfsRestFrontend::TfsRestFrontend(InferenceService& service, ModelAdmin* admin)
+    : service_(service),
+      admin_(admin),
+      reload_worker_(admin ? std::make_unique<ReloadWorker>() : nullptr),
+      model_re_(frontend::UrlRegex(
+          "/v1/models/([^/:]+)(?:/versions/([0-9]+)|/labels/([^/:]+))?(/metadata)?")),
+      verb_re_(frontend::UrlRegex(
+          "/v1/models/([^/:]+)(?:/versions/([0-9]+)|/labels/([^/:]+))?:(predict|classify|regress)")),
+      models_root_re_(frontend::UrlRegex("/v1/models/?")),
+      config_re_(frontend::UrlRegex("/v1/config")),
+      config_reload_re_(frontend::UrlRegex("/v1/config/reload")) {}
+
+TfsRestFrontend::~TfsRestFrontend() = default;
+
+RouteResult TfsRestFrontend::Route(const HttpRequest& request) const {
+  if (!StartsWithIgnoreCase(request.path, "/v1/")) return RouteResult::NoMatch();
+  const std::string& method = request.method;
+  std::smatch m;
+  try {
+    if (std::regex_match(request.path, m, verb_re_)) {
+      if (method != "POST") return RouteResult::WrongMethod("POST");
+      std::string name = m[1];
+      std::string verb = Lower(m[4]);
+      if (verb != "predict") {
+        return RouteResult::Matched([verb](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
+          respond(frontend::JsonError(404, "The " + verb + " API is not supported; use predict"));
+        });
+      }
+      return WithVersion(UrlVersion(m[2], m[3]),
+                         [this, name](int64_t version, const HttpRequest& r, HttpRespond respond) {
+                           HandlePredict(name, version, r, std::move(respond));
+                         });
+    }
+    if (std::regex_match(request.path, m, model_re_)) {
+      if (method != "GET") return RouteResult::WrongMethod("GET");
+      std::string name = m[1];
+      bool metadata = m[4].matched;
+      return WithVersion(UrlVersion(m[2], m[3]), [this, name, metadata](int64_t version,
+                                                                        const HttpRequest&,
+                                                                        HttpRespond respond) {
+        if (metadata) return HandleMetadata(name, version, std::move(respond));
+        HandleStatus(name, version, std::move(respond));
+      });
+    }
+    if (std::regex_match(request.path, config_reload_re_)) {
+      if (method != "POST") return RouteResult::WrongMethod("POST");
+      return RouteResult::Matched([this](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
+        HandleReload(std::move(respond));
+      });
+    }
+    if (std::regex_match(request.path, config_re_)) {
+      if (method != "GET") return RouteResult::WrongMethod("GET");
+      return RouteResult::Matched([this](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
+        HandleConfig(std::move(respond));
+      });
+    }
+    if (std::regex_match(request.path, models_root_re_)) {
+      if (method != "GET") return RouteResult::WrongMethod("GET");
+      return RouteResult::Matched([](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
+        respond(frontend::JsonError(400, "Missing model name in request."));
+      });
+    }
+  } catch (const std::exception& e) {  // std::regex may throw on pathological input
+    TLOG_WARN("TFS REST: cannot match URL {}: {}", request.path, e.what());
+  }
+  return RouteResult::NoMatch();
+}
+
+void TfsRestFrontend::HandleStatus(const std::string& name, int64_t version,
+                                   HttpRespond respond) const {
+  auto statuses = service_.GetModelStatus(name, version);
+  if (!statuses.ok()) return respond(ErrorResponse(statuses.status()));
+  respond(JsonResponse(200, ModelStatusJson(*statuses)));
+}
+
+void TfsRestFrontend::HandleMetadata(const std::string& name, int64_t version,
+                                     HttpRespond respond) const {
+  auto metadata = service_.GetModelMetadata(name, version);
+  if (!metadata.ok()) return respond(ErrorResponse(metadata.status()));
+  respond(JsonResponse(200, ModelMetadataJson(*metadata)));
+}
+
+void TfsRestFrontend::HandlePredict(const std::string& name, int64_t version,
+                                    const HttpRequest& request, HttpRespond respond) const {
+  // The input types come from the version that is asked for; the request
+  // names that same version, so a version swap in between is caught by the
+  // core's type check rather than misread here.
+  auto metadata = service_.GetModelMetadata(name, version);
+  if (!metadata.ok()) return respond(ErrorResponse(metadata.status()));
+  auto decoded = DecodePredictRequest(request.body, metadata->signature.inputs);
+  if (!decoded.ok()) return respond(ErrorResponse(decoded.status()));
+
+  auto infer = std::make_shared<InferRequest>();
+  infer->model_name = name;
+  infer->model_version = version;
+  infer->inputs = std::move(decoded->inputs);
+  PredictFormat format = decoded->format;
+  // The callback owns the request (inputs own their bytes) until it runs.
+  service_.Infer(*infer, [infer, format, respond = std::move(respond)](
+                             Result<InferResponse> result) {
+    if (!result.ok()) return respond(ErrorResponse(result.status()));
+    auto body = EncodePredictResponse(result->outputs, format);
+    if (!body.ok()) return respond(ErrorResponse(body.status()));
+    respond(JsonResponse(200, std::move(*body)));
+  });
+}
+
+void TfsRestFrontend::HandleReload(HttpRespond respond) const {
+  if (!admin_) return respond(frontend::JsonError(501, kConfigUnavailable));
+  reload_worker_->Post([this, respond = std::move(respond)] { Reload(respond); });
+}
+
+void TfsRestFrontend::Reload(const HttpRespond& respond) const {
+  auto changed = admin_->ReloadConfig();
+  if (!changed.ok()) {
+    const Status& s = changed.status();
+    TLOG_WARN("Config reload failed: {}", s.message());
+    switch (s.code()) {
+      case StatusCode::kNotFound:
+        return respond(frontend::JsonError(404, "Config file not found or cannot open."));
+      case StatusCode::kInvalidArgument:
+        return respond(frontend::JsonError(
+            400, "Reloading config file failed. Check server logs for more info."));
+      case StatusCode::kFailedPrecondition:  // single-model mode: the admin says why
+        return respond(ErrorResponse(s));
+      default:
+        return respond(frontend::JsonError(
+            HttpStatusFor(s.code()),
+            "Reloading models versions failed. Check server logs for more info."));
+    }
+  }
+  respond(JsonResponse(*changed ? 201 : 200, ConfigStatusJson(admin_->AllModelStatuses())));
+}
+
+void TfsRestFrontend::HandleConfig(HttpRespond respond) const {
+  if (!admin_) return respond(frontend::JsonError(501, kConfigUnavailable));
+  respond(JsonResponse(200, ConfigStatusJson(admin_->AllModelStatuses())));
+}
+
+std::unique_ptr<frontend::RestFrontend> MakeTfsRestFrontend(InferenceService& service,
+                                                            ModelAdmin* admin) {
+  return std::make_unique<TfsRestFrontend>(service, admin);
+}
+
+}  // namespace tessera::tfs_rest
