@@ -1,0 +1,976 @@
+#include "frontend/kserve_rest/codec.h"
+
+#include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <type_traits>
+#include <unordered_set>
+
+#include "frontend/kserve_rest/half.h"
+
+namespace tessera::kserve_rest {
+
+bool OutputFormat::IsBinary(const std::string& output_name) const {
+  for (const auto& [name, binary] : overrides) {
+    if (name == output_name) return binary;
+  }
+  return binary_default;
+}
+
+namespace {
+
+std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+// ---------------------------------------------------------------------------
+// Decoding
+
+// One JSON scalar as the SAX reader delivered it.
+struct Scalar {
+  enum class Kind { kNull, kBool, kInt, kUint, kDouble, kString };
+  Kind kind = Kind::kNull;
+  bool b = false;
+  int64_t i = 0;   // kInt (negative or small)
+  uint64_t u = 0;  // kUint
+  double d = 0;    // kDouble
+  std::string_view s;
+};
+
+// A scalar kept for later, when "data" came before "datatype".
+struct RecordedScalar {
+  Scalar value;
+  std::string text;  // owns value.s for strings
+};
+
+template <typename T>
+void AppendRaw(std::string& buffer, T value) {
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, &value, sizeof(T));
+  buffer.append(bytes, sizeof(T));
+}
+
+// Checks that nested "data" arrays are rectangular with every scalar at the
+// same depth. Depth 1 is the outer "data" array.
+class NestingChecker {
+ public:
+  // Returns an error text, or "" when fine.
+  std::string StartArray() {
+    if (leaf_depth_ != 0 && depth_ + 1 > leaf_depth_) return "an array where values were expected";
+    ++depth_;
+    if (lengths_.size() < static_cast<size_t>(depth_)) {
+      lengths_.push_back(-1);
+      counts_.push_back(0);
+    }
+    counts_[depth_ - 1] = 0;
+    return "";
+  }
+  std::string Scalar() {
+    if (leaf_depth_ == 0) {
+      if (static_cast<int>(lengths_.size()) > depth_) return "a value where an array was expected";
+      leaf_depth_ = depth_;
+    } else if (depth_ != leaf_depth_) {
+      return "a value where an array was expected";
+    }
+    ++counts_[depth_ - 1];
+    return "";
+  }
+  std::string EndArray() {
+    int64_t count = counts_[depth_ - 1];
+    int64_t& expected = lengths_[depth_ - 1];
+    if (expected < 0) {
+      expected = count;
+    } else if (expected != count) {
+      return "ragged nested arrays (lengths " + std::to_string(expected) + " and " +
+             std::to_string(count) + " at depth " + std::to_string(depth_) + ")";
+    }
+    --depth_;
+    if (depth_ > 0) ++counts_[depth_ - 1];
+    return "";
+  }
+  int depth() const { return depth_; }
+
+ private:
+  int depth_ = 0;
+  int leaf_depth_ = 0;
+  std::vector<int64_t> lengths_;  // per depth, -1 until the first array closes
+  std::vector<int64_t> counts_;   // per depth, elements of the open array
+};
+
+struct InputBuilder {
+  size_t index = 0;
+  std::string name;
+  bool has_name = false;
+  Shape shape;
+  bool has_shape = false;
+  std::string datatype;
+  bool has_datatype = false;
+  DataType dtype = DataType::kInvalid;  // valid once has_datatype and known
+  std::optional<uint64_t> binary_size;
+  bool has_data = false;
+  bool recording = false;  // data arrived before a valid datatype
+  std::vector<RecordedScalar> recorded;
+  std::string buffer;  // typed bytes (BYTES: length-prefixed raw form)
+  int64_t elements = 0;
+  NestingChecker nesting;
+
+  std::string Label() const {
+    return has_name ? "input " + Quote(name) : "input #" + std::to_string(index);
+  }
+};
+
+// Smallest magnitudes that round to infinity (halfway past the largest
+// finite value, where ties go to the even infinity).
+const double kFloatRoundingLimit = std::ldexp(1.0, 128) - std::ldexp(1.0, 103);
+const double kBf16RoundingLimit = std::ldexp(1.0, 128) - std::ldexp(1.0, 119);
+
+// Appends one JSON scalar to `in`'s typed buffer. Returns an error text.
+class ValueAppender {
+ public:
+  static std::string Append(InputBuilder& in, const Scalar& v) {
+    switch (in.dtype) {
+      case DataType::kBool:
+        if (v.kind != Scalar::Kind::kBool) return Expected(in, "a boolean");
+        AppendRaw<uint8_t>(in.buffer, v.b ? 1 : 0);
+        return "";
+      case DataType::kUint8: return Int<uint8_t>(in, v);
+      case DataType::kUint16: return Int<uint16_t>(in, v);
+      case DataType::kUint32: return Int<uint32_t>(in, v);
+      case DataType::kUint64: return Int<uint64_t>(in, v);
+      case DataType::kInt8: return Int<int8_t>(in, v);
+      case DataType::kInt16: return Int<int16_t>(in, v);
+      case DataType::kInt32: return Int<int32_t>(in, v);
+      case DataType::kInt64: return Int<int64_t>(in, v);
+      case DataType::kFp16:
+        return Float(in, v, kHalfRoundingLimit,
+                     [](std::string& b, double d) { AppendRaw<uint16_t>(b, DoubleToHalf(d)); });
+      case DataType::kBf16:
+        return Float(in, v, kBf16RoundingLimit,
+                     [](std::string& b, double d) { AppendRaw<uint16_t>(b, DoubleToBf16(d)); });
+      case DataType::kFp32:
+        return Float(in, v, kFloatRoundingLimit,
+                     [](std::string& b, double d) { AppendRaw<float>(b, static_cast<float>(d)); });
+      case DataType::kFp64:
+        return Float(in, v, std::numeric_limits<double>::infinity(),
+                     [](std::string& b, double d) { AppendRaw<double>(b, d); });
+      case DataType::kBytes: {
+        if (v.kind != Scalar::Kind::kString) return Expected(in, "a string");
+        if (v.s.size() > UINT32_MAX) return in.Label() + ": string too long";
+        AppendRaw<uint32_t>(in.buffer, static_cast<uint32_t>(v.s.size()));
+        in.buffer.append(v.s);
+        return "";
+      }
+      case DataType::kInvalid: break;
+    }
+    return in.Label() + ": invalid datatype";
+  }
+
+ private:
+  static std::string Expected(const InputBuilder& in, const char* what) {
+    return "Invalid data in " + in.Label() + ": expected " + what + " for datatype " + in.datatype;
+  }
+  static std::string OutOfRange(const InputBuilder& in, const std::string& value) {
+    return "Invalid data in " + in.Label() + ": value " + value + " is out of range for datatype " +
+           in.datatype;
+  }
+
+  template <typename T>
+  static std::string Int(InputBuilder& in, const Scalar& v) {
+    using Limits = std::numeric_limits<T>;
+    if (v.kind == Scalar::Kind::kInt) {
+      bool fits = std::is_signed_v<T> ? v.i >= static_cast<int64_t>(Limits::min()) &&
+                                            v.i <= static_cast<int64_t>(Limits::max())
+                                      : v.i >= 0 && static_cast<uint64_t>(v.i) <= Limits::max();
+      if (!fits) return OutOfRange(in, std::to_string(v.i));
+      AppendRaw<T>(in.buffer, static_cast<T>(v.i));
+      return "";
+    }
+    if (v.kind == Scalar::Kind::kUint) {
+      if (v.u > static_cast<uint64_t>(Limits::max())) return OutOfRange(in, std::to_string(v.u));
+      AppendRaw<T>(in.buffer, static_cast<T>(v.u));
+      return "";
+    }
+    return Expected(in, "an integer");
+  }
+
+  // `limit`: the smallest magnitude that rounds to infinity in the type.
+  template <typename Put>
+  static std::string Float(InputBuilder& in, const Scalar& v, double limit, Put put) {
+    double d;
+    switch (v.kind) {
+      case Scalar::Kind::kInt: d = static_cast<double>(v.i); break;
+      case Scalar::Kind::kUint: d = static_cast<double>(v.u); break;
+      case Scalar::Kind::kDouble: d = v.d; break;
+      default: return Expected(in, "a number");
+    }
+    if (std::isfinite(d) && std::fabs(d) >= limit) {
+      char text[32];
+      auto end = std::to_chars(text, text + sizeof text, d).ptr;
+      return OutOfRange(in, std::string(text, end));
+    }
+    put(in.buffer, d);
+    return "";
+  }
+};
+
+// The SAX handler for a whole inference request. Knows where it is in the
+// document through `where_` and which key's value comes next through
+// `field_`; values of unknown keys are skipped.
+class RequestReader {
+ public:
+  using Ch = char;
+  using SizeType = rapidjson::SizeType;
+
+  bool Null() { return OnScalar(Scalar{}); }
+  bool Bool(bool b) {
+    Scalar v;
+    v.kind = Scalar::Kind::kBool;
+    v.b = b;
+    return OnScalar(v);
+  }
+  bool Int(int i) { return Int64(i); }
+  bool Int64(int64_t i) {
+    Scalar v;
+    v.kind = Scalar::Kind::kInt;
+    v.i = i;
+    return OnScalar(v);
+  }
+  bool Uint(unsigned u) { return Uint64(u); }
+  bool Uint64(uint64_t u) {
+    Scalar v;
+    v.kind = Scalar::Kind::kUint;
+    v.u = u;
+    return OnScalar(v);
+  }
+  bool Double(double d) {
+    Scalar v;
+    v.kind = Scalar::Kind::kDouble;
+    v.d = d;
+    return OnScalar(v);
+  }
+  bool RawNumber(const Ch*, SizeType, bool) { return Fail("unexpected raw number"); }
+  bool String(const Ch* s, SizeType length, bool) {
+    Scalar v;
+    v.kind = Scalar::Kind::kString;
+    v.s = std::string_view(s, length);
+    return OnScalar(v);
+  }
+  bool StartObject();
+  bool Key(const Ch* s, SizeType length, bool);
+  bool EndObject(SizeType);
+  bool StartArray();
+  bool EndArray(SizeType);
+
+  // Valid after a successful parse.
+  Result<DecodedInfer> Finish(std::string_view binary, std::shared_ptr<const void> keepalive);
+  const std::string& error() const { return error_; }
+
+ private:
+  enum class Where {
+    kStart, kTop, kTopParams, kInputs, kInput, kShape, kInputParams, kData,
+    kOutputs, kOutput, kOutputParams, kEnd,
+  };
+  enum class Field {
+    kNone, kSkip, kId, kParameters, kInputs, kOutputs, kName, kShape, kDatatype, kData,
+    kBinaryDataOutput, kBinaryDataSize, kBinaryData,
+  };
+
+  bool Fail(std::string message) {
+    if (error_.empty()) error_ = std::move(message);
+    return false;
+  }
+  bool OnScalar(const Scalar& v);
+  bool OnDataScalar(const Scalar& v);
+  bool BeginData();
+  InputBuilder& input() { return inputs_.back(); }
+  std::string Context() const;
+
+  Where where_ = Where::kStart;
+  Field field_ = Field::kNone;
+  int skip_depth_ = 0;
+  std::string error_;
+
+  std::string id_;
+  bool has_inputs_ = false;
+  std::vector<InputBuilder> inputs_;
+  std::vector<std::string> output_names_;
+  OutputFormat format_;
+  std::optional<bool> output_binary_;  // of the output being read
+};
+
+std::string RequestReader::Context() const {
+  switch (where_) {
+    case Where::kInput:
+    case Where::kShape:
+    case Where::kInputParams:
+    case Where::kData: return inputs_.back().Label();
+    case Where::kOutput:
+    case Where::kOutputParams: return "output #" + std::to_string(output_names_.size());
+    default: return "the request";
+  }
+}
+
+bool RequestReader::OnScalar(const Scalar& v) {
+  if (skip_depth_ > 0) return true;
+  const Field field = field_;
+  field_ = Field::kNone;
+  if (where_ == Where::kData) return OnDataScalar(v);
+  if (where_ == Where::kShape) {
+    if (v.kind == Scalar::Kind::kUint && v.u <= static_cast<uint64_t>(INT64_MAX)) {
+      input().shape.push_back(static_cast<int64_t>(v.u));
+      return true;
+    }
+    return Fail("Invalid 'shape' of " + input().Label() + ": dims must be non-negative integers");
+  }
+  auto want = [&](Scalar::Kind kind, const char* key, const char* what) {
+    if (v.kind == kind) return true;
+    return Fail("Invalid JSON type of '" + std::string(key) + "' in " + Context() + ": expected " + what);
+  };
+  switch (field) {
+    case Field::kSkip: return true;
+    case Field::kId:
+      if (!want(Scalar::Kind::kString, "id", "a string")) return false;
+      id_ = std::string(v.s);
+      return true;
+    case Field::kBinaryDataOutput:
+      if (!want(Scalar::Kind::kBool, "binary_data_output", "a boolean")) return false;
+      format_.binary_default = v.b;
+      return true;
+    case Field::kBinaryData:
+      if (!want(Scalar::Kind::kBool, "binary_data", "a boolean")) return false;
+      output_binary_ = v.b;
+      return true;
+    case Field::kBinaryDataSize:
+      if (!want(Scalar::Kind::kUint, "binary_data_size", "a non-negative integer")) return false;
+      input().binary_size = v.u;
+      return true;
+    case Field::kName:
+      if (!want(Scalar::Kind::kString, "name", "a string")) return false;
+      if (where_ == Where::kOutput) {
+        output_names_.back() = std::string(v.s);
+      } else {
+        input().name = std::string(v.s);
+        input().has_name = true;
+      }
+      return true;
+    case Field::kDatatype: {
+      if (!want(Scalar::Kind::kString, "datatype", "a string")) return false;
+      InputBuilder& in = input();
+      in.datatype = std::string(v.s);
+      in.has_datatype = true;
+      auto dtype = DataTypeFromKServeName(in.datatype);
+      if (!dtype) return Fail("Invalid datatype " + Quote(in.datatype) + " of " + in.Label());
+      in.dtype = *dtype;
+      return true;
+    }
+    case Field::kShape: return Fail("Invalid JSON type of 'shape' in " + Context() + ": expected an array");
+    case Field::kData: return Fail("Invalid JSON type of 'data' in " + Context() + ": expected an array");
+    case Field::kInputs:
+    case Field::kOutputs: return Fail("Invalid JSON type of '" + std::string(field == Field::kInputs ? "inputs" : "outputs") + "': expected an array");
+    case Field::kParameters: return Fail("Invalid JSON type of 'parameters' in " + Context() + ": expected an object");
+    case Field::kNone: break;
+  }
+  if (where_ == Where::kStart) return Fail("The request body must be a JSON object");
+  if (where_ == Where::kInputs) return Fail("Invalid JSON type in 'inputs': each input must be an object");
+  if (where_ == Where::kOutputs) return Fail("Invalid JSON type in 'outputs': each output must be an object");
+  return Fail("Unexpected value in " + Context());
+}
+
+bool RequestReader::OnDataScalar(const Scalar& v) {
+  InputBuilder& in = input();
+  std::string err = in.nesting.Scalar();
+  if (!err.empty()) return Fail("Invalid data in " + in.Label() + ": " + err);
+  ++in.elements;
+  if (in.recording) {
+    RecordedScalar r{v, std::string(v.s)};
+    in.recorded.push_back(std::move(r));
+    return true;
+  }
+  err = ValueAppender::Append(in, v);
+  return err.empty() ? true : Fail(std::move(err));
+}
+
+bool RequestReader::BeginData() {
+  InputBuilder& in = input();
+  if (in.has_data) return Fail("Repeated 'data' in " + in.Label());
+  in.has_data = true;
+  in.recording = in.dtype == DataType::kInvalid;
+  if (!in.recording && in.has_shape) {
+    auto count = ElementCount(in.shape);
+    // Reserve for the expected size, bounded so a lying shape costs nothing.
+    if (count && ElementSize(in.dtype) > 0 && *count < (int64_t{1} << 28)) {
+      in.buffer.reserve(static_cast<size_t>(*count) * ElementSize(in.dtype));
+    }
+  }
+  where_ = Where::kData;
+  return true;
+}
+
+bool RequestReader::StartObject() {
+  if (skip_depth_ > 0) {
+    ++skip_depth_;
+    return true;
+  }
+  const Field field = field_;
+  field_ = Field::kNone;
+  if (field == Field::kSkip) {
+    skip_depth_ = 1;
+    return true;
+  }
+  switch (where_) {
+    case Where::kStart: where_ = Where::kTop; return true;
+    case Where::kTop:
+      if (field == Field::kParameters) {
+        where_ = Where::kTopParams;
+        return true;
+      }
+      break;
+    case Where::kInputs:
+      inputs_.emplace_back();
+      inputs_.back().index = inputs_.size() - 1;
+      where_ = Where::kInput;
+      return true;
+    case Where::kInput:
+      if (field == Field::kParameters) {
+        where_ = Where::kInputParams;
+        return true;
+      }
+      break;
+    case Where::kOutputs:
+      output_names_.emplace_back();
+      output_binary_.reset();
+      where_ = Where::kOutput;
+      return true;
+    case Where::kOutput:
+      if (field == Field::kParameters) {
+        where_ = Where::kOutputParams;
+        return true;
+      }
+      break;
+    case Where::kData: return Fail("Invalid data in " + input().Label() + ": unexpected object");
+    default: break;
+  }
+  field_ = field;
+  return OnScalar(Scalar{});  // reports the type error for `field`
+}
+
+bool RequestReader::Key(const Ch* s, SizeType length, bool) {
+  if (skip_depth_ > 0) return true;
+  std::string_view key(s, length);
+  Field field = Field::kSkip;
+  switch (where_) {
+    case Where::kTop:
+      if (key == "id") field = Field::kId;
+      else if (key == "parameters") field = Field::kParameters;
+      else if (key == "inputs") field = Field::kInputs;
+      else if (key == "outputs") field = Field::kOutputs;
+      break;
+    case Where::kTopParams:
+      if (key == "binary_data_output") field = Field::kBinaryDataOutput;
+      break;
+    case Where::kInput:
+      if (key == "name") field = Field::kName;
+      else if (key == "shape") field = Field::kShape;
+      else if (key == "datatype") field = Field::kDatatype;
+      else if (key == "parameters") field = Field::kParameters;
+      else if (key == "data") field = Field::kData;
+      break;
+    case Where::kInputParams:
+      if (key == "binary_data_size") field = Field::kBinaryDataSize;
+      break;
+    case Where::kOutput:
+      if (key == "name") field = Field::kName;
+      else if (key == "parameters") field = Field::kParameters;
+      break;
+    case Where::kOutputParams:
+      if (key == "binary_data") field = Field::kBinaryData;
+      break;
+    default: break;
+  }
+  field_ = field;
+  return true;
+}
+
+bool RequestReader::EndObject(SizeType) {
+  if (skip_depth_ > 0) {
+    --skip_depth_;
+    return true;
+  }
+  switch (where_) {
+    case Where::kTop: where_ = Where::kEnd; break;
+    case Where::kTopParams: where_ = Where::kTop; break;
+    case Where::kInput: where_ = Where::kInputs; break;
+    case Where::kInputParams: where_ = Where::kInput; break;
+    case Where::kOutput:
+      if (output_binary_) format_.overrides.emplace_back(output_names_.back(), *output_binary_);
+      where_ = Where::kOutputs;
+      break;
+    case Where::kOutputParams: where_ = Where::kOutput; break;
+    default: return Fail("Unexpected end of object");
+  }
+  return true;
+}
+
+bool RequestReader::StartArray() {
+  if (skip_depth_ > 0) {
+    ++skip_depth_;
+    return true;
+  }
+  const Field field = field_;
+  field_ = Field::kNone;
+  if (field == Field::kSkip) {
+    skip_depth_ = 1;
+    return true;
+  }
+  if (where_ == Where::kData) {
+    std::string err = input().nesting.StartArray();
+    return err.empty() ? true : Fail("Invalid data in " + input().Label() + ": " + err);
+  }
+  if (where_ == Where::kTop && field == Field::kInputs) {
+    if (has_inputs_) return Fail("Repeated 'inputs'");
+    has_inputs_ = true;
+    where_ = Where::kInputs;
+    return true;
+  }
+  if (where_ == Where::kTop && field == Field::kOutputs) {
+    where_ = Where::kOutputs;
+    return true;
+  }
+  if (where_ == Where::kInput && field == Field::kShape) {
+    if (input().has_shape) return Fail("Repeated 'shape' in " + input().Label());
+    input().has_shape = true;
+    where_ = Where::kShape;
+    return true;
+  }
+  if (where_ == Where::kInput && field == Field::kData) {
+    if (!BeginData()) return false;
+    return StartArray();
+  }
+  if (where_ == Where::kShape) {
+    return Fail("Invalid 'shape' of " + input().Label() + ": dims must be non-negative integers");
+  }
+  field_ = field;
+  return OnScalar(Scalar{});
+}
+
+bool RequestReader::EndArray(SizeType) {
+  if (skip_depth_ > 0) {
+    --skip_depth_;
+    return true;
+  }
+  switch (where_) {
+    case Where::kData: {
+      std::string err = input().nesting.EndArray();
+      if (!err.empty()) return Fail("Invalid data in " + input().Label() + ": " + err);
+      if (input().nesting.depth() == 0) where_ = Where::kInput;
+      return true;
+    }
+    case Where::kShape: where_ = Where::kInput; return true;
+    case Where::kInputs:
+    case Where::kOutputs: where_ = Where::kTop; return true;
+    default: return Fail("Unexpected end of array");
+  }
+}
+
+Status FinishInput(InputBuilder& in, std::string_view binary, size_t& offset,
+                   const std::shared_ptr<const void>& keepalive, NamedTensor* out) {
+  if (!in.has_name) return InvalidArgument("Missing 'name' of " + in.Label());
+  if (!in.has_shape) return InvalidArgument("Missing 'shape' of " + in.Label());
+  if (!in.has_datatype) return InvalidArgument("Missing 'datatype' of " + in.Label());
+  auto count = ElementCount(in.shape);
+  if (!count) return InvalidArgument("Invalid 'shape' of " + in.Label());
+  out->name = in.name;
+  if (in.has_data && in.binary_size) {
+    return InvalidArgument("Input " + Quote(in.name) +
+                           " has both JSON 'data' and binary data (binary_data_size)");
+  }
+  if (in.binary_size) {
+    if (*in.binary_size > binary.size() - offset) {
+      return InvalidArgument("Binary data of input " + Quote(in.name) + " (" +
+                             std::to_string(*in.binary_size) + " bytes) runs past the end of the body");
+    }
+    const char* data = binary.data() + offset;
+    const size_t size = static_cast<size_t>(*in.binary_size);
+    offset += size;
+    if (in.dtype == DataType::kBytes) {
+      auto elements = SplitBytesElements(reinterpret_cast<const uint8_t*>(data), size);
+      if (!elements.ok()) {
+        return InvalidArgument("Invalid binary data of input " + Quote(in.name) + ": " +
+                               elements.status().message());
+      }
+      if (static_cast<int64_t>(elements->size()) != *count) {
+        return InvalidArgument("Invalid binary data of input " + Quote(in.name) + ": " +
+                               std::to_string(elements->size()) + " elements for shape " +
+                               ShapeToString(in.shape));
+      }
+    } else {
+      TESSERA_RETURN_IF_ERROR(CheckByteSize(in.name, in.dtype, in.shape, size));
+    }
+    out->tensor = Tensor::Borrow(in.dtype, in.shape, data, size, keepalive);
+    return Status::Ok();
+  }
+  if (!in.has_data) return InvalidArgument("Missing 'data' of input " + Quote(in.name));
+  if (in.recording) {
+    for (const RecordedScalar& r : in.recorded) {
+      Scalar v = r.value;
+      v.s = r.text;
+      std::string err = ValueAppender::Append(in, v);
+      if (!err.empty()) return InvalidArgument(err);
+    }
+    in.recorded.clear();
+  }
+  if (in.elements != *count) {
+    return InvalidArgument("Invalid data in input " + Quote(in.name) + ": " +
+                           std::to_string(in.elements) + " elements for shape " +
+                           ShapeToString(in.shape) + " (" + std::to_string(*count) + " expected)");
+  }
+  out->tensor = Tensor::FromBytes(in.dtype, in.shape, std::move(in.buffer));
+  return Status::Ok();
+}
+
+Result<DecodedInfer> RequestReader::Finish(std::string_view binary,
+                                           std::shared_ptr<const void> keepalive) {
+  if (!has_inputs_) return InvalidArgument("Missing 'inputs' in the request");
+  DecodedInfer decoded;
+  decoded.request.id = std::move(id_);
+  decoded.request.requested_outputs = std::move(output_names_);
+  for (const auto& name : decoded.request.requested_outputs) {
+    if (name.empty()) return InvalidArgument("Missing 'name' of a requested output");
+  }
+  decoded.format = std::move(format_);
+  std::unordered_set<std::string> names;
+  size_t offset = 0;
+  decoded.request.inputs.resize(inputs_.size());
+  for (size_t i = 0; i < inputs_.size(); ++i) {
+    TESSERA_RETURN_IF_ERROR(FinishInput(inputs_[i], binary, offset, keepalive,
+                                        &decoded.request.inputs[i]));
+    if (!names.insert(inputs_[i].name).second) {
+      return InvalidArgument("Repeated input name " + Quote(inputs_[i].name));
+    }
+  }
+  if (offset != binary.size()) {
+    return InvalidArgument("The binary part of the body has " + std::to_string(binary.size()) +
+                           " bytes but inputs declare " + std::to_string(offset) +
+                           " (binary_data_size)");
+  }
+  return decoded;
+}
+
+// ---------------------------------------------------------------------------
+// Encoding
+
+// Validates UTF-8 so BYTES outputs that are not text are reported, not sent
+// as invalid JSON.
+using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>,
+                                     rapidjson::CrtAllocator, rapidjson::kWriteValidateEncodingFlag>;
+
+void WriteString(JsonWriter& w, std::string_view s) {
+  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+}
+
+void WriteShape(JsonWriter& w, const Shape& shape) {
+  w.StartArray();
+  for (int64_t d : shape) w.Int64(d);
+  w.EndArray();
+}
+
+template <typename T>
+T Load(const uint8_t* p) {
+  T value;
+  std::memcpy(&value, p, sizeof(T));
+  return value;
+}
+
+// Writes a float-like value; NaN and infinities as NaN / Infinity / -Infinity.
+template <typename F>
+void WriteFloat(JsonWriter& w, F value) {
+  if (std::isnan(value)) {
+    w.RawValue("NaN", 3, rapidjson::kNumberType);
+  } else if (std::isinf(value)) {
+    if (value > 0) {
+      w.RawValue("Infinity", 8, rapidjson::kNumberType);
+    } else {
+      w.RawValue("-Infinity", 9, rapidjson::kNumberType);
+    }
+  } else {
+    char text[32];
+    auto end = std::to_chars(text, text + sizeof text, value).ptr;
+    w.RawValue(text, static_cast<size_t>(end - text), rapidjson::kNumberType);
+  }
+}
+
+template <typename T>
+void WriteInts(JsonWriter& w, const uint8_t* data, int64_t count) {
+  char text[24];
+  for (int64_t i = 0; i < count; ++i) {
+    T value = Load<T>(data + i * sizeof(T));
+    auto end = std::to_chars(text, text + sizeof text, value).ptr;
+    w.RawValue(text, static_cast<size_t>(end - text), rapidjson::kNumberType);
+  }
+}
+
+Status WriteData(JsonWriter& w, const NamedTensor& output) {
+  const Tensor& t = output.tensor;
+  const uint8_t* data = t.data();
+  const int64_t n = t.element_count();
+  w.StartArray();
+  switch (t.dtype()) {
+    case DataType::kBool:
+      for (int64_t i = 0; i < n; ++i) w.Bool(data[i] != 0);
+      break;
+    case DataType::kUint8: WriteInts<uint8_t>(w, data, n); break;
+    case DataType::kUint16: WriteInts<uint16_t>(w, data, n); break;
+    case DataType::kUint32: WriteInts<uint32_t>(w, data, n); break;
+    case DataType::kUint64: WriteInts<uint64_t>(w, data, n); break;
+    case DataType::kInt8: WriteInts<int8_t>(w, data, n); break;
+    case DataType::kInt16: WriteInts<int16_t>(w, data, n); break;
+    case DataType::kInt32: WriteInts<int32_t>(w, data, n); break;
+    case DataType::kInt64: WriteInts<int64_t>(w, data, n); break;
+    case DataType::kFp16:
+      for (int64_t i = 0; i < n; ++i) {
+        WriteFloat(w, static_cast<float>(HalfToDouble(Load<uint16_t>(data + 2 * i))));
+      }
+      break;
+    case DataType::kBf16:
+      for (int64_t i = 0; i < n; ++i) {
+        WriteFloat(w, static_cast<float>(Bf16ToDouble(Load<uint16_t>(data + 2 * i))));
+      }
+      break;
+    case DataType::kFp32:
+      for (int64_t i = 0; i < n; ++i) WriteFloat(w, Load<float>(data + 4 * i));
+      break;
+    case DataType::kFp64:
+      for (int64_t i = 0; i < n; ++i) WriteFloat(w, Load<double>(data + 8 * i));
+      break;
+    case DataType::kBytes: {
+      auto elements = SplitBytesElements(data, t.byte_size());
+      if (!elements.ok()) return Internal("Malformed BYTES output " + Quote(output.name));
+      for (std::string_view e : *elements) {
+        if (!w.String(e.data(), static_cast<rapidjson::SizeType>(e.size()))) {
+          return InvalidArgument("Output " + Quote(output.name) +
+                                 " holds bytes that are not valid UTF-8; request it as binary data");
+        }
+      }
+      break;
+    }
+    case DataType::kInvalid: return Internal("Invalid datatype of output " + Quote(output.name));
+  }
+  w.EndArray();
+  return Status::Ok();
+}
+
+Status CheckOutput(const NamedTensor& output) {
+  const Tensor& t = output.tensor;
+  if (t.dtype() == DataType::kInvalid) return Internal("Invalid datatype of output " + Quote(output.name));
+  auto count = ElementCount(t.shape());
+  if (!count) return Internal("Invalid shape of output " + Quote(output.name));
+  if (t.dtype() == DataType::kBytes) {
+    auto elements = SplitBytesElements(t.data(), t.byte_size());
+    if (!elements.ok() || static_cast<int64_t>(elements->size()) != *count) {
+      return Internal("Malformed BYTES output " + Quote(output.name));
+    }
+    return Status::Ok();
+  }
+  Status size = CheckByteSize(output.name, t.dtype(), t.shape(), t.byte_size());
+  if (!size.ok()) return Internal("Output " + Quote(output.name) + ": " + size.message());
+  return Status::Ok();
+}
+
+void WriteTensorMetadata(JsonWriter& w, const std::vector<TensorInfo>& tensors) {
+  w.StartArray();
+  for (const auto& t : tensors) {
+    w.StartObject();
+    w.Key("name");
+    WriteString(w, t.name);
+    w.Key("datatype");
+    WriteString(w, KServeName(t.dtype));
+    w.Key("shape");
+    WriteShape(w, t.shape);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+}  // namespace
+
+Result<DecodedInfer> DecodeInferRequest(std::string_view json, std::string_view binary,
+                                        std::shared_ptr<const void> keepalive) {
+  RequestReader handler;
+  rapidjson::Reader reader;
+  rapidjson::MemoryStream stream(json.data(), json.size());
+  constexpr unsigned kFlags = rapidjson::kParseNanAndInfFlag | rapidjson::kParseFullPrecisionFlag;
+  rapidjson::ParseResult ok = reader.Parse<kFlags>(stream, handler);
+  if (!ok) {
+    if (!handler.error().empty()) return InvalidArgument(handler.error());
+    return InvalidArgument(std::string("Invalid JSON at offset ") + std::to_string(ok.Offset()) +
+                           ": " + rapidjson::GetParseError_En(ok.Code()));
+  }
+  return handler.Finish(binary, std::move(keepalive));
+}
+
+Result<DecodedInfer> DecodeRawBinaryRequest(const TensorInfo& input, std::string_view body,
+                                            std::shared_ptr<const void> keepalive) {
+  const std::string where = "the raw binary request for input " + Quote(input.name);
+  Shape shape = input.shape;
+  if (shape.size() >= 2 && shape[0] == kDynamicDim) shape[0] = 1;
+  DecodedInfer decoded;
+  decoded.format.binary_default = true;
+  NamedTensor tensor;
+  tensor.name = input.name;
+  if (input.dtype == DataType::kBytes) {
+    for (int64_t& d : shape) {
+      if (d == kDynamicDim) d = 1;
+      if (d != 1) return InvalidArgument("Cannot send " + where + ": a BYTES input must have one element");
+    }
+    if (body.size() > UINT32_MAX) return InvalidArgument("Body too large for " + where);
+    std::string raw;
+    raw.reserve(body.size() + 4);
+    AppendRaw<uint32_t>(raw, static_cast<uint32_t>(body.size()));
+    raw.append(body);
+    tensor.tensor = Tensor::FromBytes(DataType::kBytes, std::move(shape), std::move(raw));
+  } else {
+    const size_t element_size = ElementSize(input.dtype);
+    if (element_size == 0) return InvalidArgument("Invalid datatype of input " + Quote(input.name));
+    int dynamic = -1;
+    uint64_t fixed = 1;
+    for (size_t i = 0; i < shape.size(); ++i) {
+      if (shape[i] == kDynamicDim) {
+        if (dynamic >= 0) {
+          return InvalidArgument("Cannot deduce the shape of " + where + ": more than one dynamic dimension");
+        }
+        dynamic = static_cast<int>(i);
+      } else {
+        fixed *= static_cast<uint64_t>(shape[i]);
+      }
+    }
+    if (dynamic >= 0) {
+      const uint64_t unit = fixed * element_size;
+      if (unit == 0 || body.size() % unit != 0) {
+        return InvalidArgument("Cannot deduce the shape of " + where + " from " +
+                               std::to_string(body.size()) + " bytes");
+      }
+      shape[dynamic] = static_cast<int64_t>(body.size() / unit);
+    }
+    TESSERA_RETURN_IF_ERROR(CheckByteSize(input.name, input.dtype, shape, body.size()));
+    tensor.tensor = Tensor::Borrow(input.dtype, std::move(shape), body.data(), body.size(),
+                                   std::move(keepalive));
+  }
+  decoded.request.inputs.push_back(std::move(tensor));
+  return decoded;
+}
+
+Result<EncodedResponse> EncodeInferResponse(const InferResponse& response,
+                                            const OutputFormat& format) {
+  size_t binary_size = 0;
+  std::vector<bool> binary(response.outputs.size());
+  for (size_t i = 0; i < response.outputs.size(); ++i) {
+    TESSERA_RETURN_IF_ERROR(CheckOutput(response.outputs[i]));
+    binary[i] = format.IsBinary(response.outputs[i].name);
+    if (binary[i]) binary_size += response.outputs[i].tensor.byte_size();
+  }
+
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  w.Key("model_name");
+  WriteString(w, response.model_name);
+  w.Key("model_version");
+  WriteString(w, response.model_version > 0 ? std::to_string(response.model_version) : "");
+  if (!response.id.empty()) {
+    w.Key("id");
+    WriteString(w, response.id);
+  }
+  w.Key("outputs");
+  w.StartArray();
+  for (size_t i = 0; i < response.outputs.size(); ++i) {
+    const NamedTensor& output = response.outputs[i];
+    w.StartObject();
+    w.Key("name");
+    WriteString(w, output.name);
+    w.Key("datatype");
+    WriteString(w, KServeName(output.tensor.dtype()));
+    w.Key("shape");
+    WriteShape(w, output.tensor.shape());
+    if (binary[i]) {
+      w.Key("parameters");
+      w.StartObject();
+      w.Key("binary_data_size");
+      w.Uint64(output.tensor.byte_size());
+      w.EndObject();
+    } else {
+      w.Key("data");
+      TESSERA_RETURN_IF_ERROR(WriteData(w, output));
+    }
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+
+  EncodedResponse encoded;
+  encoded.json_size = buffer.GetSize();
+  encoded.has_binary = std::find(binary.begin(), binary.end(), true) != binary.end();
+  encoded.body.reserve(encoded.json_size + binary_size);
+  encoded.body.assign(buffer.GetString(), buffer.GetSize());
+  for (size_t i = 0; i < response.outputs.size(); ++i) {
+    if (!binary[i]) continue;
+    const Tensor& t = response.outputs[i].tensor;
+    encoded.body.append(reinterpret_cast<const char*>(t.data()), t.byte_size());
+  }
+  return encoded;
+}
+
+std::string EncodeModelMetadata(const ModelMetadata& metadata) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  w.Key("name");
+  WriteString(w, metadata.name);
+  w.Key("versions");
+  w.StartArray();
+  for (int64_t v : metadata.versions) WriteString(w, std::to_string(v));
+  w.EndArray();
+  w.Key("platform");
+  WriteString(w, metadata.platform);
+  w.Key("inputs");
+  WriteTensorMetadata(w, metadata.signature.inputs);
+  w.Key("outputs");
+  WriteTensorMetadata(w, metadata.signature.outputs);
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+std::string EncodeServerMetadata(const ServerMetadata& metadata) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  w.Key("name");
+  WriteString(w, metadata.name);
+  w.Key("version");
+  WriteString(w, metadata.version);
+  w.Key("extensions");
+  w.StartArray();
+  for (const auto& e : metadata.extensions) WriteString(w, e);
+  w.EndArray();
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+Result<int64_t> ParseModelVersion(std::string_view text) {
+  int64_t version = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || version <= 0 ||
+      text[0] == '+' || text[0] == '-') {
+    return InvalidArgument("Invalid model version " + Quote(text) +
+                           ": expected a positive integer");
+  }
+  return version;
+}
+
+}  // namespace tessera::kserve_rest

@@ -1,0 +1,235 @@
+#include "frontend/kserve_rest/kserve_rest_frontend.h"
+
+#include <charconv>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "frontend/kserve_rest/codec.h"
+#include "frontend/kserve_rest/status_map.h"
+
+namespace tessera::kserve_rest {
+namespace {
+
+using frontend::RouteResult;
+using transport::HttpRequest;
+using transport::HttpRespond;
+using transport::HttpResponse;
+
+bool IEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+// "/v2/models/m" -> {"v2", "models", "m"}; empty when the path does not start
+// with '/'.
+std::vector<std::string_view> SplitPath(std::string_view path) {
+  std::vector<std::string_view> out;
+  if (path.empty() || path[0] != '/') return out;
+  size_t start = 1;
+  while (true) {
+    size_t slash = path.find('/', start);
+    out.push_back(path.substr(start, slash == std::string_view::npos ? std::string_view::npos
+                                                                     : slash - start));
+    if (slash == std::string_view::npos) break;
+    start = slash + 1;
+  }
+  return out;
+}
+
+HttpResponse Empty(int status) {
+  HttpResponse response;
+  response.status = status;
+  response.content_type.clear();
+  return response;
+}
+
+HttpResponse Json(std::string body) {
+  HttpResponse response;
+  response.body = std::move(body);
+  return response;
+}
+
+// What a URL names; the version text is validated by the handler so that a
+// bad version is a 400, not a 404.
+enum class Endpoint { kNone, kServerMetadata, kLive, kReady, kModelMetadata, kModelReady, kInfer };
+
+struct ParsedUrl {
+  Endpoint endpoint = Endpoint::kNone;
+  std::string model;
+  std::string version;  // "" when not given
+};
+
+ParsedUrl ParseUrl(std::string_view path) {
+  ParsedUrl url;
+  std::vector<std::string_view> s = SplitPath(path);
+  if (s.empty() || !IEquals(s[0], "v2")) return url;
+  if (s.size() == 1) {
+    url.endpoint = Endpoint::kServerMetadata;
+    return url;
+  }
+  if (s.size() == 3 && IEquals(s[1], "health")) {
+    if (IEquals(s[2], "live")) url.endpoint = Endpoint::kLive;
+    if (IEquals(s[2], "ready")) url.endpoint = Endpoint::kReady;
+    return url;
+  }
+  if (s.size() < 3 || !IEquals(s[1], "models") || s[2].empty()) return url;
+  url.model = std::string(s[2]);
+  size_t next = 3;
+  if (s.size() >= 5 && IEquals(s[3], "versions")) {
+    if (s[4].empty()) return url;
+    url.version = std::string(s[4]);
+    next = 5;
+  }
+  if (s.size() == next) {
+    url.endpoint = Endpoint::kModelMetadata;
+  } else if (s.size() == next + 1 && IEquals(s[next], "ready")) {
+    url.endpoint = Endpoint::kModelReady;
+  } else if (s.size() == next + 1 && IEquals(s[next], "infer")) {
+    url.endpoint = Endpoint::kInfer;
+  }
+  return url;
+}
+
+Result<int64_t> VersionOf(const std::string& text) {
+  if (text.empty()) return kDefaultVersion;
+  return ParseModelVersion(text);
+}
+
+// One inference in flight: owns what the InferRequest borrows.
+struct InferCall {
+  std::shared_ptr<const HttpRequest> http;  // the body tensors may point into
+  InferRequest request;
+  OutputFormat format;
+  HttpRespond respond;
+};
+
+void Complete(const InferCall& call, Result<InferResponse> result) {
+  if (!result.ok()) return call.respond(ErrorResponse(result.status()));
+  auto encoded = EncodeInferResponse(*result, call.format);
+  if (!encoded.ok()) return call.respond(ErrorResponse(encoded.status()));
+  HttpResponse response;
+  if (encoded->has_binary) {
+    response.content_type = "application/octet-stream";
+    response.headers.emplace_back(kInferenceHeaderContentLength, std::to_string(encoded->json_size));
+  }
+  response.body = std::move(encoded->body);
+  call.respond(std::move(response));
+}
+
+// Decodes the body: plain JSON, JSON + binary tensors, or (header value 0)
+// the raw data of a one-input model.
+Result<DecodedInfer> DecodeBody(InferenceService& service, const std::string& model,
+                                int64_t version, const std::shared_ptr<const HttpRequest>& http) {
+  const std::string& body = http->body;
+  std::shared_ptr<const void> keepalive = http;
+  const std::string* header = http->header("inference-header-content-length");
+  if (header == nullptr) return DecodeInferRequest(body, {}, std::move(keepalive));
+  size_t json_size = 0;
+  auto [end, ec] = std::from_chars(header->data(), header->data() + header->size(), json_size);
+  if (header->empty() || ec != std::errc() || end != header->data() + header->size()) {
+    return InvalidArgument("Invalid Inference-Header-Content-Length: " + *header);
+  }
+  if (json_size > body.size()) {
+    return InvalidArgument("Inference-Header-Content-Length " + *header +
+                           " is larger than the body (" + std::to_string(body.size()) + " bytes)");
+  }
+  if (json_size > 0) {
+    std::string_view all(body);
+    return DecodeInferRequest(all.substr(0, json_size), all.substr(json_size), std::move(keepalive));
+  }
+  TESSERA_ASSIGN_OR_RETURN(ModelMetadata metadata, service.GetModelMetadata(model, version));
+  if (metadata.signature.inputs.size() != 1) {
+    return InvalidArgument("A raw binary request (Inference-Header-Content-Length: 0) needs a model "
+                           "with exactly one input; " + model + " has " +
+                           std::to_string(metadata.signature.inputs.size()));
+  }
+  return DecodeRawBinaryRequest(metadata.signature.inputs[0], body, std::move(keepalive));
+}
+
+void Infer(InferenceService& service, const ParsedUrl& url,
+           std::shared_ptr<const HttpRequest> http, HttpRespond respond) {
+  auto version = VersionOf(url.version);
+  if (!version.ok()) return respond(ErrorResponse(version.status()));
+  auto decoded = DecodeBody(service, url.model, *version, http);
+  if (!decoded.ok()) return respond(ErrorResponse(decoded.status()));
+  auto call = std::make_shared<InferCall>();
+  call->http = std::move(http);
+  call->request = std::move(decoded->request);
+  call->request.model_name = url.model;
+  call->request.model_version = *version;
+  call->format = std::move(decoded->format);
+  call->respond = std::move(respond);
+  service.Infer(call->request, [call](Result<InferResponse> result) {
+    Complete(*call, std::move(result));
+  });
+}
+
+void ModelMetadataCall(InferenceService& service, const ParsedUrl& url, HttpRespond respond) {
+  auto version = VersionOf(url.version);
+  if (!version.ok()) return respond(ErrorResponse(version.status()));
+  auto metadata = service.GetModelMetadata(url.model, *version);
+  if (!metadata.ok()) return respond(ErrorResponse(metadata.status()));
+  respond(Json(EncodeModelMetadata(*metadata)));
+}
+
+void ModelReadyCall(InferenceService& service, const ParsedUrl& url, HttpRespond respond) {
+  auto version = VersionOf(url.version);
+  if (!version.ok()) return respond(ErrorResponse(version.status()));
+  Status ready = service.ModelReady(url.model, *version);
+  if (!ready.ok()) return respond(ErrorResponse(ready));
+  respond(Empty(200));
+}
+
+}  // namespace
+
+RouteResult KServeRestFrontend::Route(const HttpRequest& request) const {
+  ParsedUrl url = ParseUrl(request.path);
+  if (url.endpoint == Endpoint::kNone) return RouteResult::NoMatch();
+  const bool post = url.endpoint == Endpoint::kInfer;
+  if (request.method != (post ? "POST" : "GET")) {
+    return RouteResult::WrongMethod(post ? "POST" : "GET");
+  }
+  InferenceService& service = service_;
+  switch (url.endpoint) {
+    case Endpoint::kServerMetadata:
+      return RouteResult::Matched([&service](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
+        respond(Json(EncodeServerMetadata(service.GetServerMetadata())));
+      });
+    case Endpoint::kLive:
+      return RouteResult::Matched([&service](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
+        respond(service.IsLive() ? Empty(200) : frontend::JsonError(503, "Server is not live"));
+      });
+    case Endpoint::kReady:
+      return RouteResult::Matched([&service](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
+        respond(service.IsReady() ? Empty(200) : frontend::JsonError(503, "Server is not ready"));
+      });
+    case Endpoint::kModelMetadata:
+      return RouteResult::Matched(
+          [&service, url](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
+            ModelMetadataCall(service, url, std::move(respond));
+          });
+    case Endpoint::kModelReady:
+      return RouteResult::Matched(
+          [&service, url](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
+            ModelReadyCall(service, url, std::move(respond));
+          });
+    case Endpoint::kInfer:
+      return RouteResult::Matched(
+          [&service, url](std::shared_ptr<const HttpRequest> http, HttpRespond respond) {
+            Infer(service, url, std::move(http), std::move(respond));
+          });
+    case Endpoint::kNone: break;
+  }
+  return RouteResult::NoMatch();
+}
+
+}  // namespace tessera::kserve_rest

@@ -1,0 +1,269 @@
+#include "frontend/kserve_rest/kserve_rest_frontend.h"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <optional>
+
+#include "core/testing/fake_inference_service.h"
+#include "frontend/http_router.h"
+
+namespace tessera::kserve_rest {
+namespace {
+
+using testing::FakeInferenceService;
+using transport::HttpRequest;
+using transport::HttpResponse;
+using namespace std::chrono_literals;
+
+class KServeRestFrontendTest : public ::testing::Test {
+ protected:
+  KServeRestFrontendTest() : frontend_(fake_) {
+    router_.Add(&frontend_);
+    ModelMetadata dense;
+    dense.name = "dense";
+    dense.version = 2;
+    dense.versions = {1, 2};
+    dense.platform = "pytorch_torchscript";
+    dense.signature.inputs = {{"x", DataType::kFp32, {-1, 4}}};
+    dense.signature.outputs = {{"x", DataType::kFp32, {-1, 4}}};
+    fake_.AddModel(dense);
+    ModelMetadata two;
+    two.name = "two";
+    two.version = 1;
+    two.versions = {1};
+    two.signature.inputs = {{"a", DataType::kFp32, {-1}}, {"b", DataType::kFp32, {-1}}};
+    fake_.AddModel(two);
+    ModelMetadata loading;
+    loading.name = "loading";
+    loading.version = 1;
+    fake_.AddModel(loading, Unavailable("Model version is loading"));
+    fake_.SetServerMetadata({"tessera", "1.2.3", {"binary_tensor_data"}});
+  }
+
+  // Routes one request and waits for its response.
+  HttpResponse Call(const std::string& method, const std::string& path, std::string body = "",
+                    std::vector<std::pair<std::string, std::string>> headers = {}) {
+    auto request = std::make_shared<HttpRequest>();
+    request->method = method;
+    request->path = path;
+    request->body = std::move(body);
+    request->headers = std::move(headers);
+    std::mutex mu;
+    std::condition_variable cv;
+    std::optional<HttpResponse> out;
+    router_.Handle(request, [&](HttpResponse r) {
+      std::lock_guard lock(mu);
+      out = std::move(r);
+      cv.notify_all();
+    });
+    std::unique_lock lock(mu);
+    EXPECT_TRUE(cv.wait_for(lock, 5s, [&] { return out.has_value(); }));
+    return out.value_or(HttpResponse{0, "", {}, ""});
+  }
+
+  static std::string Header(const HttpResponse& r, const std::string& name) {
+    for (const auto& [k, v] : r.headers) {
+      if (k == name) return v;
+    }
+    return "";
+  }
+
+  FakeInferenceService fake_;
+  KServeRestFrontend frontend_;
+  frontend::HttpRouter router_;
+};
+
+TEST_F(KServeRestFrontendTest, Health) {
+  HttpResponse r = Call("GET", "/v2/health/live");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "");
+  EXPECT_EQ(Call("GET", "/v2/health/ready").status, 200);
+  EXPECT_EQ(Call("GET", "/V2/Health/Ready").status, 200);
+  fake_.SetReady(false);
+  r = Call("GET", "/v2/health/ready");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body, R"({"error":"Server is not ready"})");
+  fake_.SetLive(false);
+  EXPECT_EQ(Call("GET", "/v2/health/live").status, 503);
+}
+
+TEST_F(KServeRestFrontendTest, ServerMetadata) {
+  HttpResponse r = Call("GET", "/v2");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "application/json");
+  EXPECT_EQ(r.body, R"({"name":"tessera","version":"1.2.3","extensions":["binary_tensor_data"]})");
+}
+
+TEST_F(KServeRestFrontendTest, ModelMetadata) {
+  HttpResponse r = Call("GET", "/v2/models/dense");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body,
+            R"({"name":"dense","versions":["1","2"],"platform":"pytorch_torchscript",)"
+            R"("inputs":[{"name":"x","datatype":"FP32","shape":[-1,4]}],)"
+            R"("outputs":[{"name":"x","datatype":"FP32","shape":[-1,4]}]})");
+  EXPECT_EQ(Call("GET", "/v2/models/dense/versions/1").status, 200);
+  r = Call("GET", "/v2/models/nope");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.body, R"({"error":"Model with requested name is not found"})");
+  r = Call("GET", "/v2/models/dense/versions/0");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("Invalid model version '0'"), std::string::npos);
+}
+
+TEST_F(KServeRestFrontendTest, ModelReady) {
+  HttpResponse r = Call("GET", "/v2/models/dense/ready");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "");
+  EXPECT_EQ(Call("GET", "/v2/models/dense/versions/2/READY").status, 200);
+  EXPECT_EQ(Call("GET", "/v2/models/nope/ready").status, 404);
+  r = Call("GET", "/v2/models/loading/ready");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(r.body, R"({"error":"Model version is loading"})");
+}
+
+TEST_F(KServeRestFrontendTest, UnknownUrlsAndMethods) {
+  for (const char* path : {"/", "/v1", "/v2/health", "/v2/models", "/v2/models/", "/v2/models/dense/x",
+                           "/v2/models/dense/versions", "/v2/models/dense/versions//infer",
+                           "/v2/models/dense/infer/more", "v2"}) {
+    HttpResponse r = Call("GET", path);
+    EXPECT_EQ(r.status, 404) << path;
+    EXPECT_NE(r.body.find("\"error\""), std::string::npos) << path;
+  }
+  HttpResponse r = Call("GET", "/v2/models/dense/infer");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(Header(r, "Allow"), "POST");
+  r = Call("POST", "/v2/models/dense/ready");
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(Header(r, "Allow"), "GET");
+  EXPECT_EQ(Call("DELETE", "/v2").status, 405);
+}
+
+TEST_F(KServeRestFrontendTest, JsonInfer) {
+  HttpResponse r = Call("POST", "/v2/models/dense/versions/2/infer",
+                        R"({"id":"q1","inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","data":[[1,2,3,4.5]]}]})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.content_type, "application/json");
+  EXPECT_EQ(r.body,
+            R"({"model_name":"dense","model_version":"2","id":"q1","outputs":)"
+            R"([{"name":"x","datatype":"FP32","shape":[1,4],"data":[1,2,3,4.5]}]})");
+  auto calls = fake_.calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].model_name, "dense");
+  EXPECT_EQ(calls[0].model_version, 2);
+  EXPECT_EQ(calls[0].id, "q1");
+}
+
+TEST_F(KServeRestFrontendTest, InferErrors) {
+  HttpResponse r = Call("POST", "/v2/models/dense/infer", "{not json");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("Invalid JSON at offset 1"), std::string::npos) << r.body;
+  r = Call("POST", "/v2/models/dense/infer",
+           R"({"inputs":[{"name":"x","shape":[2],"datatype":"FP32","data":[[1],[2,3]]}]})");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("ragged"), std::string::npos);
+  fake_.SetHandler([](const InferRequest&) -> Result<InferResponse> {
+    return NotFound("Model with requested version is not found");
+  });
+  r = Call("POST", "/v2/models/dense/versions/9/infer",
+           R"({"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}]})");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.body, R"({"error":"Model with requested version is not found"})");
+  fake_.SetHandler([](const InferRequest&) -> Result<InferResponse> { return ResourceExhausted("queue full"); });
+  r = Call("POST", "/v2/models/dense/infer", R"({"inputs":[]})");
+  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(Call("POST", "/v2/models/dense/versions/x/infer", "{}").status, 400);
+}
+
+TEST_F(KServeRestFrontendTest, BinaryInferBorrowsTheBodyAndAnswersBinary) {
+  const std::string json =
+      R"({"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","parameters":{"binary_data_size":16}}],)"
+      R"("outputs":[{"name":"x","parameters":{"binary_data":true}}]})";
+  float values[4] = {1, 2, 3, 4};
+  std::string body = json + std::string(reinterpret_cast<const char*>(values), 16);
+  // The handler sees the request while its bytes are still the body's.
+  const uint8_t* seen = nullptr;
+  fake_.SetHandler([&seen](const InferRequest& request) {
+    seen = request.inputs[0].tensor.data();
+    return FakeInferenceService::Echo(request);
+  });
+  auto request = std::make_shared<HttpRequest>();
+  request->method = "POST";
+  request->path = "/v2/models/dense/infer";
+  request->body = body;
+  request->headers = {{"inference-header-content-length", std::to_string(json.size())}};
+  std::optional<HttpResponse> out;
+  router_.Handle(request, [&](HttpResponse r) { out = std::move(r); });
+  ASSERT_TRUE(out.has_value());
+  EXPECT_EQ(seen, reinterpret_cast<const uint8_t*>(request->body.data() + json.size()));
+  EXPECT_EQ(out->status, 200) << out->body;
+  EXPECT_EQ(out->content_type, "application/octet-stream");
+  size_t json_size = std::stoul(Header(*out, "Inference-Header-Content-Length"));
+  EXPECT_EQ(out->body.substr(0, json_size),
+            R"({"model_name":"dense","model_version":"1","outputs":[{"name":"x","datatype":"FP32","shape":[1,4],"parameters":{"binary_data_size":16}}]})");
+  EXPECT_EQ(out->body.substr(json_size), std::string(reinterpret_cast<const char*>(values), 16));
+}
+
+TEST_F(KServeRestFrontendTest, BinaryHeaderErrors) {
+  const std::string json = R"({"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}]})";
+  EXPECT_EQ(Call("POST", "/v2/models/dense/infer", json,
+                 {{"inference-header-content-length", "abc"}}).status, 400);
+  HttpResponse r = Call("POST", "/v2/models/dense/infer", json,
+                        {{"inference-header-content-length", std::to_string(json.size() + 1)}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("larger than the body"), std::string::npos);
+  r = Call("POST", "/v2/models/dense/infer", json + "xx",
+           {{"inference-header-content-length", std::to_string(json.size())}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("binary part of the body has 2 bytes"), std::string::npos);
+}
+
+TEST_F(KServeRestFrontendTest, RawBinaryRequest) {
+  float values[4] = {1, 2, 3, 4};
+  std::string body(reinterpret_cast<const char*>(values), 16);
+  HttpResponse r = Call("POST", "/v2/models/dense/infer", body, {{"inference-header-content-length", "0"}});
+  EXPECT_EQ(r.status, 200) << r.body;
+  size_t json_size = std::stoul(Header(r, "Inference-Header-Content-Length"));
+  EXPECT_NE(r.body.substr(0, json_size).find(R"("shape":[1,4],"parameters":{"binary_data_size":16})"),
+            std::string::npos);
+  EXPECT_EQ(r.body.substr(json_size), body);
+  r = Call("POST", "/v2/models/two/infer", body, {{"inference-header-content-length", "0"}});
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("exactly one input"), std::string::npos);
+  r = Call("POST", "/v2/models/nope/infer", body, {{"inference-header-content-length", "0"}});
+  EXPECT_EQ(r.status, 404);
+  r = Call("POST", "/v2/models/dense/infer", body + "x", {{"inference-header-content-length", "0"}});
+  EXPECT_EQ(r.status, 400);
+}
+
+TEST_F(KServeRestFrontendTest, AsyncCompletionKeepsTheRequestAlive) {
+  fake_.SetAsync(true);
+  fake_.SetDelay([](const InferRequest&) { return 20ms; });
+  const std::string json =
+      R"({"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","parameters":{"binary_data_size":16}}]})";
+  float values[4] = {5, 6, 7, 8};
+  std::optional<HttpResponse> out;
+  std::mutex mu;
+  std::condition_variable cv;
+  {
+    auto request = std::make_shared<HttpRequest>();
+    request->method = "POST";
+    request->path = "/v2/models/dense/infer";
+    request->body = json + std::string(reinterpret_cast<const char*>(values), 16);
+    request->headers = {{"inference-header-content-length", std::to_string(json.size())}};
+    router_.Handle(request, [&](HttpResponse r) {
+      std::lock_guard lock(mu);
+      out = std::move(r);
+      cv.notify_all();
+    });
+  }  // the router's caller let go of the request
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, 5s, [&] { return out.has_value(); }));
+  EXPECT_EQ(out->status, 200);
+  EXPECT_NE(out->body.find("\"data\":[5,6,7,8]"), std::string::npos) << out->body;
+}
+
+}  // namespace
+}  // namespace tessera::kserve_rest
