@@ -5,6 +5,8 @@
 #include "backend/torch/torch_backend.h"
 #include "common/logging.h"
 #include "frontend/kserve_grpc/kserve_service.h"
+#include "frontend/tfs_grpc/model_service.h"
+#include "frontend/tfs_grpc/prediction_service.h"
 #include "repository/config_parser.h"
 #include "server/repository_poller.h"
 #include "server/server_admin.h"
@@ -61,6 +63,8 @@ struct Server::Impl {
   std::unique_ptr<ModelManager> manager;
   std::unique_ptr<ServingService> service;
   std::unique_ptr<kserve_grpc::KServeGrpcService> kserve;
+  std::unique_ptr<tfs_grpc::TfsPredictionService> tfs_predict;
+  std::unique_ptr<tfs_grpc::TfsModelService> tfs_model;
   std::unique_ptr<transport::GrpcServer> grpc;
   std::unique_ptr<RepositoryPoller> poller;
   std::unique_ptr<ServerAdmin> admin;
@@ -85,14 +89,18 @@ Status Server::Start() {
 
   if (s.options.port > 0) {
     s.kserve = std::make_unique<kserve_grpc::KServeGrpcService>(*s.service);
+    s.tfs_predict = std::make_unique<tfs_grpc::TfsPredictionService>(*s.service);
+    s.tfs_model = std::make_unique<tfs_grpc::TfsModelService>(*s.service, s.admin.get());
     transport::GrpcServerOptions grpc_options;
     grpc_options.address = s.options.grpc_bind_address;
     grpc_options.port = s.options.port;
     grpc_options.num_servers = s.options.grpc_workers;
     s.grpc = std::make_unique<transport::GrpcServer>(grpc_options);
     s.grpc->AddService(s.kserve.get());
+    s.grpc->AddService(s.tfs_predict.get());
+    s.grpc->AddService(s.tfs_model.get());
     TESSERA_RETURN_IF_ERROR(s.grpc->Start());
-    TLOG_INFO("KServe v2 gRPC listening on {}", s.grpc->endpoint());
+    TLOG_INFO("KServe v2 and TensorFlow Serving gRPC listening on {}", s.grpc->endpoint());
   }
 
   s.manager->ApplyConfig(initial.config);
@@ -114,6 +122,8 @@ void Server::Shutdown() {
   if (s.service) s.service->StopAccepting();
   s.grpc.reset();
   s.kserve.reset();
+  s.tfs_predict.reset();
+  s.tfs_model.reset();  // before admin: a queued reload may still use it
   s.admin.reset();
   s.poller.reset();
   s.manager.reset();  // drains every model's workers

@@ -1,0 +1,65 @@
+#include "frontend/tfs_grpc/prediction_service.h"
+
+#include <memory>
+#include <utility>
+
+#include "frontend/kserve_grpc/status_map.h"
+#include "frontend/tfs_grpc/codec.h"
+
+namespace tessera::tfs_grpc {
+namespace {
+
+using kserve_grpc::ToGrpcStatus;
+using tensorflow::serving::PredictRequest;
+using tensorflow::serving::PredictResponse;
+
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, const grpc::Status& s) {
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  reactor->Finish(s);
+  return reactor;
+}
+
+Status BuildPredictResponse(const PredictRequest& wire, Result<InferResponse> result,
+                            PredictResponse* out) {
+  if (!result.ok()) return result.status();
+  Status encoded = EncodePredictResponse(*result, wire.model_spec().name(), out);
+  // A half-filled response must not reach the client with an error status.
+  if (!encoded.ok()) out->Clear();
+  return encoded;
+}
+
+}  // namespace
+
+TfsPredictionService::TfsPredictionService(InferenceService& service) : service_(service) {}
+
+grpc::ServerUnaryReactor* TfsPredictionService::Predict(grpc::CallbackServerContext* ctx,
+                                                        const PredictRequest* request,
+                                                        PredictResponse* response) {
+  Result<InferRequest> decoded = DecodePredictRequest(*request);
+  if (!decoded.ok()) return FinishNow(ctx, ToGrpcStatus(decoded.status()));
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  // The core request must stay valid until the callback has run; the
+  // callback owns it. `request` and `response` are gRPC's until Finish.
+  auto core = std::make_shared<InferRequest>(std::move(decoded).value());
+  const InferRequest& core_ref = *core;
+  service_.Infer(core_ref, [reactor, request, response, core](Result<InferResponse> result) {
+    reactor->Finish(ToGrpcStatus(BuildPredictResponse(*request, std::move(result), response)));
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* TfsPredictionService::GetModelMetadata(
+    grpc::CallbackServerContext* ctx, const tensorflow::serving::GetModelMetadataRequest* request,
+    tensorflow::serving::GetModelMetadataResponse* response) {
+  Status fields = CheckMetadataFields(*request);
+  if (!fields.ok()) return FinishNow(ctx, ToGrpcStatus(fields));
+  Result<int64_t> version = DecodeModelVersion(request->model_spec());
+  if (!version.ok()) return FinishNow(ctx, ToGrpcStatus(version.status()));
+  Result<ModelMetadata> metadata =
+      service_.GetModelMetadata(request->model_spec().name(), *version);
+  if (!metadata.ok()) return FinishNow(ctx, ToGrpcStatus(metadata.status()));
+  EncodeModelMetadata(*metadata, response);
+  return FinishNow(ctx, grpc::Status::OK);
+}
+
+}  // namespace tessera::tfs_grpc

@@ -1,0 +1,48 @@
+// TfsPredictionService: the TensorFlow Serving gRPC front door for
+// inference (tensorflow.serving.PredictionService) over a
+// tessera::InferenceService, built on gRPC's callback API so no gRPC thread
+// ever blocks on inference.
+//
+// Predict decodes the request, calls InferenceService::Infer and finishes
+// the RPC from the completion callback. gRPC keeps the request message alive
+// until Finish, so tensor_content inputs reach the engine as borrowed
+// tensors. GetModelMetadata answers from the service's metadata at once.
+// Classify, Regress and MultiInference are not part of the service: gRPC
+// answers them with UNIMPLEMENTED.
+//
+// Ownership and thread-safety: `service` is not owned and must outlive this
+// object, and every Infer callback it accepted must run before it is
+// destroyed. The gRPC server must be shut down (which waits for every call)
+// before this object is destroyed. All methods are called by gRPC,
+// concurrently.
+#pragma once
+
+#include "core/inference_service.h"
+#include "tensorflow_serving/apis/prediction_service.grpc.pb.h"
+
+namespace tessera::tfs_grpc {
+
+class TfsPredictionService final
+    : public tensorflow::serving::PredictionService::CallbackService {
+ public:
+  explicit TfsPredictionService(InferenceService& service);
+
+  // Errors: see docs/tfs_grpc.md. Codes follow the Status code of the
+  // decoder or the InferenceService (NOT_FOUND, INVALID_ARGUMENT,
+  // UNAVAILABLE, ...); messages are passed through unchanged.
+  grpc::ServerUnaryReactor* Predict(grpc::CallbackServerContext* ctx,
+                                    const tensorflow::serving::PredictRequest* request,
+                                    tensorflow::serving::PredictResponse* response) override;
+
+  // INVALID_ARGUMENT "Invalid signature name" unless metadata_field is
+  // exactly ["signature_def"]; then the model's metadata or NOT_FOUND.
+  grpc::ServerUnaryReactor* GetModelMetadata(
+      grpc::CallbackServerContext* ctx,
+      const tensorflow::serving::GetModelMetadataRequest* request,
+      tensorflow::serving::GetModelMetadataResponse* response) override;
+
+ private:
+  InferenceService& service_;
+};
+
+}  // namespace tessera::tfs_grpc
