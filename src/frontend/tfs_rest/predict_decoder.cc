@@ -1,7 +1,6 @@
 #include "frontend/tfs_rest/predict_decoder.h"
 
 #include <rapidjson/error/en.h>
-#include <rapidjson/reader.h>
 
 #include <algorithm>
 #include <charconv>
@@ -16,12 +15,13 @@
 
 #include "frontend/tfs_rest/base64.h"
 #include "frontend/tfs_rest/half.h"
+#include "frontend/tfs_rest/json_reader.h"
 #include "frontend/tfs_rest/model_json.h"
 
 namespace tessera::tfs_rest {
 namespace {
 
-// Deeper nesting is rejected before the (recursive) reader descends further.
+// Deeper nesting is rejected as soon as it is seen.
 constexpr int kMaxDepth = 32;
 
 constexpr char kUnknownOrder[] = "Invalid JSON structure. Could not detect row or column format";
@@ -155,6 +155,26 @@ class TensorBuilder {
     return true;
   }
 
+  // A JSON number, converted once, straight to the tensor's type.
+  [[gnu::always_inline]] bool Number(const JsonNumber& n) {
+    if (dtype_ == DataType::kFp32 && depth() == rank_ && !in_object()) {
+      return PutFloating<float>(n);  // the hot path; the checks are BeginNumeric's
+    }
+    if (!BeginNumeric()) return false;
+    switch (dtype_) {
+      case DataType::kFp32: return PutFloating<float>(n);
+      case DataType::kFp64: return PutFloating<double>(n);
+      case DataType::kBool:
+      case DataType::kBytes: return WrongType("number " + std::string(n.text));
+      default: break;
+    }
+    if (auto i = ToInt64(n)) return Int64(*i);
+    if (auto u = ToUint64(n)) return Uint64(*u);
+    double d;
+    if (!ToDouble(n, &d)) return OutOfRange(std::string(n.text));
+    return Double(d);
+  }
+
   bool Int64(int64_t v) {
     if (!BeginNumeric()) return false;
     bool ok = true;
@@ -260,6 +280,21 @@ class TensorBuilder {
 
   void EndLeaf() {
     if (!counts_.empty()) ++counts_.back();
+  }
+
+  template <typename F>
+  [[gnu::always_inline]] bool PutFloating(const JsonNumber& n) {
+    F v;
+    bool ok;
+    if constexpr (std::is_same_v<F, float>) {
+      ok = ToFloat(n, &v);
+    } else {
+      ok = ToDouble(n, &v);
+    }
+    if (!ok) return OutOfRange(std::string(n.text));
+    buffer_.Put(v);
+    EndLeaf();
+    return true;
   }
 
   template <typename T>
@@ -384,31 +419,21 @@ class PredictHandler {
     return out;
   }
 
-  // --- RapidJSON SAX handler -------------------------------------------------
+  // --- JsonReader handler ------------------------------------------------------
 
   bool Null() { return Value([](TensorBuilder& b) { return b.Null(); }); }
   bool Bool(bool v) { return Value([v](TensorBuilder& b) { return b.Bool(v); }); }
-  bool Int(int v) { return Int64(v); }
-  bool Uint(unsigned v) { return Int64(v); }
-  bool Int64(int64_t v) {
-    if (state_ == State::kTensor) return Forwarded(active_->Int64(v));
-    return Value([v](TensorBuilder& b) { return b.Int64(v); });
+  [[gnu::always_inline]] bool Number(const JsonNumber& n) {
+    if (state_ == State::kTensor) return Forwarded(active_->Number(n));
+    return Value([&n](TensorBuilder& b) { return b.Number(n); });
   }
-  bool Uint64(uint64_t v) { return Value([v](TensorBuilder& b) { return b.Uint64(v); }); }
-  bool Double(double v) {
-    if (state_ == State::kTensor) return Forwarded(active_->Double(v));
-    return Value([v](TensorBuilder& b) { return b.Double(v); });
-  }
-  bool RawNumber(const char*, rapidjson::SizeType, bool) {
-    return Fail(Internal("Unexpected raw number"));
-  }
-  bool String(const char* s, rapidjson::SizeType n, bool) {
+  bool Double(double v) { return Value([v](TensorBuilder& b) { return b.Double(v); }); }
+  bool String(std::string_view text) {
     if (state_ == State::kSignatureName) {
-      signature_name_.assign(s, n);
+      signature_name_.assign(text);
       state_ = State::kRootKey;
       return true;
     }
-    std::string_view text(s, n);
     return Value([text](TensorBuilder& b) { return b.String(text); });
   }
 
@@ -422,7 +447,7 @@ class PredictHandler {
     }
   }
 
-  bool EndArray(rapidjson::SizeType) {
+  bool EndArray() {
     switch (state_) {
       case State::kTensor: return Forwarded(active_->EndArray());
       case State::kSkipping: return EndSkipped();
@@ -450,8 +475,7 @@ class PredictHandler {
     }
   }
 
-  bool Key(const char* s, rapidjson::SizeType n, bool) {
-    std::string_view key(s, n);
+  bool Key(std::string_view key) {
     switch (state_) {
       case State::kTensor: return Forwarded(active_->Key(key));
       case State::kSkipping: return true;
@@ -475,7 +499,7 @@ class PredictHandler {
     }
   }
 
-  bool EndObject(rapidjson::SizeType) {
+  bool EndObject() {
     switch (state_) {
       case State::kTensor: return Forwarded(active_->EndObject());
       case State::kSkipping: return EndSkipped();
@@ -562,7 +586,7 @@ class PredictHandler {
 
   // After an event went to active_: on error keep its status; when its value
   // is complete, return to the enclosing structure.
-  bool Forwarded(bool ok) {
+  [[gnu::always_inline]] bool Forwarded(bool ok) {
     if (!ok) return Fail(active_->error());
     if (active_->depth() == base_depth_ && !active_->in_object()) {
       state_ = return_state_;
@@ -699,21 +723,13 @@ class PredictHandler {
 Result<DecodedPredict> DecodePredictRequest(const std::string& body,
                                             const std::vector<TensorInfo>& inputs) {
   PredictHandler handler(inputs);
-  rapidjson::Reader reader;
-  rapidjson::StringStream stream(body.c_str());
-  rapidjson::ParseResult parsed = reader.Parse<rapidjson::kParseNanAndInfFlag>(stream, handler);
-  if (parsed.IsError()) {
-    if (parsed.Code() == rapidjson::kParseErrorTermination && !handler.error().ok()) {
+  JsonReadResult read = JsonReader<PredictHandler>(body, handler).Parse();
+  if (!read.ok()) {
+    if (read.code == rapidjson::kParseErrorTermination && !handler.error().ok()) {
       return handler.error();
     }
-    return InvalidArgument(std::string("JSON Parse error: ") +
-                           rapidjson::GetParseError_En(parsed.Code()) +
-                           " at offset: " + std::to_string(parsed.Offset()));
-  }
-  // StringStream stops at a NUL byte: anything after it is not JSON.
-  if (stream.Tell() != body.size()) {
-    return InvalidArgument("JSON Parse error: Unexpected NUL character at offset: " +
-                           std::to_string(stream.Tell()));
+    return InvalidArgument(std::string("JSON Parse error: ") + rapidjson::GetParseError_En(read.code) +
+                           " at offset: " + std::to_string(read.offset));
   }
   return handler.Finish();
 }

@@ -2,10 +2,10 @@
 //   {"signature_name"?: "...", "instances": [...]}   row format
 //   {"signature_name"?: "...", "inputs": ... }       column format
 //
-// The body is read once with RapidJSON's SAX Reader; every number goes
-// straight into the typed buffer of its input tensor (no DOM, no vector of
-// doubles). The model's input signature gives the names the body may use and
-// the type JSON numbers are converted to:
+// The body is read once, as SAX events (json_reader.h); every number goes
+// from its text straight into the typed buffer of its input tensor (no DOM,
+// no intermediate doubles for FP32). The model's input signature gives the
+// names the body may use and the type JSON numbers are converted to:
 //   - row, unnamed:  "instances": [v0, v1, ...]           (model with 1 input)
 //   - row, named:    "instances": [{"a": v, "b": v}, ...] (one object per
 //                    batch item; every input must appear in every item)

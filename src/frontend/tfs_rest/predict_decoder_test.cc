@@ -168,7 +168,11 @@ TEST(PredictDecoderTest, BytesAfterNulAreRejected) {
   std::string body = R"({"inputs": [1, 2]})";
   body.push_back('\0');
   body += "garbage";
-  EXPECT_THAT(DecodeError(body, kOneFloat).message(), HasSubstr("NUL"));
+  EXPECT_THAT(DecodeError(body, kOneFloat).message(),
+              HasSubstr("JSON Parse error: The document root must not be followed by other "
+                        "values. at offset: 18"));
+  EXPECT_THAT(DecodeError(std::string("{\"inputs\": [1,\0 2]}", 19), kOneFloat).message(),
+              HasSubstr("JSON Parse error: Invalid value. at offset: 14"));
 }
 
 TEST(PredictDecoderTest, BodyMustBeObject) {

@@ -1,0 +1,99 @@
+// JsonNumber: a JSON number as JsonReader scanned it, and its conversion to
+// the C++ types of tensors.
+//
+// The reader accumulates up to 19 significant digits into `mantissa` while it
+// checks the grammar, so the common float conversion is one multiply or divide
+// by an exact power of ten; the result is the correctly rounded value (the
+// same bits as std::from_chars), and cases where that cannot be proven cheaply
+// fall back to std::from_chars.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <string_view>
+
+namespace tessera::tfs_rest {
+
+struct JsonNumber {
+  std::string_view text;  // as written, e.g. "-1.5e-3"
+  bool integral = true;   // no fraction and no exponent
+  bool negative = false;
+  // When `exact`: |value| == mantissa × 10^exponent. Not exact when more than
+  // 19 digits were written or the exponent is huge; `text` then decides.
+  bool exact = true;
+  uint64_t mantissa = 0;
+  int64_t exponent = 0;
+};
+
+// The nearest float / double (ties to even). False when the value overflows
+// the type (a finite literal never becomes infinity); an underflow gives zero
+// or a subnormal.
+inline bool ToFloat(const JsonNumber& n, float* out);  // fast path inline, below
+bool ToDouble(const JsonNumber& n, double* out);
+
+// The value when `n` is integral and fits the type.
+std::optional<int64_t> ToInt64(const JsonNumber& n);
+std::optional<uint64_t> ToUint64(const JsonNumber& n);
+
+namespace internal_json {
+
+// True when the 8 bytes at `p` are all ASCII digits.
+inline bool IsEightDigits(uint64_t v) {
+  return !(((v + 0x4646464646464646) | (v - 0x3030303030303030)) & 0x8080808080808080);
+}
+
+// The value of 8 ASCII digits loaded little-endian ("12345678" -> 12345678).
+inline uint32_t ParseEightDigits(uint64_t v) {
+  constexpr uint64_t kMask = 0x000000FF000000FF;
+  constexpr uint64_t kMul1 = 0x000F424000000064;  // 100 + (1000000 << 32)
+  constexpr uint64_t kMul2 = 0x0000271000000001;  // 1 + (10000 << 32)
+  v -= 0x3030303030303030;
+  v = (v * 10) + (v >> 8);
+  v = (((v & kMask) * kMul1) + (((v >> 16) & kMask) * kMul2)) >> 32;
+  return static_cast<uint32_t>(v);
+}
+
+// ToFloat when the fast path cannot prove its result.
+bool ToFloatSlow(const JsonNumber& n, float* out);
+
+// 10^0 .. 10^22 (exact doubles) and 10^0 .. 10^-22 (nearest doubles).
+extern const double kPow10[23];
+extern const double kNegPow10[23];
+
+// The float nearest mantissa × 10^exponent when that can be proven cheaply:
+// d = mantissa × 10^±k in double arithmetic takes three roundings of at most
+// half a unit of relative precision each, so d is within 3 double ulps of
+// the exact value, and rounding d to float gives the float nearest the exact
+// value unless a float midpoint lies between the two. d's 29 bits below
+// float precision are 2^28 at a midpoint; within 4 ulps of it, or outside
+// the normal float range, false.
+inline bool FastFloat(const JsonNumber& n, float* out) {
+  if (!n.exact || n.exponent < -22 || n.exponent > 22) return false;
+  if (n.mantissa == 0) {
+    *out = n.negative ? -0.0f : 0.0f;
+    return true;
+  }
+  double d = static_cast<double>(n.mantissa) *
+             (n.exponent >= 0 ? kPow10[n.exponent] : kNegPow10[-n.exponent]);
+  uint64_t bits;
+  std::memcpy(&bits, &d, sizeof bits);
+  int biased_exponent = static_cast<int>((bits >> 52) & 0x7ff);
+  // Normal floats only, and not the top binade (where rounding may overflow).
+  if (biased_exponent < 1023 - 126 || biased_exponent >= 1023 + 127) return false;
+  uint64_t below = bits & ((uint64_t{1} << 29) - 1);
+  constexpr uint64_t kMidpoint = uint64_t{1} << 28;
+  constexpr uint64_t kSlack = 4;
+  if (below + kSlack >= kMidpoint && below <= kMidpoint + kSlack) return false;
+  float f = static_cast<float>(d);
+  *out = n.negative ? -f : f;
+  return true;
+}
+
+}  // namespace internal_json
+
+inline bool ToFloat(const JsonNumber& n, float* out) {
+  return internal_json::FastFloat(n, out) || internal_json::ToFloatSlow(n, out);
+}
+
+}  // namespace tessera::tfs_rest

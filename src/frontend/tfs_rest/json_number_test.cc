@@ -1,0 +1,225 @@
+#include "frontend/tfs_rest/json_number.h"
+
+#include <gtest/gtest.h>
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+
+#include "frontend/tfs_rest/json_reader.h"
+
+namespace tessera::tfs_rest {
+namespace {
+
+// Scans `text` as a whole JSON document holding one number.
+struct Scanned {
+  std::string text;
+  JsonNumber number;
+  int count = 0;
+  bool Null() { return false; }
+  bool Bool(bool) { return false; }
+  bool Number(const JsonNumber& n) {
+    number = n;
+    ++count;
+    return true;
+  }
+  bool Double(double) { return false; }
+  bool String(std::string_view) { return false; }
+  bool Key(std::string_view) { return false; }
+  bool StartObject() { return false; }
+  bool EndObject() { return false; }
+  bool StartArray() { return false; }
+  bool EndArray() { return false; }
+};
+
+JsonNumber Scan(Scanned& s, std::string text) {
+  s.text = std::move(text);
+  s.count = 0;
+  auto r = JsonReader<Scanned>(s.text, s).Parse();
+  EXPECT_TRUE(r.ok()) << s.text;
+  EXPECT_EQ(s.count, 1);
+  return s.number;
+}
+
+template <typename F>
+F Reference(const std::string& text) {
+  F v{};
+  auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+  EXPECT_EQ(r.ec, std::errc()) << text;
+  return v;
+}
+
+uint32_t Bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  return u;
+}
+uint64_t Bits(double d) {
+  uint64_t u;
+  std::memcpy(&u, &d, 8);
+  return u;
+}
+
+void ExpectFloatLikeFromChars(const std::string& text) {
+  Scanned s;
+  JsonNumber n = Scan(s, text);
+  float got = 0;
+  ASSERT_TRUE(ToFloat(n, &got)) << text;
+  EXPECT_EQ(Bits(got), Bits(Reference<float>(text))) << text;
+}
+
+void ExpectDoubleLikeFromChars(const std::string& text) {
+  Scanned s;
+  JsonNumber n = Scan(s, text);
+  double got = 0;
+  ASSERT_TRUE(ToDouble(n, &got)) << text;
+  EXPECT_EQ(Bits(got), Bits(Reference<double>(text))) << text;
+}
+
+std::string Format(const char* format, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, format, v);
+  return buf;
+}
+
+TEST(JsonNumberTest, ScansMantissaAndExponent) {
+  Scanned s;
+  JsonNumber n = Scan(s, "-12.5e3");
+  EXPECT_EQ(n.text, "-12.5e3");
+  EXPECT_TRUE(n.negative);
+  EXPECT_FALSE(n.integral);
+  EXPECT_TRUE(n.exact);
+  EXPECT_EQ(n.mantissa, 125u);
+  EXPECT_EQ(n.exponent, 2);
+  n = Scan(s, "0.000123");
+  EXPECT_EQ(n.mantissa, 123u);
+  EXPECT_EQ(n.exponent, -6);
+  n = Scan(s, "1234567890123456789");
+  EXPECT_TRUE(n.integral);
+  EXPECT_TRUE(n.exact);
+  EXPECT_EQ(n.mantissa, 1234567890123456789u);
+  n = Scan(s, "12345678901234567890");  // 20 digits
+  EXPECT_FALSE(n.exact);
+  EXPECT_EQ(n.mantissa, 1234567890123456789u);
+  EXPECT_EQ(n.exponent, 1);
+  n = Scan(s, "1E-2");
+  EXPECT_EQ(n.exponent, -2);
+  n = Scan(s, "1e+99999999999999999999");
+  EXPECT_GE(n.exponent, 100000);  // capped, still far beyond any double
+}
+
+TEST(JsonNumberTest, EightDigitHelpers) {
+  auto load = [](const char* s) {
+    uint64_t v;
+    std::memcpy(&v, s, 8);
+    return v;
+  };
+  EXPECT_TRUE(internal_json::IsEightDigits(load("01234567")));
+  EXPECT_FALSE(internal_json::IsEightDigits(load("0123456.")));
+  EXPECT_FALSE(internal_json::IsEightDigits(load("/1234567")));
+  EXPECT_FALSE(internal_json::IsEightDigits(load(":1234567")));
+  EXPECT_EQ(internal_json::ParseEightDigits(load("12345678")), 12345678u);
+  EXPECT_EQ(internal_json::ParseEightDigits(load("00000009")), 9u);
+  EXPECT_EQ(internal_json::ParseEightDigits(load("99999999")), 99999999u);
+}
+
+TEST(JsonNumberTest, FloatsMatchFromChars) {
+  std::mt19937 rng(1);
+  const char* formats[] = {"%.9g", "%.17g", "%.6e", "%.12g", "%.3f", "%.20g"};
+  for (int i = 0; i < 20000; ++i) {
+    uint32_t bits = static_cast<uint32_t>(rng());
+    float f;
+    std::memcpy(&f, &bits, 4);
+    if (!std::isfinite(f)) continue;
+    double d = f;
+    for (const char* format : formats) {
+      std::string text = Format(format, d);
+      if (text.find_first_of("ni") != std::string::npos) continue;
+      float probe;
+      auto r = std::from_chars(text.data(), text.data() + text.size(), probe);
+      if (r.ec != std::errc()) continue;  // under/overflow: covered below
+      ExpectFloatLikeFromChars(text);
+    }
+    char shortest[32];
+    *std::to_chars(shortest, shortest + 31, f).ptr = '\0';
+    ExpectFloatLikeFromChars(shortest);
+  }
+}
+
+TEST(JsonNumberTest, FloatMidpointsMatchFromChars) {
+  // Decimal texts at and near the midpoint between two floats are where a
+  // double-then-float conversion could round twice.
+  std::mt19937 rng(2);
+  for (int i = 0; i < 20000; ++i) {
+    float f = std::ldexp(1.0f + static_cast<float>(rng() % (1u << 23)) / (1u << 23),
+                         static_cast<int>(rng() % 200) - 100);
+    double midpoint = static_cast<double>(f) +
+                      (static_cast<double>(std::nextafter(f, INFINITY)) - f) / 2;
+    for (const char* format : {"%.17g", "%.18g", "%.19g", "%.16g", "%.25g"}) {
+      ExpectFloatLikeFromChars(Format(format, midpoint));
+    }
+  }
+}
+
+TEST(JsonNumberTest, DoublesMatchFromChars) {
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 20000; ++i) {
+    uint64_t bits = rng();
+    double d;
+    std::memcpy(&d, &bits, 8);
+    if (!std::isfinite(d)) continue;
+    for (const char* format : {"%.17g", "%.15g", "%.3e"}) ExpectDoubleLikeFromChars(Format(format, d));
+  }
+  for (const char* text : {"0.1", "-2.5", "9007199254740993", "1e22", "1e23", "123456789012345678901",
+                           "0.30000000000000004", "5e-324", "-0.0", "0"}) {
+    ExpectDoubleLikeFromChars(text);
+  }
+}
+
+TEST(JsonNumberTest, OverflowAndUnderflow) {
+  Scanned s;
+  float f = 1;
+  EXPECT_FALSE(ToFloat(Scan(s, "1e39"), &f));
+  EXPECT_FALSE(ToFloat(Scan(s, "-3.4028236e38"), &f));
+  EXPECT_TRUE(ToFloat(Scan(s, "3.4028235e38"), &f));
+  EXPECT_EQ(f, std::numeric_limits<float>::max());
+  EXPECT_TRUE(ToFloat(Scan(s, "1e-50"), &f));
+  EXPECT_EQ(Bits(f), 0u);
+  EXPECT_TRUE(ToFloat(Scan(s, "-1e-50"), &f));
+  EXPECT_EQ(Bits(f), 0x80000000u);
+  EXPECT_TRUE(ToFloat(Scan(s, "1e-45"), &f));
+  EXPECT_EQ(Bits(f), 1u);  // the smallest subnormal
+  EXPECT_TRUE(ToFloat(Scan(s, "-0"), &f));
+  EXPECT_EQ(Bits(f), 0x80000000u);
+  double d = 1;
+  EXPECT_FALSE(ToDouble(Scan(s, "1e400"), &d));
+  EXPECT_TRUE(ToDouble(Scan(s, "1e-400"), &d));
+  EXPECT_EQ(d, 0.0);
+  EXPECT_TRUE(ToDouble(Scan(s, "1.7976931348623157e308"), &d));
+  EXPECT_EQ(d, std::numeric_limits<double>::max());
+}
+
+TEST(JsonNumberTest, Integers) {
+  Scanned s;
+  EXPECT_EQ(ToInt64(Scan(s, "-9223372036854775808")), std::numeric_limits<int64_t>::min());
+  EXPECT_EQ(ToInt64(Scan(s, "9223372036854775807")), std::numeric_limits<int64_t>::max());
+  EXPECT_EQ(ToInt64(Scan(s, "9223372036854775808")), std::nullopt);
+  EXPECT_EQ(ToInt64(Scan(s, "-9223372036854775809")), std::nullopt);
+  EXPECT_EQ(ToInt64(Scan(s, "-0")), 0);
+  EXPECT_EQ(ToInt64(Scan(s, "-42")), -42);
+  EXPECT_EQ(ToInt64(Scan(s, "1.0")), std::nullopt);
+  EXPECT_EQ(ToInt64(Scan(s, "1e2")), std::nullopt);
+  EXPECT_EQ(ToInt64(Scan(s, "123456789012345678901")), std::nullopt);
+  EXPECT_EQ(ToUint64(Scan(s, "18446744073709551615")), std::numeric_limits<uint64_t>::max());
+  EXPECT_EQ(ToUint64(Scan(s, "18446744073709551616")), std::nullopt);
+  EXPECT_EQ(ToUint64(Scan(s, "-1")), std::nullopt);
+  EXPECT_EQ(ToUint64(Scan(s, "-0")), 0u);
+  EXPECT_EQ(ToUint64(Scan(s, "7")), 7u);
+}
+
+}  // namespace
+}  // namespace tessera::tfs_rest
