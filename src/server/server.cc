@@ -1,10 +1,14 @@
 #include "server/server.h"
 
+#include <algorithm>
 #include <csignal>
+#include <thread>
 
 #include "backend/torch/torch_backend.h"
 #include "common/logging.h"
+#include "frontend/http_router.h"
 #include "frontend/kserve_grpc/kserve_service.h"
+#include "frontend/kserve_rest/kserve_rest_frontend.h"
 #include "frontend/tfs_grpc/model_service.h"
 #include "frontend/tfs_grpc/prediction_service.h"
 #include "repository/config_parser.h"
@@ -13,6 +17,7 @@
 #include "serving/model_manager.h"
 #include "serving/serving_service.h"
 #include "transport/grpc_server.h"
+#include "transport/http_server.h"
 
 namespace tessera {
 namespace {
@@ -66,6 +71,9 @@ struct Server::Impl {
   std::unique_ptr<tfs_grpc::TfsPredictionService> tfs_predict;
   std::unique_ptr<tfs_grpc::TfsModelService> tfs_model;
   std::unique_ptr<transport::GrpcServer> grpc;
+  std::unique_ptr<kserve_rest::KServeRestFrontend> kserve_rest;
+  std::unique_ptr<frontend::HttpRouter> router;  // REST frontends are added to it
+  std::unique_ptr<transport::HttpServer> http;
   std::unique_ptr<RepositoryPoller> poller;
   std::unique_ptr<ServerAdmin> admin;
 };
@@ -75,6 +83,8 @@ Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(o
 Server::~Server() { Shutdown(); }
 
 int Server::grpc_port() const { return impl_->grpc ? impl_->grpc->port() : 0; }
+
+int Server::rest_port() const { return impl_->http ? impl_->http->port() : 0; }
 
 Status Server::Start() {
   Impl& s = *impl_;
@@ -103,6 +113,19 @@ Status Server::Start() {
     TLOG_INFO("KServe v2 and TensorFlow Serving gRPC listening on {}", s.grpc->endpoint());
   }
 
+  if (s.options.rest_port > 0) {
+    s.kserve_rest = std::make_unique<kserve_rest::KServeRestFrontend>(*s.service);
+    s.router = std::make_unique<frontend::HttpRouter>();
+    s.router->Add(s.kserve_rest.get());
+    transport::HttpServerOptions http_options;
+    http_options.address = s.options.rest_bind_address;
+    http_options.port = s.options.rest_port;
+    http_options.num_threads = std::max(1, s.options.rest_workers);
+    s.http = std::make_unique<transport::HttpServer>(http_options, s.router->AsHandler());
+    TESSERA_RETURN_IF_ERROR(s.http->Start());
+    TLOG_INFO("REST listening on {}", s.http->endpoint());
+  }
+
   s.manager->ApplyConfig(initial.config);
   LogModelStates(*s.manager);
   s.service->SetReady();
@@ -118,9 +141,18 @@ void Server::Shutdown() {
   Impl& s = *impl_;
   if (s.poller) s.poller->Stop();
   // Stop taking calls; those already accepted finish (within the grace).
+  // Both front doors stop accepting at once and drain in parallel.
+  std::thread http_stop;
+  if (s.http) {
+    http_stop = std::thread([&s] { s.http->Shutdown(std::chrono::steady_clock::now() + kShutdownGrace); });
+  }
   if (s.grpc) s.grpc->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
+  if (http_stop.joinable()) http_stop.join();
   if (s.service) s.service->StopAccepting();
   s.grpc.reset();
+  s.http.reset();
+  s.router.reset();
+  s.kserve_rest.reset();
   s.kserve.reset();
   s.tfs_predict.reset();
   s.tfs_model.reset();  // before admin: a queued reload may still use it

@@ -24,6 +24,7 @@ class Server {
 
   // Ports actually bound (useful when 0 was asked for in tests).
   int grpc_port() const;
+  int rest_port() const;
 
  private:
   struct Impl;

@@ -35,8 +35,16 @@ class Tessera:
     def __init__(self, args, workdir):
         self.grpc_port = free_port()
         self.log_path = pathlib.Path(workdir) / f"tessera-{self.grpc_port}.log"
+        args = list(args)
+        if "--rest_port" in args:  # the test chose its own
+            self.rest_port = int(args[args.index("--rest_port") + 1])
+            rest_args = []
+        else:
+            self.rest_port = free_port()
+            rest_args = ["--rest_port", str(self.rest_port), "--rest_bind_address", "127.0.0.1"]
+        self.rest_url = f"http://127.0.0.1:{self.rest_port}"
         self.args = [str(BINARY), "--port", str(self.grpc_port),
-                     "--grpc_bind_address", "127.0.0.1"] + list(args)
+                     "--grpc_bind_address", "127.0.0.1"] + rest_args + args
         self.proc = None
         self.channel = None
         self.stub = None
