@@ -1,7 +1,6 @@
 #include "frontend/kserve_rest/codec.h"
 
 #include <rapidjson/error/en.h>
-#include <rapidjson/memorystream.h>
 #include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -41,8 +40,44 @@ struct Scalar {
   int64_t i = 0;   // kInt (negative or small)
   uint64_t u = 0;  // kUint
   double d = 0;    // kDouble
-  std::string_view s;
+  bool overflow = false;  // kDouble: the text is beyond the double range
+  std::string_view s;     // kString: the string; numbers: their JSON text
 };
+
+// A JSON number's text as a Scalar: kInt or kUint when it is an integer that
+// fits 64 bits, else kDouble (NaN, Infinity and -Infinity included); nullopt
+// when the text is not a number.
+std::optional<Scalar> ParseNumberText(std::string_view text) {
+  const char* begin = text.data();
+  const char* end = begin + text.size();
+  Scalar v;
+  v.s = text;
+  if (text.find_first_of(".eEIN") == std::string_view::npos) {
+    if (text[0] == '-') {
+      auto [ptr, ec] = std::from_chars(begin, end, v.i);
+      if (ec == std::errc() && ptr == end) {
+        v.kind = Scalar::Kind::kInt;
+        return v;
+      }
+    } else {
+      auto [ptr, ec] = std::from_chars(begin, end, v.u);
+      if (ec == std::errc() && ptr == end) {
+        v.kind = Scalar::Kind::kUint;
+        return v;
+      }
+    }
+  }
+  v.kind = Scalar::Kind::kDouble;
+  auto [ptr, ec] = std::from_chars(begin, end, v.d);
+  if (ptr != end) return std::nullopt;
+  if (ec == std::errc::result_out_of_range) {
+    // Too small rounds to zero; too large is reported by the range check.
+    bool tiny = text.find("e-") != std::string_view::npos || text.find("E-") != std::string_view::npos;
+    v.d = text[0] == '-' ? -0.0 : 0.0;
+    v.overflow = !tiny;
+  }
+  return v;
+}
 
 // A scalar kept for later, when "data" came before "datatype".
 struct RecordedScalar {
@@ -134,6 +169,40 @@ const double kBf16RoundingLimit = std::ldexp(1.0, 128) - std::ldexp(1.0, 119);
 // Appends one JSON scalar to `in`'s typed buffer. Returns an error text.
 class ValueAppender {
  public:
+  // The common case, without classifying the text first: a float datatype
+  // and a number that converts cleanly and is in range. False when not
+  // appended (then Append() reports or handles it).
+  static bool TryAppendFloatText(InputBuilder& in, std::string_view text) {
+    const char* end = text.data() + text.size();
+    if (in.dtype == DataType::kFp32) {
+      // Straight to float: one rounding (via double would round twice).
+      float f;
+      auto [ptr, ec] = std::from_chars(text.data(), end, f);
+      if (ec != std::errc() || ptr != end) return false;  // incl. overflow
+      AppendRaw<float>(in.buffer, f);
+      return true;
+    }
+    double d;
+    auto [ptr, ec] = std::from_chars(text.data(), end, d);
+    if (ec != std::errc() || ptr != end) return false;
+    const double magnitude = std::fabs(d);
+    switch (in.dtype) {
+      case DataType::kFp64:
+        AppendRaw<double>(in.buffer, d);
+        return true;
+      case DataType::kFp16:
+        if (magnitude >= kHalfRoundingLimit && std::isfinite(d)) return false;
+        AppendRaw<uint16_t>(in.buffer, DoubleToHalf(d));
+        return true;
+      case DataType::kBf16:
+        if (magnitude >= kBf16RoundingLimit && std::isfinite(d)) return false;
+        AppendRaw<uint16_t>(in.buffer, DoubleToBf16(d));
+        return true;
+      default:
+        return false;
+    }
+  }
+
   static std::string Append(InputBuilder& in, const Scalar& v) {
     switch (in.dtype) {
       case DataType::kBool:
@@ -197,6 +266,10 @@ class ValueAppender {
       AppendRaw<T>(in.buffer, static_cast<T>(v.u));
       return "";
     }
+    if (v.kind == Scalar::Kind::kDouble && !v.s.empty() &&
+        v.s.find_first_of(".eEIN") == std::string_view::npos) {
+      return OutOfRange(in, std::string(v.s));  // an integer beyond 64 bits
+    }
     return Expected(in, "an integer");
   }
 
@@ -210,6 +283,7 @@ class ValueAppender {
       case Scalar::Kind::kDouble: d = v.d; break;
       default: return Expected(in, "a number");
     }
+    if (v.overflow) return OutOfRange(in, std::string(v.s));
     if (std::isfinite(d) && std::fabs(d) >= limit) {
       char text[32];
       auto end = std::to_chars(text, text + sizeof text, d).ptr;
@@ -255,7 +329,16 @@ class RequestReader {
     v.d = d;
     return OnScalar(v);
   }
-  bool RawNumber(const Ch*, SizeType, bool) { return Fail("unexpected raw number"); }
+  // Numbers arrive as text (kParseNumbersAsStringsFlag) and are converted
+  // with std::from_chars: exact, and faster than RapidJSON's full precision.
+  bool RawNumber(const Ch* s, SizeType length, bool) {
+    if (skip_depth_ > 0) return true;
+    std::string_view text(s, length);
+    if (where_ == Where::kData && !input().recording) return OnDataNumber(text);
+    auto v = ParseNumberText(text);
+    if (!v) return Fail("Invalid number " + std::string(text) + " in " + Context());
+    return OnScalar(*v);
+  }
   bool String(const Ch* s, SizeType length, bool) {
     Scalar v;
     v.kind = Scalar::Kind::kString;
@@ -288,6 +371,7 @@ class RequestReader {
   }
   bool OnScalar(const Scalar& v);
   bool OnDataScalar(const Scalar& v);
+  bool OnDataNumber(std::string_view text);  // the hot path: typed data
   bool BeginData();
   InputBuilder& input() { return inputs_.back(); }
   std::string Context() const;
@@ -381,6 +465,18 @@ bool RequestReader::OnScalar(const Scalar& v) {
   if (where_ == Where::kInputs) return Fail("Invalid JSON type in 'inputs': each input must be an object");
   if (where_ == Where::kOutputs) return Fail("Invalid JSON type in 'outputs': each output must be an object");
   return Fail("Unexpected value in " + Context());
+}
+
+bool RequestReader::OnDataNumber(std::string_view text) {
+  InputBuilder& in = input();
+  std::string err = in.nesting.Scalar();
+  if (!err.empty()) return Fail("Invalid data in " + in.Label() + ": " + err);
+  ++in.elements;
+  if (ValueAppender::TryAppendFloatText(in, text)) return true;
+  auto v = ParseNumberText(text);
+  if (!v) return Fail("Invalid number " + std::string(text) + " in " + in.Label());
+  err = ValueAppender::Append(in, *v);
+  return err.empty() ? true : Fail(std::move(err));
 }
 
 bool RequestReader::OnDataScalar(const Scalar& v) {
@@ -804,13 +900,23 @@ Result<DecodedInfer> DecodeInferRequest(std::string_view json, std::string_view 
                                         std::shared_ptr<const void> keepalive) {
   RequestReader handler;
   rapidjson::Reader reader;
-  rapidjson::MemoryStream stream(json.data(), json.size());
-  constexpr unsigned kFlags = rapidjson::kParseNanAndInfFlag | rapidjson::kParseFullPrecisionFlag;
+  // In-situ parsing hands numbers over as text pointing into the buffer (no
+  // copy per number), so the JSON part is copied once into a mutable,
+  // NUL-terminated buffer. A NUL inside the JSON ends the document early and
+  // is then reported as malformed by the length check below.
+  std::string text(json);
+  rapidjson::InsituStringStream stream(text.data());
+  constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseNanAndInfFlag |
+                              rapidjson::kParseNumbersAsStringsFlag;
   rapidjson::ParseResult ok = reader.Parse<kFlags>(stream, handler);
   if (!ok) {
     if (!handler.error().empty()) return InvalidArgument(handler.error());
     return InvalidArgument(std::string("Invalid JSON at offset ") + std::to_string(ok.Offset()) +
                            ": " + rapidjson::GetParseError_En(ok.Code()));
+  }
+  if (stream.Tell() != json.size()) {
+    return InvalidArgument("Invalid JSON at offset " + std::to_string(stream.Tell()) +
+                           ": unexpected NUL character");
   }
   return handler.Finish(binary, std::move(keepalive));
 }

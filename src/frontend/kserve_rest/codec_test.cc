@@ -131,7 +131,10 @@ TEST(DecodeTest, OutOfRangeValues) {
   ExpectError(DecodeOne("INT8", "[1]", "[-129]"), "out of range");
   ExpectError(DecodeOne("INT32", "[1]", "[2147483648]"), "out of range");
   ExpectError(DecodeOne("INT64", "[1]", "[9223372036854775808]"), "out of range");
-  ExpectError(DecodeOne("UINT64", "[1]", "[18446744073709551616]"), "expected an integer");
+  ExpectError(DecodeOne("UINT64", "[1]", "[18446744073709551616]"),
+              "value 18446744073709551616 is out of range for datatype UINT64");
+  ExpectError(DecodeOne("FP64", "[1]", "[1e400]"), "Number too big to be stored in double");
+  EXPECT_EQ(Values<double>(Only(DecodeOne("FP64", "[2]", "[1e-400,-1e-400]"))), (std::vector<double>{0, -0.0}));
   ExpectError(DecodeOne("FP32", "[1]", "[1e39]"), "out of range for datatype FP32");
   ExpectError(DecodeOne("FP16", "[1]", "[65520]"), "out of range for datatype FP16");
   ExpectError(DecodeOne("BF16", "[1]", "[-1e39]"), "out of range");
@@ -170,6 +173,8 @@ TEST(DecodeTest, MalformedJson) {
   ExpectError(Decode(R"({"inputs":[)"), "Invalid JSON at offset");
   ExpectError(Decode(R"({"inputs":[]} x)"), "Invalid JSON at offset 14");
   ExpectError(Decode(""), "Invalid JSON");
+  ExpectError(Decode(std::string(R"({"inputs":[]})") + '\0' + "x"), "Invalid JSON at offset 13: unexpected NUL");
+  ExpectError(Decode(std::string(R"({"id":"a)") + '\0' + R"("})"), "Invalid JSON at offset");
 }
 
 TEST(DecodeTest, MissingFields) {
@@ -404,6 +409,15 @@ TEST(EncodeTest, Errors) {
   EXPECT_EQ(bad_bytes.status().code(), StatusCode::kInternal);
   auto invalid_type = EncodeInferResponse(Response({{"y", Tensor()}}), {});
   EXPECT_EQ(invalid_type.status().code(), StatusCode::kInternal);
+}
+
+TEST(DecodeTest, NumbersConvertExactly) {
+  // Decimal texts that need more than the fast path to round correctly.
+  EXPECT_EQ(Values<double>(Only(DecodeOne("FP64", "[4]",
+                                          "[2.2250738585072011e-308,0.1,9007199254740993,1.7976931348623157e308]"))),
+            (std::vector<double>{2.2250738585072011e-308, 0.1, 9007199254740993.0, 1.7976931348623157e308}));
+  EXPECT_EQ(Values<float>(Only(DecodeOne("FP32", "[2]", "[1.00000005960464477539062500001,16777217]"))),
+            (std::vector<float>{1.00000012f, 16777216.0f}));
 }
 
 TEST(EncodeTest, RoundTripThroughDecode) {

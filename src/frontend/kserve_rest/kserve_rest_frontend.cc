@@ -1,5 +1,6 @@
 #include "frontend/kserve_rest/kserve_rest_frontend.h"
 
+#include <algorithm>
 #include <charconv>
 #include <memory>
 #include <string>
@@ -202,7 +203,13 @@ RouteResult KServeRestFrontend::Route(const HttpRequest& request) const {
   switch (url.endpoint) {
     case Endpoint::kServerMetadata:
       return RouteResult::Matched([&service](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
-        respond(Json(EncodeServerMetadata(service.GetServerMetadata())));
+        ServerMetadata metadata = service.GetServerMetadata();
+        auto& extensions = metadata.extensions;
+        if (std::find(extensions.begin(), extensions.end(), kBinaryTensorDataExtension) ==
+            extensions.end()) {
+          extensions.push_back(kBinaryTensorDataExtension);
+        }
+        respond(Json(EncodeServerMetadata(metadata)));
       });
     case Endpoint::kLive:
       return RouteResult::Matched([&service](std::shared_ptr<const HttpRequest>, HttpRespond respond) {

@@ -1,6 +1,6 @@
 // KServeRestFrontend: the KServe v2 REST front door (see docs/kserve_rest.md).
 //
-//   GET  /v2                                   server metadata
+//   GET  /v2                                   server metadata (+ "binary_tensor_data")
 //   GET  /v2/health/live, /v2/health/ready     200, or 503 with a JSON error
 //   GET  /v2/models/{m}[/versions/{v}]         model metadata
 //   GET  /v2/models/{m}[/versions/{v}]/ready   200, 404 unknown, 503 not available
@@ -17,6 +17,9 @@ namespace tessera::kserve_rest {
 
 // Name of the request and response header of the binary data extension.
 inline constexpr char kInferenceHeaderContentLength[] = "Inference-Header-Content-Length";
+// Added to the server metadata's extensions by this front door (as Triton
+// reports it).
+inline constexpr char kBinaryTensorDataExtension[] = "binary_tensor_data";
 
 class KServeRestFrontend : public frontend::RestFrontend {
  public:

@@ -40,7 +40,7 @@ class KServeRestFrontendTest : public ::testing::Test {
     loading.name = "loading";
     loading.version = 1;
     fake_.AddModel(loading, Unavailable("Model version is loading"));
-    fake_.SetServerMetadata({"tessera", "1.2.3", {"binary_tensor_data"}});
+    fake_.SetServerMetadata({"tessera", "1.2.3", {"model_repository"}});
   }
 
   // Routes one request and waits for its response.
@@ -94,7 +94,11 @@ TEST_F(KServeRestFrontendTest, ServerMetadata) {
   HttpResponse r = Call("GET", "/v2");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type, "application/json");
-  EXPECT_EQ(r.body, R"({"name":"tessera","version":"1.2.3","extensions":["binary_tensor_data"]})");
+  EXPECT_EQ(r.body,
+            R"({"name":"tessera","version":"1.2.3","extensions":["model_repository","binary_tensor_data"]})");
+  fake_.SetServerMetadata({"tessera", "1.2.3", {"binary_tensor_data"}});
+  EXPECT_EQ(Call("GET", "/v2").body,
+            R"({"name":"tessera","version":"1.2.3","extensions":["binary_tensor_data"]})");
 }
 
 TEST_F(KServeRestFrontendTest, ModelMetadata) {
