@@ -11,6 +11,7 @@
 #include "frontend/kserve_rest/kserve_rest_frontend.h"
 #include "frontend/tfs_grpc/model_service.h"
 #include "frontend/tfs_grpc/prediction_service.h"
+#include "frontend/tfs_rest/tfs_rest_frontend.h"
 #include "repository/config_parser.h"
 #include "server/repository_poller.h"
 #include "server/server_admin.h"
@@ -72,6 +73,7 @@ struct Server::Impl {
   std::unique_ptr<tfs_grpc::TfsModelService> tfs_model;
   std::unique_ptr<transport::GrpcServer> grpc;
   std::unique_ptr<kserve_rest::KServeRestFrontend> kserve_rest;
+  std::unique_ptr<frontend::RestFrontend> tfs_rest;
   std::unique_ptr<frontend::HttpRouter> router;  // REST frontends are added to it
   std::unique_ptr<transport::HttpServer> http;
   std::unique_ptr<RepositoryPoller> poller;
@@ -117,6 +119,8 @@ Status Server::Start() {
     s.kserve_rest = std::make_unique<kserve_rest::KServeRestFrontend>(*s.service);
     s.router = std::make_unique<frontend::HttpRouter>();
     s.router->Add(s.kserve_rest.get());
+    s.tfs_rest = tfs_rest::MakeTfsRestFrontend(*s.service, s.admin.get());
+    s.router->Add(s.tfs_rest.get());
     transport::HttpServerOptions http_options;
     http_options.address = s.options.rest_bind_address;
     http_options.port = s.options.rest_port;
@@ -153,6 +157,7 @@ void Server::Shutdown() {
   s.http.reset();
   s.router.reset();
   s.kserve_rest.reset();
+  s.tfs_rest.reset();  // before admin: waits for a reload in progress
   s.kserve.reset();
   s.tfs_predict.reset();
   s.tfs_model.reset();  // before admin: a queued reload may still use it
