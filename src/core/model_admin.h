@@ -30,12 +30,12 @@ class ModelAdmin {
  public:
   virtual ~ModelAdmin() = default;
 
-  // Re-reads the config file (config mode) and every version directory now.
+  // Re-reads the config file (config mode) and every version directory now
+  // (single-model mode: the version directories only).
   // Returns true when anything changed. Errors (nothing of a bad config is
   // applied; the old state keeps serving):
   //   kNotFound      "Config file not found or cannot open."
   //   kInvalidArgument "Reloading config file failed. Check server logs for more info."
-  //   kFailedPrecondition in single-model mode (no config file)
   virtual Result<bool> ReloadConfig() = 0;
 
   // Every model known (removed ones with END versions), sorted by name.

@@ -5,10 +5,8 @@
 namespace tessera {
 
 Result<bool> ServerAdmin::ReloadConfig() {
-  if (!poller_.has_config_file()) {
-    return FailedPrecondition("Config reload is not available: the server was started "
-                              "with --model_name/--model_path, not --config_path");
-  }
+  // In single-model mode there is no file to read: as OVMS, a reload then
+  // rescans the model's version directories only.
   return poller_.Reload(/*only_if_changed=*/false);
 }
 

@@ -4,6 +4,7 @@ python3-torch."""
 import base64
 import json
 import os
+import shutil
 import time
 
 import numpy as np
@@ -404,13 +405,23 @@ def test_config_reload(tmp_path, model_cache):
         assert s.stop() == 0, s.logs()
 
 
-def test_config_reload_in_single_model_mode(start_tessera, repo):
-    s = start_tessera("--model_name", "dense", "--model_path", str(repo / "dense"))
+def test_config_reload_in_single_model_mode_rescans_versions(start_tessera, repo):
+    shutil.copytree(repo / "dense" / "2", repo.parent / "model_cache_dense_2")
+    s = start_tessera("--model_name", "dense", "--model_path", str(repo / "dense"),
+                      "--file_system_poll_wait_seconds", "0")
     rest = Rest(s)
-    expect_error(rest.reload(), 400, "Config reload is not available")
+    resp = rest.reload()
+    assert resp.status_code == 200  # nothing changed on disk
+    assert resp.json() == {"dense": {"model_version_status": [ok_status(2)]}}
+    shutil.rmtree(repo / "dense" / "2")
+    assert rest.reload().status_code == 201  # version 1 loaded, version 2 retired
+    shutil.copytree(repo.parent / "model_cache_dense_2", repo / "dense" / "2")
+    assert rest.reload().status_code == 201
     resp = rest.get("/v1/config")
     assert resp.status_code == 200
-    assert resp.json() == {"dense": {"model_version_status": [ok_status(2)]}}
+    versions = resp.json()["dense"]["model_version_status"]
+    assert [(v["version"], v["state"]) for v in versions][1] == ("2", "AVAILABLE")
+    assert versions[0]["version"] == "1" and versions[0]["state"] in ("UNLOADING", "END")
     x = np.ones((1, 16), np.float32)
     assert rest.predict("dense", {"instances": x.tolist()}).status_code == 200
     rest.http.close()
