@@ -10,8 +10,13 @@
 #include <utility>
 #include <vector>
 
+#include "frontend/repeated_values.h"
+
 namespace tessera::kserve_grpc {
 namespace {
+
+using frontend::CopyRepeatedValues;
+using frontend::ValuesTarget;
 
 using inference::InferTensorContents;
 using inference::ModelInferRequest;
@@ -76,30 +81,6 @@ int FieldSize(const InferTensorContents& c, ContentsField field) {
   return 0;
 }
 
-// Copies typed values into an owned tensor, narrowing to `Dst` with a range
-// check: a value that does not fit the declared datatype is the client's
-// error, not something to wrap silently.
-template <typename Dst, typename Values>
-Result<Tensor> CopyValues(const std::string& name, DataType type, const Shape& shape,
-                          const Values& values) {
-  Tensor tensor = Tensor::Allocate(type, shape);
-  Dst* dst = reinterpret_cast<Dst*>(tensor.mutable_data());
-  for (int i = 0; i < values.size(); ++i) {
-    const auto v = values.Get(i);
-    using Src = std::remove_cv_t<decltype(v)>;
-    if constexpr (std::is_integral_v<Src> && !std::is_same_v<Src, bool> &&
-                  !std::is_same_v<Src, Dst>) {
-      if (!std::in_range<Dst>(v)) {
-        return InvalidArgument("Value " + std::to_string(v) + " at index " + std::to_string(i) +
-                               " of input " + Quote(name) + " is out of range for datatype " +
-                               std::string(KServeName(type)));
-      }
-    }
-    dst[i] = static_cast<Dst>(v);
-  }
-  return tensor;
-}
-
 Result<Tensor> TensorFromContents(const InputTensor& input, DataType type, const Shape& shape,
                                   int64_t element_count) {
   const std::string& name = input.name();
@@ -124,18 +105,19 @@ Result<Tensor> TensorFromContents(const InputTensor& input, DataType type, const
                            " values in " + FieldName(expected) + "; shape " +
                            ShapeToString(shape) + " needs " + std::to_string(element_count));
   }
+  const ValuesTarget target{name, type, shape, "datatype " + std::string(KServeName(type))};
   switch (type) {
-    case DataType::kBool: return CopyValues<uint8_t>(name, type, shape, c.bool_contents());
-    case DataType::kInt8: return CopyValues<int8_t>(name, type, shape, c.int_contents());
-    case DataType::kInt16: return CopyValues<int16_t>(name, type, shape, c.int_contents());
-    case DataType::kInt32: return CopyValues<int32_t>(name, type, shape, c.int_contents());
-    case DataType::kInt64: return CopyValues<int64_t>(name, type, shape, c.int64_contents());
-    case DataType::kUint8: return CopyValues<uint8_t>(name, type, shape, c.uint_contents());
-    case DataType::kUint16: return CopyValues<uint16_t>(name, type, shape, c.uint_contents());
-    case DataType::kUint32: return CopyValues<uint32_t>(name, type, shape, c.uint_contents());
-    case DataType::kUint64: return CopyValues<uint64_t>(name, type, shape, c.uint64_contents());
-    case DataType::kFp32: return CopyValues<float>(name, type, shape, c.fp32_contents());
-    case DataType::kFp64: return CopyValues<double>(name, type, shape, c.fp64_contents());
+    case DataType::kBool: return CopyRepeatedValues<uint8_t>(target, c.bool_contents());
+    case DataType::kInt8: return CopyRepeatedValues<int8_t>(target, c.int_contents());
+    case DataType::kInt16: return CopyRepeatedValues<int16_t>(target, c.int_contents());
+    case DataType::kInt32: return CopyRepeatedValues<int32_t>(target, c.int_contents());
+    case DataType::kInt64: return CopyRepeatedValues<int64_t>(target, c.int64_contents());
+    case DataType::kUint8: return CopyRepeatedValues<uint8_t>(target, c.uint_contents());
+    case DataType::kUint16: return CopyRepeatedValues<uint16_t>(target, c.uint_contents());
+    case DataType::kUint32: return CopyRepeatedValues<uint32_t>(target, c.uint_contents());
+    case DataType::kUint64: return CopyRepeatedValues<uint64_t>(target, c.uint64_contents());
+    case DataType::kFp32: return CopyRepeatedValues<float>(target, c.fp32_contents());
+    case DataType::kFp64: return CopyRepeatedValues<double>(target, c.fp64_contents());
     case DataType::kBytes: {
       std::vector<std::string_view> elements(c.bytes_contents().begin(),
                                              c.bytes_contents().end());

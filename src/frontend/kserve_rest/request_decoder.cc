@@ -10,6 +10,7 @@
 #include <optional>
 #include <type_traits>
 #include <unordered_set>
+#include <utility>
 
 #include "frontend/kserve_rest/codec.h"
 #include "frontend/kserve_rest/half.h"
@@ -361,6 +362,10 @@ class RequestReader {
     kBinaryDataOutput, kBinaryDataSize, kBinaryData,
   };
 
+  // At a container start: true when the container is (inside) the value of
+  // an ignored key, to be skipped whole; else moves the pending field to
+  // *field.
+  bool EntersSkippedContainer(Field* field);
   bool Fail(std::string message) {
     if (error_.empty()) error_ = std::move(message);
     return false;
@@ -505,17 +510,22 @@ bool RequestReader::BeginData() {
   return true;
 }
 
-bool RequestReader::StartObject() {
+bool RequestReader::EntersSkippedContainer(Field* field) {
   if (skip_depth_ > 0) {
     ++skip_depth_;
     return true;
   }
-  const Field field = field_;
-  field_ = Field::kNone;
-  if (field == Field::kSkip) {
+  *field = std::exchange(field_, Field::kNone);
+  if (*field == Field::kSkip) {
     skip_depth_ = 1;
     return true;
   }
+  return false;
+}
+
+bool RequestReader::StartObject() {
+  Field field;
+  if (EntersSkippedContainer(&field)) return true;
   switch (where_) {
     case Where::kStart: where_ = Where::kTop; return true;
     case Where::kTop:
@@ -611,16 +621,8 @@ bool RequestReader::EndObject(SizeType) {
 }
 
 bool RequestReader::StartArray() {
-  if (skip_depth_ > 0) {
-    ++skip_depth_;
-    return true;
-  }
-  const Field field = field_;
-  field_ = Field::kNone;
-  if (field == Field::kSkip) {
-    skip_depth_ = 1;
-    return true;
-  }
+  Field field;
+  if (EntersSkippedContainer(&field)) return true;
   if (where_ == Where::kData) {
     std::string err = input().nesting.StartArray();
     return err.empty() ? true : Fail("Invalid data in " + input().Label() + ": " + err);

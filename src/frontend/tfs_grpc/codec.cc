@@ -8,8 +8,13 @@
 #include <unordered_set>
 #include <utility>
 
+#include "frontend/repeated_values.h"
+
 namespace tessera::tfs_grpc {
 namespace {
+
+using frontend::CopyRepeatedValues;
+using frontend::ValuesTarget;
 
 using tensorflow::TensorProto;
 using tensorflow::TensorShapeProto;
@@ -106,46 +111,23 @@ std::optional<ValField> OtherFieldSet(const TensorProto& p, ValField except) {
   return std::nullopt;
 }
 
-// Copies typed values into an owned tensor, narrowing to `Dst` with a range
-// check: a value that does not fit the dtype is the client's error, not
-// something to wrap silently.
-template <typename Dst, typename Values>
-Result<Tensor> CopyValues(const std::string& name, DataType type, const Shape& shape,
-                          const Values& values) {
-  Tensor tensor = Tensor::Allocate(type, shape);
-  Dst* dst = reinterpret_cast<Dst*>(tensor.mutable_data());
-  for (int i = 0; i < values.size(); ++i) {
-    const auto v = values.Get(i);
-    using Src = std::remove_cv_t<decltype(v)>;
-    if constexpr (std::is_integral_v<Src> && !std::is_same_v<Src, bool> &&
-                  !std::is_same_v<Src, Dst>) {
-      if (!std::in_range<Dst>(v)) {
-        return InvalidArgument("Value " + std::to_string(v) + " at index " + std::to_string(i) +
-                               " of input " + Quote(name) + " is out of range for " +
-                               TfTypeName(ToTfDataType(type)));
-      }
-    }
-    dst[i] = static_cast<Dst>(v);
-  }
-  return tensor;
-}
-
 Result<Tensor> TensorFromValues(const std::string& name, const TensorProto& p, DataType type,
                                 const Shape& shape) {
+  const ValuesTarget target{name, type, shape, TfTypeName(ToTfDataType(type))};
   switch (type) {
     case DataType::kFp16:
-    case DataType::kBf16: return CopyValues<uint16_t>(name, type, shape, p.half_val());
-    case DataType::kFp32: return CopyValues<float>(name, type, shape, p.float_val());
-    case DataType::kFp64: return CopyValues<double>(name, type, shape, p.double_val());
-    case DataType::kInt8: return CopyValues<int8_t>(name, type, shape, p.int_val());
-    case DataType::kInt16: return CopyValues<int16_t>(name, type, shape, p.int_val());
-    case DataType::kInt32: return CopyValues<int32_t>(name, type, shape, p.int_val());
-    case DataType::kUint8: return CopyValues<uint8_t>(name, type, shape, p.int_val());
-    case DataType::kUint16: return CopyValues<uint16_t>(name, type, shape, p.int_val());
-    case DataType::kInt64: return CopyValues<int64_t>(name, type, shape, p.int64_val());
-    case DataType::kBool: return CopyValues<uint8_t>(name, type, shape, p.bool_val());
-    case DataType::kUint32: return CopyValues<uint32_t>(name, type, shape, p.uint32_val());
-    case DataType::kUint64: return CopyValues<uint64_t>(name, type, shape, p.uint64_val());
+    case DataType::kBf16: return CopyRepeatedValues<uint16_t>(target, p.half_val());
+    case DataType::kFp32: return CopyRepeatedValues<float>(target, p.float_val());
+    case DataType::kFp64: return CopyRepeatedValues<double>(target, p.double_val());
+    case DataType::kInt8: return CopyRepeatedValues<int8_t>(target, p.int_val());
+    case DataType::kInt16: return CopyRepeatedValues<int16_t>(target, p.int_val());
+    case DataType::kInt32: return CopyRepeatedValues<int32_t>(target, p.int_val());
+    case DataType::kUint8: return CopyRepeatedValues<uint8_t>(target, p.int_val());
+    case DataType::kUint16: return CopyRepeatedValues<uint16_t>(target, p.int_val());
+    case DataType::kInt64: return CopyRepeatedValues<int64_t>(target, p.int64_val());
+    case DataType::kBool: return CopyRepeatedValues<uint8_t>(target, p.bool_val());
+    case DataType::kUint32: return CopyRepeatedValues<uint32_t>(target, p.uint32_val());
+    case DataType::kUint64: return CopyRepeatedValues<uint64_t>(target, p.uint64_val());
     case DataType::kBytes: {
       std::vector<std::string_view> elements(p.string_val().begin(), p.string_val().end());
       return Tensor::FromBytes(type, shape, JoinBytesElements(elements));
