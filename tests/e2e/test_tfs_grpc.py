@@ -1,8 +1,11 @@
 """TensorFlow Serving gRPC: PredictionService and ModelService over the wire,
 values against python3-torch."""
+import json
+
 import grpc
 import numpy as np
 import pytest
+import torch
 
 # conftest first: it puts the generated stubs on sys.path.
 from conftest import Tessera, make_repository, torch_reference, write_config
@@ -20,7 +23,7 @@ ATOL = 1e-6
 
 NP_TO_TF = {np.dtype(np.float32): types_pb2.DT_FLOAT, np.dtype(np.float64): types_pb2.DT_DOUBLE,
             np.dtype(np.int64): types_pb2.DT_INT64, np.dtype(np.int32): types_pb2.DT_INT32,
-            np.dtype(np.bool_): types_pb2.DT_BOOL}
+            np.dtype(np.bool_): types_pb2.DT_BOOL, np.dtype(np.float16): types_pb2.DT_HALF}
 TF_TO_NP = {v: k for k, v in NP_TO_TF.items()}
 State = get_model_status_pb2.ModelVersionStatus
 
@@ -60,13 +63,30 @@ def start_config_server(root, models_config):
     return s
 
 
+class HalfAffine(torch.nn.Module):
+    """FP16 in, FP16 out: x * 2 + 1."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * 2 + 1
+
+
+def make_half_affine(version_dir):
+    version_dir.mkdir(parents=True)
+    torch.jit.save(torch.jit.script(HalfAffine().eval()), str(version_dir / "model.pt"))
+    signature = {"inputs": [{"name": "x", "datatype": "FP16", "shape": [-1, 4]}],
+                 "outputs": [{"name": "y", "datatype": "FP16", "shape": [-1, 4]}]}
+    (version_dir / "signature.json").write_text(json.dumps(signature))
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     root = make_repository(tmp_path_factory.mktemp("tfs_grpc"))
+    make_half_affine(root / "half_affine" / "1")
     s = start_config_server(root, [
         {"name": "dense", "base_path": "dense", "model_version_policy": {"all": {}}},
         {"name": "add_sub", "base_path": "add_sub"},
         {"name": "int_ops", "base_path": "int_ops"},
+        {"name": "half_affine", "base_path": "half_affine"},
     ])
     yield Stubs(s)
     assert s.stop() == 0, s.logs()
@@ -85,6 +105,9 @@ def typed_tensor(array):
     """A TensorProto carrying `array` in the typed *_val field of its dtype."""
     proto = tensor_pb2.TensorProto(dtype=NP_TO_TF[array.dtype])
     proto.tensor_shape.dim.extend([proto.tensor_shape.Dim(size=d) for d in array.shape])
+    if array.dtype == np.float16:  # half_val holds the IEEE binary16 bit patterns
+        proto.half_val.extend(array.ravel().view(np.uint16).tolist())
+        return proto
     field = {np.dtype(np.float32): proto.float_val, np.dtype(np.float64): proto.double_val,
              np.dtype(np.int64): proto.int64_val, np.dtype(np.int32): proto.int_val,
              np.dtype(np.bool_): proto.bool_val}[array.dtype]
@@ -160,6 +183,16 @@ def test_predict_int64_val_and_bool_output(server):
         np.testing.assert_array_equal(to_array(resp.outputs["mask"]), mask)
 
 
+def test_predict_half_val_and_half_tensor_content(server):
+    x = np.array([[1.5, -2.25, 0.0, 1000.0], [0.125, 3.0, -7.5, 65000.0 / 4]], np.float16)
+    expected = HalfAffine()(torch.from_numpy(x)).numpy()
+    for make in (typed_tensor, content_tensor):
+        resp = server.predict(predict_request("half_affine", {"x": x}, make=make))
+        y = resp.outputs["y"]
+        assert y.dtype == types_pb2.DT_HALF
+        np.testing.assert_array_equal(to_array(y), expected)
+
+
 def test_output_filter(server):
     a = np.full((2, 8), 3, np.float32)
     b = np.arange(16, dtype=np.float32).reshape(2, 8)
@@ -207,6 +240,12 @@ def test_predict_errors(server):
                  "Missing input with specific name - Required input: b")
     expect_error(lambda: predict(predict_request("dense", {"x": x}, output_filter=["zz"])),
                  grpc.StatusCode.INVALID_ARGUMENT, "Invalid output name: zz")
+    strings = predict_request("dense", {"x": x})
+    strings.inputs["x"].CopyFrom(tensor_pb2.TensorProto(dtype=types_pb2.DT_STRING,
+                                                        string_val=[b"abc", b"de"]))
+    strings.inputs["x"].tensor_shape.dim.add(size=2)
+    expect_error(lambda: predict(strings), grpc.StatusCode.INVALID_ARGUMENT,
+                 "Invalid input precision - Expected: FP32; Actual: BYTES; input name: x")
     # Still serving correctly after every error above.
     resp = predict(predict_request("dense", {"x": x}))
     (expected,) = torch_reference(server.server.root / "dense" / "2" / "model.pt", x)
