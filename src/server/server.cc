@@ -4,6 +4,7 @@
 #include <csignal>
 #include <thread>
 
+#include "backend/onnx/onnx_backend.h"
 #include "backend/torch/torch_backend.h"
 #include "common/logging.h"
 #include "frontend/http_router.h"
@@ -61,6 +62,7 @@ void LogModelStates(ModelManager& manager) {
 struct Server::Impl {
   explicit Impl(ServerOptions o) : options(std::move(o)) {
     backends.Add(MakeTorchScriptBackend());
+    backends.Add(MakeOnnxBackend());
   }
 
   ServerOptions options;
