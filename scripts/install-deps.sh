@@ -6,6 +6,10 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
   libtorch-dev
+  # libtorch's Linear/matmul call the system BLAS; Debian's default is the
+  # unoptimised reference one. The OpenMP build honours each worker's thread
+  # count (docs/performance.md).
+  libopenblas0-openmp
   libonnx-dev libonnx-testdata
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libboost-dev rapidjson-dev libspdlog-dev libfmt-dev libcxxopts-dev

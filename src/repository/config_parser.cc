@@ -84,6 +84,30 @@ std::map<std::string, std::string> ToPluginConfig(const rapidjson::Value& v) {
   return out;
 }
 
+// REQUIRES: `v` passed DynamicBatchingSchema. Checks what the schema cannot:
+// preferred sizes within max_batch_size. Messages name keys relative to `v`.
+Result<DynamicBatchingConfig> ToDynamicBatching(const rapidjson::Value& v) {
+  DynamicBatchingConfig batching;
+  if (const rapidjson::Value* max = Member(&v, "max_batch_size")) batching.max_batch_size = max->GetInt64();
+  if (const rapidjson::Value* delay = Member(&v, "max_queue_delay_microseconds")) {
+    batching.max_queue_delay_microseconds = delay->GetInt64();
+  }
+  if (const rapidjson::Value* preferred = Member(&v, "preferred_batch_sizes")) {
+    for (rapidjson::SizeType i = 0; i < preferred->Size(); ++i) {
+      int64_t size = (*preferred)[i].GetInt64();
+      if (size > batching.max_batch_size) {
+        return InvalidArgument("/preferred_batch_sizes/" + std::to_string(i) + " must be <= max_batch_size " +
+                               std::to_string(batching.max_batch_size) + " (got " + std::to_string(size) + ")");
+      }
+      batching.preferred_batch_sizes.push_back(size);
+    }
+    auto& sizes = batching.preferred_batch_sizes;
+    std::sort(sizes.begin(), sizes.end());
+    sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+  }
+  return batching;
+}
+
 const char* const kIgnoredModelKeys[] = {"graph_path",         "subconfig",
                                          "custom_loader_options", "idle_sequence_cleanup",
                                          "low_latency_transformation", "max_sequence_number"};
@@ -109,6 +133,12 @@ Result<ModelConfig> ToModelConfig(const rapidjson::Value& config, const std::str
     model.version_policy = ToVersionPolicy(*v);
   }
   if (const rapidjson::Value* v = Member(&config, "nireq")) model.nireq = v->GetInt();
+  if (const rapidjson::Value* v = Member(&config, "max_queue_size")) model.max_queue_size = v->GetInt64();
+  if (const rapidjson::Value* v = Member(&config, "dynamic_batching")) {
+    auto batching = ToDynamicBatching(*v);
+    if (!batching.ok()) return InvalidArgument(path + "/dynamic_batching" + batching.status().message());
+    model.dynamic_batching = *batching;
+  }
   if (const rapidjson::Value* v = Member(&config, "target_device")) {
     // OVMS treats an empty device as the default one.
     if (v->GetStringLength() > 0) model.target_device = v->GetString();
@@ -292,6 +322,12 @@ Result<std::map<std::string, std::string>> ParsePluginConfigJson(std::string_vie
   rapidjson::Document doc;
   TESSERA_RETURN_IF_ERROR(ParseAndValidate(json_text, config_internal::PluginConfigSchema(), doc));
   return ToPluginConfig(doc);
+}
+
+Result<DynamicBatchingConfig> ParseDynamicBatchingJson(std::string_view json_text) {
+  rapidjson::Document doc;
+  TESSERA_RETURN_IF_ERROR(ParseAndValidate(json_text, config_internal::DynamicBatchingSchema(), doc));
+  return ToDynamicBatching(doc);
 }
 
 Result<PerInputSetting> ParsePerInputSetting(std::string_view text) {

@@ -73,6 +73,12 @@ Result<VersionPolicy> ParseVersionPolicyJson(std::string_view json_text);
 // stored as its text ("1", "0.5", "true").
 Result<std::map<std::string, std::string>> ParsePluginConfigJson(std::string_view json_text);
 
+// {"max_batch_size": N>=1, "max_queue_delay_microseconds": N>=0,
+//  "preferred_batch_sizes": [N>=1, ...]}, every key optional (defaults in
+// DynamicBatchingConfig). Preferred sizes must not exceed max_batch_size;
+// they come out ascending without duplicates.
+Result<DynamicBatchingConfig> ParseDynamicBatchingJson(std::string_view json_text);
+
 // A shape or layout setting: either a plain string for the whole model
 // ("(1,3,224,224)", "NHWC:NCHW", "auto") or a JSON object input -> string
 // ({"x": "(1,3)"}). Text starting with '{' (after blanks) is read as JSON.

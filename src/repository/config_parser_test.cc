@@ -36,6 +36,7 @@ TEST(ConfigSchemaTest, BuiltInSchemasCompile) {
   EXPECT_TRUE(config_internal::VersionPolicySchema().valid());
   EXPECT_TRUE(config_internal::PerInputSchema().valid());
   EXPECT_TRUE(config_internal::PluginConfigSchema().valid());
+  EXPECT_TRUE(config_internal::DynamicBatchingSchema().valid());
 }
 
 TEST(ParseServerConfigTest, MinimalModelGetsDefaults) {
@@ -55,6 +56,8 @@ TEST(ParseServerConfigTest, MinimalModelGetsDefaults) {
   EXPECT_TRUE(m.plugin_config.empty());
   EXPECT_FALSE(m.allow_cache);
   EXPECT_FALSE(m.stateful);
+  EXPECT_EQ(m.max_queue_size, 0);
+  EXPECT_FALSE(m.dynamic_batching.has_value());
   EXPECT_EQ(config->pipeline_config_json, "");
   EXPECT_EQ(config->metrics, MetricsConfig{});
 }
@@ -228,7 +231,7 @@ TEST(ParseServerConfigTest, UnknownModelKeyIsNamedWithItsPath) {
   std::string error = ErrorOf(OneModel(R"("nirq": 1)"));
   EXPECT_THAT(error, StartsWith("Invalid config: /model_config_list/0/config/nirq is not allowed (allowed: "
                                 "name, base_path, batch_size, nireq, "));
-  EXPECT_THAT(error, HasSubstr("model_version_policy, shape, layout, plugin_config)"));
+  EXPECT_THAT(error, HasSubstr("model_version_policy, shape, layout, plugin_config, dynamic_batching)"));
   // The second model is pointed at, not the first.
   EXPECT_THAT(ErrorOf(WithModels(R"({"config": {"name": "a", "base_path": "/a"}},)"
                                  R"({"config": {"name": "b", "base_path": "/b", "Nireq": 2}})")),
@@ -535,6 +538,56 @@ TEST(ParseBatchSizeTest, RejectedForms) {
               InvalidArgument(std::string("must be a positive integer, a range like 1:8, -1 or auto (got \"") +
                               bad + "\")"));
   }
+}
+
+TEST(ParseServerConfigTest, SchedulerKeys) {
+  auto config = ParseServerConfig(
+      OneModel(R"("max_queue_size": 10, "dynamic_batching": {"max_batch_size": 16,
+                  "max_queue_delay_microseconds": 500, "preferred_batch_sizes": [8, 4, 8]})"),
+      "/cfg");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  const ModelConfig& m = config->models[0];
+  EXPECT_EQ(m.max_queue_size, 10);
+  ASSERT_TRUE(m.dynamic_batching.has_value());
+  EXPECT_EQ(m.dynamic_batching->max_batch_size, 16);
+  EXPECT_EQ(m.dynamic_batching->max_queue_delay_microseconds, 500);
+  EXPECT_EQ(m.dynamic_batching->preferred_batch_sizes, (std::vector<int64_t>{4, 8}));
+
+  auto defaults = ParseServerConfig(OneModel(R"("dynamic_batching": {})"), "/cfg");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().message();
+  EXPECT_EQ(defaults->models[0].dynamic_batching, DynamicBatchingConfig{});
+}
+
+TEST(ParseServerConfigTest, SchedulerKeyErrors) {
+  EXPECT_EQ(ErrorOf(OneModel(R"("max_queue_size": -1)")),
+            "Invalid config: /model_config_list/0/config/max_queue_size must be >= 0 (got integer -1)");
+  EXPECT_EQ(ErrorOf(OneModel(R"("dynamic_batching": {"max_batch_size": 0})")),
+            "Invalid config: /model_config_list/0/config/dynamic_batching/max_batch_size must be >= 1 "
+            "(got integer 0)");
+  EXPECT_EQ(ErrorOf(OneModel(R"("dynamic_batching": {"max_queue_delay_microseconds": "5"})")),
+            "Invalid config: /model_config_list/0/config/dynamic_batching/max_queue_delay_microseconds "
+            "must be an integer (got string \"5\")");
+  EXPECT_THAT(ErrorOf(OneModel(R"("dynamic_batching": {"max_batch": 4})")),
+              StartsWith("Invalid config: /model_config_list/0/config/dynamic_batching/max_batch is not allowed "
+                         "(allowed: max_batch_size, max_queue_delay_microseconds, preferred_batch_sizes)"));
+  EXPECT_EQ(ErrorOf(OneModel(R"("dynamic_batching": {"max_batch_size": 4, "preferred_batch_sizes": [2, 8]})")),
+            "Invalid config: /model_config_list/0/config/dynamic_batching/preferred_batch_sizes/1 must be <= "
+            "max_batch_size 4 (got 8)");
+  EXPECT_EQ(ErrorOf(OneModel(R"("dynamic_batching": true)")),
+            "Invalid config: /model_config_list/0/config/dynamic_batching must be an object (got boolean true)");
+}
+
+TEST(ParseDynamicBatchingJsonTest, FormsAndErrors) {
+  auto batching = ParseDynamicBatchingJson(R"({"max_batch_size": 4, "preferred_batch_sizes": [2]})");
+  ASSERT_TRUE(batching.ok()) << batching.status().message();
+  EXPECT_EQ(batching->max_batch_size, 4);
+  EXPECT_EQ(batching->max_queue_delay_microseconds, 0);
+  EXPECT_EQ(batching->preferred_batch_sizes, (std::vector<int64_t>{2}));
+  EXPECT_EQ(ParseDynamicBatchingJson(R"({"preferred_batch_sizes": [9]})").status(),
+            InvalidArgument("/preferred_batch_sizes/0 must be <= max_batch_size 8 (got 9)"));
+  EXPECT_EQ(ParseDynamicBatchingJson(R"({"max_queue_delay_microseconds": -1})").status(),
+            InvalidArgument("/max_queue_delay_microseconds must be >= 0 (got integer -1)"));
+  EXPECT_THAT(ParseDynamicBatchingJson("{").status().message(), StartsWith("not valid JSON: "));
 }
 
 }  // namespace

@@ -70,12 +70,28 @@ constexpr std::string_view kPluginConfigSchema = R"json({
   "additionalProperties": {"type": ["string", "number", "boolean"]}
 })json";
 
-// Fields of one model_config_list[i].config, except the three above.
+// dynamic_batching: every key optional; cross-key rules (preferred sizes
+// within max_batch_size) are checked by the parser.
+constexpr std::string_view kDynamicBatchingSchema = R"json({
+  "type": "object",
+  "additionalProperties": false,
+  "properties": {
+    "max_batch_size": {"type": "integer", "minimum": 1, "maximum": 65536},
+    "max_queue_delay_microseconds": {"type": "integer", "minimum": 0, "maximum": 10000000},
+    "preferred_batch_sizes": {
+      "type": "array",
+      "items": {"type": "integer", "minimum": 1, "maximum": 65536}
+    }
+  }
+})json";
+
+// Fields of one model_config_list[i].config, except the four above.
 constexpr std::string_view kModelFieldsHead = R"json(
   "name": {"type": "string", "minLength": 1},
   "base_path": {"type": "string", "minLength": 1},
   "batch_size": {"type": ["integer", "string"], "minimum": -1, "maximum": 2147483647},
   "nireq": {"type": "integer", "minimum": 0, "maximum": 2147483647},
+  "max_queue_size": {"type": "integer", "minimum": 0, "maximum": 2147483647},
   "target_device": {"type": "string"},
   "allow_cache": {"type": "boolean"},
   "stateful": {"type": "boolean"},
@@ -205,6 +221,8 @@ std::string ServerConfigSchemaText() {
   s += kPerInputSchema;
   s += ",\n\"plugin_config\": ";
   s += kPluginConfigSchema;
+  s += ",\n\"dynamic_batching\": ";
+  s += kDynamicBatchingSchema;
   s += "}}}},\n";
   s += kPipelineDefinitions;
   s += "\n},\n";  // closes "definitions"
@@ -382,6 +400,10 @@ const CompiledSchema& PerInputSchema() {
 }
 const CompiledSchema& PluginConfigSchema() {
   static const CompiledSchema schema{std::string(kPluginConfigSchema)};
+  return schema;
+}
+const CompiledSchema& DynamicBatchingSchema() {
+  static const CompiledSchema schema{std::string(kDynamicBatchingSchema)};
   return schema;
 }
 

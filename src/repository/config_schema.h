@@ -43,6 +43,9 @@ const CompiledSchema& VersionPolicySchema();
 const CompiledSchema& PerInputSchema();
 // plugin_config: an object whose values are strings, numbers or booleans.
 const CompiledSchema& PluginConfigSchema();
+// dynamic_batching: max_batch_size, max_queue_delay_microseconds,
+// preferred_batch_sizes (all optional).
+const CompiledSchema& DynamicBatchingSchema();
 
 // Parses `text` into `doc`. On a syntax error returns the reason with its
 // byte offset, line and column: "Missing a name for object member at offset

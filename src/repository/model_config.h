@@ -27,6 +27,17 @@ struct PerInputSetting {
   bool operator==(const PerInputSetting&) const = default;
 };
 
+// Opt-in dynamic batching (config key "dynamic_batching"): requests waiting
+// for the same model version whose inputs agree in every dim but the first
+// are concatenated along dim 0, run once and split back. Sizes count rows
+// (the sum of the requests' first dims), not requests.
+struct DynamicBatchingConfig {
+  int64_t max_batch_size = 8;                 // rows per run, >= 1
+  int64_t max_queue_delay_microseconds = 0;   // how long the oldest request may wait for more
+  std::vector<int64_t> preferred_batch_sizes; // ascending, unique, each <= max_batch_size
+  bool operator==(const DynamicBatchingConfig&) const = default;
+};
+
 struct ModelConfig {
   std::string name;
   std::string base_path;                 // absolute after parsing
@@ -37,6 +48,8 @@ struct ModelConfig {
   int nireq = 0;                         // 0: default (see serving/)
   std::string target_device = "CPU";
   std::map<std::string, std::string> plugin_config;  // values as strings
+  int64_t max_queue_size = 0;            // requests waiting per version; 0: server default
+  std::optional<DynamicBatchingConfig> dynamic_batching;  // unset: no batching
   bool allow_cache = false;
   bool stateful = false;
   bool operator==(const ModelConfig&) const = default;

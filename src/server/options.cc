@@ -25,8 +25,9 @@ constexpr int kMaxRestWorkers = 10000;
 
 // Flags only single-model mode takes; with --config_path they are an error
 // (the config file says these things per model).
-constexpr const char* kSingleModelFlags[] = {"batch_size", "shape",   "layout",        "model_version_policy",
-                                             "nireq",      "target_device", "plugin_config"};
+constexpr const char* kSingleModelFlags[] = {"batch_size",    "shape",         "layout",
+                                             "model_version_policy", "nireq", "target_device",
+                                             "plugin_config", "max_queue_size", "dynamic_batching"};
 
 // OVMS flags that Tessera does not implement; named in the unknown-flag error
 // so an OVMS user knows it is deliberate.
@@ -78,7 +79,9 @@ std::unique_ptr<cxxopts::Options> BuildOptions() {
       ("model_version_policy", R"(JSON, e.g. {"latest":{"num_versions":2}})", text(), "JSON")
       ("nireq", "Size of the model's inference request pool (0 = default)", text(), "N")
       ("target_device", "Device to run on", text()->default_value("CPU"), "DEVICE")
-      ("plugin_config", R"(JSON object of engine settings, e.g. {"NUM_STREAMS":"1"})", text(), "JSON");
+      ("plugin_config", R"(JSON object of engine settings, e.g. {"NUM_STREAMS":"1"})", text(), "JSON")
+      ("max_queue_size", "Requests that may wait per model version (0 = default 4096)", text(), "N")
+      ("dynamic_batching", R"(JSON, e.g. {"max_batch_size":8,"max_queue_delay_microseconds":500})", text(), "JSON");
   // clang-format on
   return options;
 }
@@ -321,6 +324,8 @@ Status ReadModelFlags(const FlagReader& flags, ServerOptions& o) {
   o.target_device = flags.Text("target_device");
   if (o.target_device.empty()) return InvalidArgument("--target_device must not be empty");
   TESSERA_RETURN_IF_ERROR(flags.Int("nireq", 0, INT32_MAX, &o.nireq));
+  TESSERA_RETURN_IF_ERROR(flags.Int("max_queue_size", 0, INT32_MAX, &o.max_queue_size));
+  o.dynamic_batching = flags.Text("dynamic_batching");
   // Check the values' forms now, so a bad flag stops start-up here.
   auto config = SingleModelConfig(o);
   return config.ok() ? Status::Ok() : config.status();
@@ -370,6 +375,7 @@ Result<ServerConfig> SingleModelConfig(const ServerOptions& options) {
   model.name = options.model_name;
   model.base_path = ResolveBasePath(options.model_path, "");
   model.nireq = options.nireq;
+  model.max_queue_size = options.max_queue_size;
   model.target_device = options.target_device.empty() ? "CPU" : options.target_device;
 
   auto batch = ParseBatchSize(options.batch_size);
@@ -393,6 +399,11 @@ Result<ServerConfig> SingleModelConfig(const ServerOptions& options) {
     auto plugin = ParsePluginConfigJson(options.plugin_config);
     if (!plugin.ok()) return InvalidArgument("--plugin_config: " + plugin.status().message());
     model.plugin_config = *plugin;
+  }
+  if (!options.dynamic_batching.empty()) {
+    auto batching = ParseDynamicBatchingJson(options.dynamic_batching);
+    if (!batching.ok()) return InvalidArgument("--dynamic_batching: " + batching.status().message());
+    model.dynamic_batching = *batching;
   }
 
   ServerConfig config;

@@ -4,7 +4,8 @@
 //   config mode        --config_path FILE|DIR (DIR means DIR/config.json);
 //   single-model mode  --model_name NAME --model_path PATH [--batch_size ...
 //                      --shape ... --layout ... --model_version_policy JSON
-//                      --nireq N --target_device DEV --plugin_config JSON].
+//                      --nireq N --target_device DEV --plugin_config JSON
+//                      --max_queue_size N --dynamic_batching JSON].
 //
 // Differences from OVMS, on purpose:
 //   * --port defaults to 9000 (OVMS: 0, gRPC off), so a bare
@@ -54,6 +55,8 @@ struct ServerOptions {
   int nireq = 0;                     // 0 = serving layer's default
   std::string target_device = "CPU";
   std::string plugin_config;         // JSON object, e.g. {"NUM_STREAMS":"1"}
+  int max_queue_size = 0;            // 0 = serving layer's default
+  std::string dynamic_batching;      // JSON, see ParseDynamicBatchingJson; "" = off
 
   bool config_mode() const { return !config_path.empty(); }
 };

@@ -257,7 +257,8 @@ TEST(ParseCommandLineTest, NoArgumentsAtAll) {
 TEST(ParseCommandLineTest, SingleModelFlagsRejectedInConfigMode) {
   const std::vector<std::pair<std::string, std::string>> flags = {
       {"batch_size", "1"}, {"shape", "(1,2)"}, {"layout", "NCHW"}, {"model_version_policy", R"({"all":{}})"},
-      {"nireq", "2"}, {"target_device", "CPU"}, {"plugin_config", "{}"}};
+      {"nireq", "2"}, {"target_device", "CPU"}, {"plugin_config", "{}"}, {"max_queue_size", "8"},
+      {"dynamic_batching", "{}"}};
   for (const auto& [flag, value] : flags) {
     EXPECT_EQ(ErrorOf({"--config_path", "/c", "--" + flag, value}),
               "--" + flag + " is a single-model flag and cannot be used with --config_path (set it in the config file)");
@@ -284,6 +285,9 @@ TEST(ParseCommandLineTest, SingleModelValueErrors) {
   EXPECT_EQ(ModelErrorOf({"--layout", R"({"x": "NCHW")"}),
             "--layout: not valid JSON: Missing a comma or '}' after an object member at offset 12 (line 1, column 13)");
   EXPECT_EQ(ModelErrorOf({"--nireq", "-1"}), "--nireq must be between 0 and 2147483647 (got -1)");
+  EXPECT_EQ(ModelErrorOf({"--max_queue_size", "-1"}), "--max_queue_size must be between 0 and 2147483647 (got -1)");
+  EXPECT_EQ(ModelErrorOf({"--dynamic_batching", R"({"max_batch_size":2,"preferred_batch_sizes":[4]})"}),
+            "--dynamic_batching: /preferred_batch_sizes/0 must be <= max_batch_size 2 (got 4)");
   EXPECT_EQ(ModelErrorOf({"--target_device", ""}), "--target_device must not be empty");
 }
 
@@ -293,7 +297,8 @@ TEST(SingleModelConfigTest, BuildsTheModelFromFlags) {
   auto parsed = ParseModel({"--batch_size", "auto", "--shape", R"j({"a":"(1,3)","b":"auto"})j", "--layout",
                             "NHWC:NCHW", "--model_version_policy", R"({"specific":{"versions":[3,1]}})", "--nireq",
                             "2", "--plugin_config", R"({"NUM_STREAMS":1,"HINT":"LATENCY"})", "--rest_port", "8000",
-                            "--metrics_enable", "--metrics_list", "ovms_streams"});
+                            "--metrics_enable", "--metrics_list", "ovms_streams", "--max_queue_size", "7",
+                            "--dynamic_batching", R"({"max_batch_size":4,"max_queue_delay_microseconds":100})"});
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
   auto config = SingleModelConfig(parsed->options);
   ASSERT_TRUE(config.ok()) << config.status().message();
@@ -309,6 +314,10 @@ TEST(SingleModelConfigTest, BuildsTheModelFromFlags) {
   EXPECT_EQ(m.nireq, 2);
   EXPECT_EQ(m.target_device, "CPU");
   EXPECT_EQ(m.plugin_config, (std::map<std::string, std::string>{{"NUM_STREAMS", "1"}, {"HINT", "LATENCY"}}));
+  EXPECT_EQ(m.max_queue_size, 7);
+  ASSERT_TRUE(m.dynamic_batching.has_value());
+  EXPECT_EQ(m.dynamic_batching->max_batch_size, 4);
+  EXPECT_EQ(m.dynamic_batching->max_queue_delay_microseconds, 100);
   EXPECT_TRUE(config->metrics.enable);
   EXPECT_EQ(config->metrics.metrics_list, (std::vector<std::string>{"ovms_streams"}));
   EXPECT_EQ(config->pipeline_config_json, "");
@@ -327,6 +336,8 @@ TEST(SingleModelConfigTest, DefaultsAndRelativePath) {
   EXPECT_TRUE(m.shape.empty());
   EXPECT_TRUE(m.layout.empty());
   EXPECT_TRUE(m.plugin_config.empty());
+  EXPECT_EQ(m.max_queue_size, 0);
+  EXPECT_FALSE(m.dynamic_batching.has_value());
   EXPECT_FALSE(config->metrics.enable);
 }
 

@@ -1,12 +1,12 @@
 #include "serving/managed_model.h"
 
 #include <algorithm>
-#include <charconv>
-#include <thread>
 
 #include "common/logging.h"
 #include "repository/repository.h"
 #include "repository/version_policy.h"
+#include "serving/batch_tensors.h"
+#include "serving/scheduler_settings.h"
 
 namespace tessera {
 namespace {
@@ -14,17 +14,6 @@ namespace {
 bool Contains(const std::vector<int64_t>& list, int64_t v) {
   return std::find(list.begin(), list.end(), v) != list.end();
 }
-
-int ParsePositiveInt(const std::map<std::string, std::string>& m, const std::string& key,
-                     int fallback) {
-  auto it = m.find(key);
-  if (it == m.end()) return fallback;
-  int value = 0;
-  auto [ptr, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), value);
-  return (ec == std::errc() && value > 0) ? value : fallback;
-}
-
-int HardwareThreads() { return std::max(1u, std::thread::hardware_concurrency()); }
 
 }  // namespace
 
@@ -44,21 +33,24 @@ void ManagedModel::SetState(int64_t version, VersionState state, Status status,
 
 Result<ModelHandle> ManagedModel::Load(const LoadContext& ctx, const ModelConfig& config,
                                        int64_t version) {
+  TESSERA_ASSIGN_OR_RETURN(SchedulerSettings scheduling, ResolveSchedulerSettings(config, ctx.scheduler));
   LoadOptions options;
   options.version_dir = JoinPath(config.base_path, std::to_string(version));
   TESSERA_ASSIGN_OR_RETURN(options.file_names, ctx.fs.ListDirectory(options.version_dir));
   options.plugin_config = config.plugin_config;
-  ServableOptions servable_options;
-  servable_options.nireq = config.nireq > 0 ? config.nireq : ctx.default_nireq;
-  servable_options.max_queue = ctx.max_queue;
-  options.intra_op_threads = ParsePositiveInt(
-      config.plugin_config, kPluginNumThreads,
-      std::max(1, HardwareThreads() / servable_options.nireq));
+  options.intra_op_threads = scheduling.intra_op_threads;
 
   TESSERA_ASSIGN_OR_RETURN(Backend * backend, ctx.backends.Find(options.file_names));
   TESSERA_ASSIGN_OR_RETURN(auto loaded, backend->Load(options));
+  if (scheduling.batching) TESSERA_RETURN_IF_ERROR(CheckBatchable(loaded->signature()));
+  ServableOptions servable_options{scheduling.nireq, scheduling.max_queue, scheduling.batching};
   auto servable =
       std::make_shared<Servable>(name_, version, std::move(loaded), servable_options);
+  TLOG_INFO("Model {} version {}: {} workers x {} intra-op threads, queue {}{}", name_, version,
+            scheduling.nireq, scheduling.intra_op_threads, scheduling.max_queue,
+            scheduling.batching ? ", dynamic batching up to " +
+                                      std::to_string(scheduling.batching->max_batch_size) + " rows"
+                                : "");
   Status warm = servable->Warmup();
   if (!warm.ok()) {
     servable->Shutdown();

@@ -21,6 +21,7 @@
 #include "repository/file_system.h"
 #include "repository/model_config.h"
 #include "serving/reaper.h"
+#include "serving/scheduler_settings.h"
 #include "serving/servable.h"
 
 namespace tessera {
@@ -30,8 +31,7 @@ struct LoadContext {
   const FileSystem& fs;
   const BackendRegistry& backends;
   Reaper& reaper;
-  int default_nireq = 1;
-  size_t max_queue = 4096;
+  SchedulerDefaults scheduler;
 };
 
 class ManagedModel : public std::enable_shared_from_this<ManagedModel> {
@@ -74,8 +74,5 @@ class ManagedModel : public std::enable_shared_from_this<ManagedModel> {
   ModelConfig config_;
   std::map<int64_t, VersionRecord> versions_;
 };
-
-// Settings from plugin_config that the serving layer reads.
-inline constexpr char kPluginNumThreads[] = "INFERENCE_NUM_THREADS";
 
 }  // namespace tessera

@@ -33,10 +33,9 @@ ModelManager::~ModelManager() {
 }
 
 LoadContext ModelManager::Context() {
-  int nireq = options_.default_nireq > 0
-                  ? options_.default_nireq
-                  : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return LoadContext{fs_, backends_, reaper_, nireq, options_.max_queue};
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int nireq = options_.default_nireq > 0 ? options_.default_nireq : cores;
+  return LoadContext{fs_, backends_, reaper_, SchedulerDefaults{cores, nireq, options_.max_queue}};
 }
 
 std::shared_ptr<const ModelManager::ModelMap> ModelManager::Snapshot() const {

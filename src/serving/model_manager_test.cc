@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <deque>
 #include <future>
 #include <thread>
 
@@ -57,6 +58,47 @@ class ModelManagerTest : public ::testing::Test {
     return response->outputs.at(0).tensor.data_as<float>()[0];
   }
 
+  // One request in flight: x of shape (rows, width) filled with `value`.
+  struct Call {
+    InferRequest request;
+    std::vector<float> x;
+    std::promise<Result<InferResponse>> promise;
+    std::future<Result<InferResponse>> result = promise.get_future();
+  };
+
+  // Sends a request without waiting for it; the call lives in calls_.
+  Call& Send(const std::string& model, float value, int64_t rows = 1, int64_t width = 2) {
+    Call& call = calls_.emplace_back();
+    call.request.model_name = model;
+    call.request.id = std::to_string(calls_.size());
+    call.x.assign(rows * width, value);
+    call.request.inputs.push_back({"x", Tensor::Borrow(DataType::kFp32, {rows, width}, call.x.data(),
+                                                       call.x.size() * sizeof(float))});
+    service_->Infer(call.request, [&call](Result<InferResponse> r) { call.promise.set_value(std::move(r)); });
+    return call;
+  }
+
+  // Applies a one-model config whose model "m" batches up to `max_rows`.
+  void ServeBatched(const std::string& model_text, int64_t max_rows = 8) {
+    AddVersion("m", 1, model_text);
+    ModelConfig config = Config("m");
+    config.nireq = 1;
+    config.dynamic_batching = DynamicBatchingConfig{max_rows, 0, {}};
+    manager_->ApplyConfig(Models({config}));
+    ASSERT_EQ(StateOf("m", 1), VersionState::kAvailable);
+    backend_->runs().Clear();
+  }
+
+  // Checks that `call` got y = x + offset in its own shape and id.
+  static void ExpectAnswer(Call& call, float offset) {
+    auto response = call.result.get();
+    ASSERT_TRUE(response.ok()) << response.status().ToString();
+    EXPECT_EQ(response->id, call.request.id);
+    const Tensor& y = response->outputs.at(0).tensor;
+    EXPECT_EQ(y.shape(), call.request.inputs[0].tensor.shape());
+    for (int64_t i = 0; i < y.element_count(); ++i) EXPECT_EQ(y.data_as<float>()[i], call.x[i] + offset);
+  }
+
   VersionState StateOf(const std::string& model, int64_t v) {
     auto statuses = manager_->GetStatus(model, v);
     EXPECT_TRUE(statuses.ok());
@@ -72,6 +114,7 @@ class ModelManagerTest : public ::testing::Test {
     return false;
   }
 
+  std::deque<Call> calls_;  // destroyed after the manager has answered every call
   InMemoryFileSystem fs_;
   BackendRegistry backends_;
   FakeBackend* backend_ = nullptr;
@@ -213,6 +256,101 @@ TEST_F(ModelManagerTest, InvalidRequestsAreRejectedBeforeQueueing) {
   service_->Infer(request, [&](Result<InferResponse> r) { promise.set_value(r.status()); });
   Status s = promise.get_future().get();
   EXPECT_EQ(s.message(), "Invalid input shape - Expected: (-1,2); Actual: (1,3); input name: x");
+}
+
+// --- Scheduling and dynamic batching through the manager ----------------
+
+TEST_F(ModelManagerTest, ConcurrentRequestsAreBatchedAndEachGetsItsOwnRows) {
+  ServeBatched("offset=100\nsleep_ms=100");
+  Send("m", 0);  // the only worker runs this one while the rest queue up
+  while (backend_->runs().rows().empty()) std::this_thread::sleep_for(1ms);
+  for (int i = 1; i <= 5; ++i) Send("m", static_cast<float>(i), i % 2 + 1);
+  for (auto& call : calls_) ExpectAnswer(call, 100);
+  EXPECT_EQ(backend_->runs().rows(), (std::vector<int64_t>{1, 8}));  // 2+1+2+1+2 rows in one run
+}
+
+TEST_F(ModelManagerTest, AnEngineErrorInABatchFailsOnlyItsRequest) {
+  ServeBatched("offset=1\nsleep_ms=100\nfail_negative");
+  Send("m", 0);
+  while (backend_->runs().rows().empty()) std::this_thread::sleep_for(1ms);
+  Call& good = Send("m", 5);
+  Call& bad = Send("m", -5);
+  Call& also_good = Send("m", 7);
+  ExpectAnswer(calls_.front(), 1);
+  ExpectAnswer(good, 1);
+  ExpectAnswer(also_good, 1);
+  auto failed = bad.result.get();
+  EXPECT_EQ(failed.status(), Internal("fake engine failure: negative input"));
+  // The joined run failed, then each request ran on its own.
+  EXPECT_EQ(backend_->runs().rows(), (std::vector<int64_t>{1, 3, 1, 1, 1}));
+}
+
+TEST_F(ModelManagerTest, AnInvalidRequestIsRefusedBeforeItCanJoinABatch) {
+  ServeBatched("offset=1\nsleep_ms=50");
+  Send("m", 0);
+  while (backend_->runs().rows().empty()) std::this_thread::sleep_for(1ms);
+  Call& good = Send("m", 2);
+  Call& wrong_width = Send("m", 2, 1, 3);
+  EXPECT_EQ(wrong_width.result.get().status(),
+            InvalidArgument("Invalid input shape - Expected: (-1,2); Actual: (1,3); input name: x"));
+  ExpectAnswer(good, 1);
+}
+
+TEST_F(ModelManagerTest, RequestsOfOtherWidthsAreNotMerged) {
+  ServeBatched("any_width\noffset=1\nsleep_ms=100");
+  Send("m", 0);
+  while (backend_->runs().rows().empty()) std::this_thread::sleep_for(1ms);
+  Send("m", 1, 1, 2);
+  Send("m", 2, 1, 3);
+  Send("m", 3, 2, 2);
+  Send("m", 4, 1, 3);
+  for (auto& call : calls_) ExpectAnswer(call, 1);
+  EXPECT_EQ(backend_->runs().rows(), (std::vector<int64_t>{1, 3, 2}));
+}
+
+TEST_F(ModelManagerTest, BatchingAModelWithAFixedBatchDimFailsItsLoad) {
+  AddVersion("m", 1, "fixed_batch");
+  ModelConfig config = Config("m");
+  config.dynamic_batching = DynamicBatchingConfig{};
+  manager_->ApplyConfig(Models({config}));
+  auto status = manager_->GetStatus("m", 1)->at(0);
+  EXPECT_EQ(status.state, VersionState::kLoading);
+  EXPECT_EQ(status.status.message(),
+            "dynamic_batching needs a dynamic first dimension (-1) on every input; input x has shape (1,2)");
+}
+
+TEST_F(ModelManagerTest, QueueLimitComesFromTheModelConfig) {
+  AddVersion("m", 1, "sleep_ms=200");
+  ModelConfig config = Config("m");
+  config.nireq = 1;
+  config.max_queue_size = 1;
+  manager_->ApplyConfig(Models({config}));
+  backend_->runs().Clear();
+  Send("m", 0);
+  while (backend_->runs().rows().empty()) std::this_thread::sleep_for(1ms);
+  Call& queued = Send("m", 1);
+  Call& refused = Send("m", 2);
+  EXPECT_EQ(refused.result.get().status(),
+            ResourceExhausted("Request queue of m is full (1 requests waiting)"));
+  ExpectAnswer(queued, 0);
+}
+
+TEST_F(ModelManagerTest, PluginConfigSetsThreadsOrFailsTheLoad) {
+  AddVersion("m", 1, "offset=1");
+  ModelConfig config = Config("m");
+  config.plugin_config = {{"INFERENCE_NUM_THREADS", "3"}};
+  manager_->ApplyConfig(Models({config}));
+  EXPECT_EQ(backend_->last_intra_op_threads(), 3);
+  EXPECT_EQ(*InferFirst("m"), 2.f);
+
+  config.plugin_config = {{"INFERENCE_NUM_THREADS", "many"}};
+  manager_->ApplyConfig(Models({config}));
+  EXPECT_EQ(*InferFirst("m"), 2.f);  // the failed reload keeps the old load serving
+  AddVersion("m", 2, "offset=2");
+  manager_->RefreshVersions();
+  auto status = manager_->GetStatus("m", 2)->at(0);
+  EXPECT_EQ(status.status.message(),
+            "plugin_config INFERENCE_NUM_THREADS must be a positive integer (got \"many\")");
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "serving/servable.h"
 
+#include "common/logging.h"
+#include "serving/batch_tensors.h"
 #include "serving/request_validator.h"
 
 namespace tessera {
@@ -9,37 +11,68 @@ Servable::Servable(std::string model_name, int64_t version, std::unique_ptr<Load
     : model_name_(std::move(model_name)),
       version_(version),
       model_(std::move(model)),
-      pool_(model_name_, options.nireq, options.max_queue) {}
+      scheduler_(SchedulerOptions{model_name_, options.nireq, options.max_queue, options.batching},
+                 [this](std::vector<PendingRequest>& batch) { RunBatch(batch); }) {}
 
 void Servable::Infer(const InferRequest& request, InferCallback done) {
   auto inputs = ValidateInputs(signature(), request.inputs);
   if (!inputs.ok()) return done(inputs.status());
   auto outputs = SelectOutputs(signature(), request.requested_outputs);
   if (!outputs.ok()) return done(outputs.status());
-
-  auto self = shared_from_this();
-  Status queued = pool_.Submit([self, &request, inputs = std::move(*inputs),
-                                outputs = std::move(*outputs), done]() mutable {
-    done(self->Run(request, inputs, outputs));
-  });
-  if (!queued.ok()) done(queued);
+  PendingRequest pending;
+  pending.request = &request;
+  pending.inputs = std::move(*inputs);
+  pending.outputs = std::move(*outputs);
+  pending.done = std::move(done);
+  scheduler_.Enqueue(std::move(pending));
 }
 
-Result<InferResponse> Servable::Run(const InferRequest& request,
-                                    const std::vector<NamedTensor>& inputs,
-                                    const std::vector<size_t>& outputs) {
-  TESSERA_ASSIGN_OR_RETURN(auto produced, model_->Run(inputs));
+void Servable::RunBatch(std::vector<PendingRequest>& batch) {
+  if (batch.size() > 1 && RunJoined(batch)) return;
+  // A failed joined run is retried request by request, so a request the
+  // engine rejects fails alone.
+  for (auto& pending : batch) RunOne(pending);
+}
+
+void Servable::RunOne(PendingRequest& pending) {
+  auto produced = model_->Run(pending.inputs);
+  if (!produced.ok()) return pending.done(produced.status());
+  pending.done(Respond(pending, std::move(*produced)));
+}
+
+bool Servable::RunJoined(std::vector<PendingRequest>& batch) {
+  std::vector<const std::vector<NamedTensor>*> parts;
+  std::vector<int64_t> rows;
+  parts.reserve(batch.size());
+  rows.reserve(batch.size());
+  for (const auto& pending : batch) {
+    parts.push_back(&pending.inputs);
+    rows.push_back(*pending.rows);
+  }
+  auto produced = model_->Run(ConcatRows(parts));
+  Result<std::vector<std::vector<NamedTensor>>> split =
+      produced.ok() ? SplitRows(*produced, rows) : produced.status();
+  if (!split.ok()) {
+    TLOG_DEBUG("Model {} version {}: a batch of {} requests failed, running them one by one: {}",
+               model_name_, version_, batch.size(), split.status().message());
+    return false;
+  }
+  for (size_t i = 0; i < batch.size(); ++i) batch[i].done(Respond(batch[i], std::move((*split)[i])));
+  return true;
+}
+
+Result<InferResponse> Servable::Respond(const PendingRequest& pending,
+                                        std::vector<NamedTensor> produced) const {
   if (produced.size() != signature().outputs.size()) {
     return Internal("Model " + model_name_ + " returned " + std::to_string(produced.size()) +
-                    " outputs, its signature lists " +
-                    std::to_string(signature().outputs.size()));
+                    " outputs, its signature lists " + std::to_string(signature().outputs.size()));
   }
   InferResponse response;
   response.model_name = model_name_;
   response.model_version = version_;
-  response.id = request.id;
-  response.outputs.reserve(outputs.size());
-  for (size_t index : outputs) response.outputs.push_back(std::move(produced[index]));
+  response.id = pending.request->id;
+  response.outputs.reserve(pending.outputs.size());
+  for (size_t index : pending.outputs) response.outputs.push_back(std::move(produced[index]));
   return response;
 }
 

@@ -1,28 +1,35 @@
 // Servable: one loaded model version ready to serve — the engine's
-// LoadedModel plus the version's own pool of `nireq` workers.
+// LoadedModel plus the version's own Scheduler (`nireq` workers, a bounded
+// queue, optionally a dynamic batcher).
 //
 // Ownership: held by std::shared_ptr. The manager holds one reference while
-// the version is AVAILABLE; every request in flight holds another (the
-// ModelHandle), so a retired version lives until its last request finishes.
+// the version is AVAILABLE; a caller holds another (the ModelHandle) while it
+// calls Infer. A retired version goes to the Reaper, which destroys it once
+// no caller holds it; Shutdown (run first) answers every request already
+// queued, so a retired version lives until its last request finishes.
 // Thread-safety: Infer may be called concurrently.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "backend/backend.h"
 #include "core/types.h"
-#include "serving/worker_pool.h"
+#include "serving/scheduler.h"
 
 namespace tessera {
 
 struct ServableOptions {
   int nireq = 1;               // worker threads
   size_t max_queue = 4096;     // requests waiting beyond those running
+  // Unset: every request runs on its own. REQUIRES when set:
+  // CheckBatchable(model signature) is OK.
+  std::optional<DynamicBatchingConfig> batching;
 };
 
-class Servable : public std::enable_shared_from_this<Servable> {
+class Servable {
  public:
   Servable(std::string model_name, int64_t version, std::unique_ptr<LoadedModel> model,
            const ServableOptions& options);
@@ -32,26 +39,33 @@ class Servable : public std::enable_shared_from_this<Servable> {
   const ModelSignature& signature() const { return model_->signature(); }
   std::string platform() const { return model_->platform(); }
 
-  // Validates `request` on the calling thread, then runs it on a worker and
-  // calls `done` there. REQUIRES: `request` outlives the call of `done`.
+  // Validates `request` on the calling thread (errors go to `done` at once),
+  // then queues it; `done` is called on a worker.
+  // REQUIRES: `request` outlives the call of `done`; the caller holds a
+  // ModelHandle to this servable during the call.
   void Infer(const InferRequest& request, InferCallback done);
 
   // Runs one inference on zero-filled inputs (dynamic dims = 1) on the
   // calling thread. OK without running when a shape has unknown rank.
   Status Warmup();
 
-  // Waits for queued requests to finish and stops the workers.
+  // Runs the queued requests and stops the workers.
   // REQUIRES: not called from a worker of this servable.
-  void Shutdown() { pool_.Shutdown(); }
+  void Shutdown() { scheduler_.Shutdown(); }
 
  private:
-  Result<InferResponse> Run(const InferRequest& request, const std::vector<NamedTensor>& inputs,
-                            const std::vector<size_t>& outputs);
+  void RunBatch(std::vector<PendingRequest>& batch);
+  // Runs one request on its own and answers it.
+  void RunOne(PendingRequest& pending);
+  // Concatenates, runs once and splits; false (nobody answered) on failure.
+  bool RunJoined(std::vector<PendingRequest>& batch);
+  // The response to `pending` from every output the model produced.
+  Result<InferResponse> Respond(const PendingRequest& pending, std::vector<NamedTensor> produced) const;
 
   const std::string model_name_;
   const int64_t version_;
   std::unique_ptr<LoadedModel> model_;
-  WorkerPool pool_;
+  Scheduler scheduler_;  // last: its workers stop before the model goes
 };
 
 using ModelHandle = std::shared_ptr<Servable>;

@@ -1,0 +1,173 @@
+#include "serving/scheduler.h"
+
+#include <algorithm>
+
+#include "serving/batch_tensors.h"
+
+namespace tessera {
+namespace {
+
+std::chrono::microseconds MaxDelay(const SchedulerOptions& options) {
+  return std::chrono::microseconds(options.batching ? options.batching->max_queue_delay_microseconds : 0);
+}
+
+// Cuts `positions` to its longest prefix whose rows sum to one of
+// `preferred`. False when no prefix does.
+bool TrimToPreferred(const std::vector<int64_t>& preferred, const std::vector<int64_t>& rows_at,
+                     std::vector<size_t>& positions, int64_t& rows) {
+  int64_t sum = 0;
+  size_t keep = 0;
+  int64_t kept_rows = 0;
+  for (size_t i = 0; i < positions.size(); ++i) {
+    sum += rows_at[i];
+    if (std::binary_search(preferred.begin(), preferred.end(), sum)) {
+      keep = i + 1;
+      kept_rows = sum;
+    }
+  }
+  if (keep == 0) return false;
+  positions.resize(keep);
+  rows = kept_rows;
+  return true;
+}
+
+}  // namespace
+
+Scheduler::Scheduler(SchedulerOptions options, RunBatch run)
+    : options_(std::move(options)), max_delay_(MaxDelay(options_)), run_(std::move(run)) {
+  const int workers = std::max(1, options_.num_workers);
+  threads_.reserve(workers);
+  for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { WorkerLoop(); });
+}
+
+Scheduler::~Scheduler() { Shutdown(); }
+
+void Scheduler::Enqueue(PendingRequest request) {
+  if (options_.batching) {
+    request.arrival = SchedulerClock::now();
+    request.rows = BatchRows(request.inputs);
+  }
+  Status refused;
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) {
+      refused = Unavailable("Model " + options_.name + " is being unloaded");
+    } else if (queue_.size() >= options_.max_queue) {
+      refused = ResourceExhausted("Request queue of " + options_.name + " is full (" +
+                                  std::to_string(options_.max_queue) + " requests waiting)");
+    } else {
+      queue_.push_back(std::move(request));
+    }
+  }
+  if (!refused.ok()) return request.done(std::move(refused));  // `request` was not moved
+  cv_.notify_one();
+}
+
+void Scheduler::Shutdown() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && threads_.empty()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+  threads_.clear();
+}
+
+size_t Scheduler::queued() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+void Scheduler::WorkerLoop() {
+  std::vector<PendingRequest> batch;
+  for (;;) {
+    bool more = false;
+    {
+      std::unique_lock lock(mu_);
+      for (;;) {
+        if (queue_.empty()) {
+          if (stopping_) return;
+          cv_.wait(lock);
+          continue;
+        }
+        if (!options_.batching) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+          break;
+        }
+        auto wake = SchedulerClock::time_point::max();
+        if (auto ready = FindReady(SchedulerClock::now(), &wake)) {
+          Take(*ready, batch);
+          break;
+        }
+        cv_.wait_until(lock, wake);
+      }
+      more = !queue_.empty();
+    }
+    if (more) cv_.notify_one();  // another free worker may take what is left
+    run_(batch);
+    batch.clear();
+  }
+}
+
+std::optional<Scheduler::Batch> Scheduler::FindReady(SchedulerClock::time_point now,
+                                                     SchedulerClock::time_point* wake) {
+  std::vector<bool> taken(queue_.size(), false);
+  for (size_t head = 0; head < queue_.size(); ++head) {
+    if (taken[head]) continue;
+    Batch batch;
+    if (Gather(head, taken, now, batch)) return batch;
+    *wake = std::min(*wake, queue_[head].arrival + max_delay_);
+  }
+  return std::nullopt;
+}
+
+bool Scheduler::Gather(size_t head, std::vector<bool>& taken, SchedulerClock::time_point now,
+                       Batch& batch) const {
+  const DynamicBatchingConfig& config = *options_.batching;
+  const PendingRequest& first = queue_[head];
+  batch.positions.push_back(head);
+  taken[head] = true;
+  if (!first.rows) return true;  // runs alone
+  std::vector<int64_t> rows_at = {*first.rows};
+  batch.rows = *first.rows;
+  bool full = batch.rows >= config.max_batch_size;
+  for (size_t i = head + 1; i < queue_.size() && !full; ++i) {
+    const PendingRequest& next = queue_[i];
+    if (taken[i] || !next.rows || !SameRowShape(first.inputs, next.inputs)) continue;
+    if (batch.rows + *next.rows > config.max_batch_size) {
+      full = true;
+      break;
+    }
+    batch.positions.push_back(i);
+    rows_at.push_back(*next.rows);
+    taken[i] = true;
+    batch.rows += *next.rows;
+    full = batch.rows >= config.max_batch_size;
+  }
+  if (full || stopping_ || now >= first.arrival + max_delay_) return true;
+  return TrimToPreferred(config.preferred_batch_sizes, rows_at, batch.positions, batch.rows);
+}
+
+void Scheduler::Take(const Batch& batch, std::vector<PendingRequest>& out) {
+  const auto& positions = batch.positions;
+  const size_t last = positions.back();
+  size_t next = 0;   // index into positions
+  size_t write = 0;  // where the next request that stays goes
+  for (size_t read = 0; read <= last; ++read) {
+    if (next < positions.size() && positions[next] == read) {
+      out.push_back(std::move(queue_[read]));
+      ++next;
+    } else {
+      if (write != read) queue_[write] = std::move(queue_[read]);
+      ++write;
+    }
+  }
+  queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(write),
+               queue_.begin() + static_cast<std::ptrdiff_t>(last + 1));
+}
+
+}  // namespace tessera

@@ -1,0 +1,112 @@
+// Scheduler: the queue and the workers of one model version.
+//
+// `num_workers` threads take requests from one bounded FIFO queue and hand
+// them to `run`. Without batching every run gets one request, oldest first.
+// With dynamic batching a free worker gathers the oldest request and the
+// requests after it whose inputs have the same row shape (BatchRows /
+// SameRowShape) into one run, in arrival order, up to max_batch_size rows.
+// A batch runs as soon as one of these holds:
+//   * it is full: max_batch_size rows, or the next matching request does not
+//     fit;
+//   * preferred_batch_sizes is set and a prefix of it sums to a preferred
+//     size (the largest such prefix runs; the rest waits);
+//   * its oldest request has waited max_queue_delay_microseconds;
+//   * its request cannot be batched (it runs alone), or the scheduler is
+//     shutting down.
+// Requests of other row shapes are not merged; they form their own batches
+// and do not wait behind the oldest one's delay. Workers only gather while
+// they are free, so under load batches grow by themselves.
+//
+// Thread-safety: Enqueue may be called from any thread. Shutdown (also run
+// by the destructor) runs every queued request, then joins the workers; it
+// must not be called from a worker thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/types.h"
+#include "repository/model_config.h"
+
+namespace tessera {
+
+using SchedulerClock = std::chrono::steady_clock;
+
+// One validated request waiting for a worker.
+struct PendingRequest {
+  const InferRequest* request = nullptr;  // outlives the call of `done`
+  std::vector<NamedTensor> inputs;        // validated, in signature order
+  std::vector<size_t> outputs;            // indices into the signature's outputs
+  InferCallback done;
+  // Set by Enqueue.
+  SchedulerClock::time_point arrival;
+  std::optional<int64_t> rows;  // BatchRows(inputs) when batching, else nullopt
+};
+
+struct SchedulerOptions {
+  std::string name;        // in error messages
+  int num_workers = 1;     // at least 1
+  size_t max_queue = 4096; // requests waiting (not running)
+  std::optional<DynamicBatchingConfig> batching;  // unset: one request per run
+};
+
+class Scheduler {
+ public:
+  // Runs one batch (one request without batching) on a worker thread. It
+  // must call `done` of every request exactly once. The vector is reused.
+  using RunBatch = std::function<void(std::vector<PendingRequest>& batch)>;
+
+  Scheduler(SchedulerOptions options, RunBatch run);
+  ~Scheduler();
+
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Queues `request`. When the queue already holds max_queue requests its
+  // `done` is called at once, on the calling thread, with kResourceExhausted
+  // ("Request queue of <name> is full (<N> requests waiting)"); after
+  // Shutdown with kUnavailable ("Model <name> is being unloaded").
+  void Enqueue(PendingRequest request);
+
+  void Shutdown();
+
+  size_t queued() const;
+  int num_workers() const { return static_cast<int>(threads_.size()); }
+
+ private:
+  // Queue positions of one batch, ascending, and its rows.
+  struct Batch {
+    std::vector<size_t> positions;
+    int64_t rows = 0;
+  };
+
+  void WorkerLoop();
+  // REQUIRES: mu_ held, queue_ not empty. The oldest batch that may run now;
+  // otherwise nullopt and `*wake` is when the first waiting batch's delay ends.
+  std::optional<Batch> FindReady(SchedulerClock::time_point now, SchedulerClock::time_point* wake);
+  // REQUIRES: mu_ held. Grows the batch headed by queue_[head] over requests
+  // not yet `taken`; returns whether it may run now.
+  bool Gather(size_t head, std::vector<bool>& taken, SchedulerClock::time_point now, Batch& batch) const;
+  // REQUIRES: mu_ held. Moves the batch's requests out of queue_ into `out`.
+  void Take(const Batch& batch, std::vector<PendingRequest>& out);
+
+  const SchedulerOptions options_;
+  const std::chrono::microseconds max_delay_;
+  RunBatch run_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<PendingRequest> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace tessera
