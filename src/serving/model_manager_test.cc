@@ -261,7 +261,7 @@ TEST_F(ModelManagerTest, InvalidRequestsAreRejectedBeforeQueueing) {
 // --- Scheduling and dynamic batching through the manager ----------------
 
 TEST_F(ModelManagerTest, ConcurrentRequestsAreBatchedAndEachGetsItsOwnRows) {
-  ServeBatched("offset=100\nsleep_ms=100");
+  ServeBatched("offset=100\nsleep_ms=300");
   Send("m", 0);  // the only worker runs this one while the rest queue up
   while (backend_->runs().rows().empty()) std::this_thread::sleep_for(1ms);
   for (int i = 1; i <= 5; ++i) Send("m", static_cast<float>(i), i % 2 + 1);
@@ -270,7 +270,7 @@ TEST_F(ModelManagerTest, ConcurrentRequestsAreBatchedAndEachGetsItsOwnRows) {
 }
 
 TEST_F(ModelManagerTest, AnEngineErrorInABatchFailsOnlyItsRequest) {
-  ServeBatched("offset=1\nsleep_ms=100\nfail_negative");
+  ServeBatched("offset=1\nsleep_ms=300\nfail_negative");
   Send("m", 0);
   while (backend_->runs().rows().empty()) std::this_thread::sleep_for(1ms);
   Call& good = Send("m", 5);
@@ -297,7 +297,7 @@ TEST_F(ModelManagerTest, AnInvalidRequestIsRefusedBeforeItCanJoinABatch) {
 }
 
 TEST_F(ModelManagerTest, RequestsOfOtherWidthsAreNotMerged) {
-  ServeBatched("any_width\noffset=1\nsleep_ms=100");
+  ServeBatched("any_width\noffset=1\nsleep_ms=300");
   Send("m", 0);
   while (backend_->runs().rows().empty()) std::this_thread::sleep_for(1ms);
   Send("m", 1, 1, 2);
