@@ -20,6 +20,8 @@ const OpTable& Ops() {
     RegisterReduceOps(*t);
     RegisterResizeOps(*t);
     RegisterLossOps(*t);
+    RegisterQuantOps(*t);
+    RegisterSignalOps(*t);
     RegisterControlFlowOps(*t);
     return t;
   }();

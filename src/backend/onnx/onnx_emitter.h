@@ -67,6 +67,8 @@ void RegisterTensorOps(OpTable& table);
 void RegisterReduceOps(OpTable& table);
 void RegisterResizeOps(OpTable& table);
 void RegisterLossOps(OpTable& table);
+void RegisterQuantOps(OpTable& table);
+void RegisterSignalOps(OpTable& table);
 void RegisterControlFlowOps(OpTable& table);
 
 // A tensor needed as a module buffer (self.<name>).
@@ -202,6 +204,12 @@ class NodeEmitter {
   GraphEmitter& g_;
   const onnx::NodeProto& node_;
 };
+
+// A convolution of node `e` (Conv attributes: pads, strides, dilations,
+// group, auto_pad, kernel_shape; the weight is input `weight_input`) over
+// the expressions given, for Conv and its quantized variants.
+Result<std::string> ConvExpression(NodeEmitter& e, const std::string& x, const std::string& weight,
+                                   const std::string& bias, int weight_input = 1);
 
 // TorchScript literals.
 std::string FloatLit(double v);

@@ -66,6 +66,14 @@ constexpr char kShrink[] = R"(def onnx_shrink(self, x: Tensor, lambd: float, bia
     return torch.where(x < -lambd, x + bias, torch.where(x > lambd, x - bias, zero)).to(x.dtype)
 )";
 
+// Dropout in training mode (training_mode=1): a random mask, scaled.
+constexpr char kDropout[] = R"(def onnx_dropout(self, x: Tensor, ratio: float, training: bool) -> Tuple[Tensor, Tensor]:
+    if not training or ratio == 0.0:
+        return x, torch.ones_like(x, dtype=11)
+    mask = torch.rand(x.size()) >= ratio
+    return x * mask.to(x.dtype) / (1.0 - ratio), mask
+)";
+
 }  // namespace
 
 void RegisterElementwiseOps(OpTable& t) {
@@ -124,6 +132,11 @@ void RegisterElementwiseOps(OpTable& t) {
     return Status::Ok();
   });
   t.Op("PRelu", [](NodeEmitter& e) {
+    if (e.opset() < 7) {
+      // Before opset 7 a 1-D slope is per channel (axis 1), as in aten.
+      e.Set(0, "torch.prelu({}, {}.reshape([-1]))", e.In(0), e.In(1));
+      return Status::Ok();
+    }
     e.Set(0, "torch.where({0} < 0, {0} * {1}, {0})", e.In(0), e.In(1));
     return Status::Ok();
   });
@@ -202,17 +215,24 @@ void RegisterElementwiseOps(OpTable& t) {
       e.Set(0, "torch.clamp({}, {}, {})", e.In(0), FloatLit(lo), FloatLit(hi));
       return Status::Ok();
     }
-    // Constant bounds become scalars (clamp(x, 0.0, 6.0) is recognised by
-    // the inference optimisations); others stay tensors.
-    std::string lo = e.Has(1) ? ScalarLiteral(e, 1).value_or(e.In(1)) : "None";
-    std::string hi = e.Has(2) ? ScalarLiteral(e, 2).value_or(e.In(2)) : "None";
-    bool lo_scalar = e.Has(1) && ScalarLiteral(e, 1), hi_scalar = e.Has(2) && ScalarLiteral(e, 2);
-    if ((lo == "None" || lo_scalar) && (hi == "None" || hi_scalar)) {
-      e.Set(0, "torch.clamp({}, {}, {})", e.In(0), lo, hi);
-    } else {
-      std::string lo_t = e.Has(1) ? e.In(1) : "None", hi_t = e.Has(2) ? e.In(2) : "None";
-      e.Set(0, "torch.clamp({}, {}, {})", e.In(0), lo_t, hi_t);
+    if (!e.Has(1) && !e.Has(2)) {
+      e.Alias(0, e.In(0));
+      return Status::Ok();
     }
+    // Constant bounds become scalars (clamp(x, 0.0, 6.0) is what the
+    // inference optimisations recognise); others stay tensors.
+    auto bound = [&](int i) {
+      if (!e.Has(i)) return std::string("None");
+      return ScalarLiteral(e, i).value_or(e.In(i));
+    };
+    std::string lo = bound(1), hi = bound(2);
+    bool lo_tensor = e.Has(1) && !ScalarLiteral(e, 1), hi_tensor = e.Has(2) && !ScalarLiteral(e, 2);
+    if (lo_tensor || hi_tensor) {
+      // clamp's Tensor overload takes both bounds as tensors.
+      lo = e.Has(1) ? e.In(1) : "None";
+      hi = e.Has(2) ? e.In(2) : "None";
+    }
+    e.Set(0, "torch.clamp({}, {}, {})", e.In(0), lo, hi);
     return Status::Ok();
   });
 
@@ -239,14 +259,19 @@ void RegisterElementwiseOps(OpTable& t) {
     }
     return Status::Ok();
   });
+  t.Helper("onnx_dropout", kDropout);
   t.Op("Dropout", [](NodeEmitter& e) {
-    if (e.Has(2)) {
-      auto training = e.ConstInts(2);
-      if (!training) return e.Unsupported("a training_mode input that is not a constant");
-      if (!training->empty() && (*training)[0] != 0) return e.Unsupported("training_mode=true");
+    auto training = e.Has(2) ? e.ConstInts(2) : std::optional<std::vector<int64_t>>(std::vector<int64_t>{});
+    bool inference = training && (training->empty() || (*training)[0] == 0);
+    if (inference) {
+      e.Alias(0, e.In(0));
+      if (e.HasOut(1)) e.Set(1, "torch.ones_like({}, dtype=11)", e.In(0));
+      return Status::Ok();
     }
-    e.Alias(0, e.In(0));
-    if (e.HasOut(1)) e.Set(1, "torch.ones_like({}, dtype=11)", e.In(0));
+    std::string ratio = e.Has(1) ? "float(" + e.In(1) + ")" : FloatLit(e.Float("ratio", 0.5));
+    std::string y = e.Out(0), mask = e.Out(1);
+    e.Line(fmt::format("{}, {} = {}({}, {}, bool({}))", y, mask, e.Helper("onnx_dropout"),
+                       e.In(0), ratio, e.In(2)));
     return Status::Ok();
   });
 }

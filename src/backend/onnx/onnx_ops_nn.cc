@@ -59,33 +59,38 @@ constexpr char kConv[] = R"(def onnx_conv(self, x: Tensor, w: Tensor, b: Optiona
 constexpr char kConvTranspose[] = R"(def onnx_conv_transpose(self, x: Tensor, w: Tensor, b: Optional[Tensor], strides: List[int], pads: List[int], dilations: List[int], out_pad: List[int], group: int, out_shape: List[int], auto_pad: str) -> Tensor:
     k = w.dim() - 2
     zeros = [0] * k
+    begins: List[int] = []
+    ends: List[int] = []
+    extra = out_pad.copy()
+    for i in range(k):
+        n = x.size(x.dim() - k + i)
+        full = (n - 1) * strides[i] + (w.size(2 + i) - 1) * dilations[i] + 1 + out_pad[i]
+        if len(out_shape) > 0 or auto_pad == 'SAME_UPPER' or auto_pad == 'SAME_LOWER':
+            if len(out_shape) > 0:
+                total = full - out_shape[i]
+            else:
+                total = full - n * strides[i]
+            if total < 0:
+                # a larger output than the kernel covers: zeros (plus bias) at the end
+                extra[i] += -total
+                total = 0
+            if auto_pad == 'SAME_UPPER':
+                begins.append(total // 2)
+            else:
+                begins.append(total - total // 2)
+            ends.append(total - begins[i])
+        else:
+            begins.append(pads[i])
+            ends.append(pads[i + k])
     if k == 1:
-        y = torch.conv_transpose1d(x, w, b, strides, zeros, out_pad, group, dilations)
+        y = torch.conv_transpose1d(x, w, b, strides, zeros, extra, group, dilations)
     elif k == 2:
-        y = torch.conv_transpose2d(x, w, b, strides, zeros, out_pad, group, dilations)
+        y = torch.conv_transpose2d(x, w, b, strides, zeros, extra, group, dilations)
     else:
-        y = torch.conv_transpose3d(x, w, b, strides, zeros, out_pad, group, dilations)
+        y = torch.conv_transpose3d(x, w, b, strides, zeros, extra, group, dilations)
     for i in range(k):
         d = y.dim() - k + i
-        full = y.size(d)
-        if len(out_shape) > 0:
-            total = full - out_shape[i]
-            if auto_pad == 'SAME_UPPER':
-                begin = total // 2
-            else:
-                begin = total - total // 2
-            end = total - begin
-        elif auto_pad == 'SAME_UPPER' or auto_pad == 'SAME_LOWER':
-            total = full - x.size(d) * strides[i]
-            if auto_pad == 'SAME_UPPER':
-                begin = total // 2
-            else:
-                begin = total - total // 2
-            end = total - begin
-        else:
-            begin = pads[i]
-            end = pads[i + k]
-        y = y.narrow(d, begin, full - begin - end)
+        y = y.narrow(d, begins[i], y.size(d) - begins[i] - ends[i])
     return y
 )";
 
@@ -222,10 +227,10 @@ constexpr char kMvn[] = R"(def onnx_mvn(self, x: Tensor, axes: List[int]) -> Ten
 
 // Spatial rank of a convolution or pooling node: from the constant weight,
 // the kernel_shape attribute or the input's rank.
-std::optional<int> SpatialRank(const NodeEmitter& e, bool has_weight) {
+std::optional<int> SpatialRank(const NodeEmitter& e, int weight) {
   if (auto k = e.Ints("kernel_shape")) return static_cast<int>(k->size());
-  if (has_weight) {
-    if (auto r = e.Rank(1)) return *r - 2;
+  if (weight >= 0) {
+    if (auto r = e.Rank(weight)) return *r - 2;
   }
   if (auto r = e.Rank(0)) return *r - 2;
   return std::nullopt;
@@ -268,9 +273,10 @@ struct Window {
   bool Explicit() const { return auto_pad != "SAME_UPPER" && auto_pad != "SAME_LOWER"; }
 };
 
-Result<Window> ReadWindow(NodeEmitter& e, bool has_weight) {
+// `weight`: the input holding the weight (kernel), -1 for pooling.
+Result<Window> ReadWindow(NodeEmitter& e, int weight) {
   Window w;
-  auto k = SpatialRank(e, has_weight);
+  auto k = SpatialRank(e, weight);
   if (!k || *k < 1 || *k > 3) {
     return e.Unsupported(k ? std::to_string(*k) + " spatial dimensions"
                            : "an input of unknown rank without kernel_shape");
@@ -291,14 +297,14 @@ Result<Window> ReadWindow(NodeEmitter& e, bool has_weight) {
   }
   if (auto ks = e.Ints("kernel_shape")) {
     w.kernel = *ks;
-  } else if (has_weight && e.Const(1)) {
-    const auto& dims = e.Const(1)->dims();
+  } else if (weight >= 0 && e.Const(weight)) {
+    const auto& dims = e.Const(weight)->dims();
     w.kernel.assign(dims.begin() + 2, dims.end());
   }
   if (!w.kernel.empty()) {
     w.kernel_expr = IntList(w.kernel);
-  } else if (has_weight) {
-    w.kernel_expr = e.In(1) + ".size()[2:]";
+  } else if (weight >= 0) {
+    w.kernel_expr = e.In(weight) + ".size()[2:]";
   } else {
     return e.Invalid("needs kernel_shape");
   }
@@ -315,22 +321,13 @@ bool TorchPoolPads(const Window& w) {
 }
 
 Status EmitConv(NodeEmitter& e) {
-  TESSERA_ASSIGN_OR_RETURN(Window w, ReadWindow(e, true));
-  int64_t group = e.Int("group", 1);
-  std::string bias = e.InOpt(2);
-  if (w.Explicit() && Symmetric(w.pads)) {
-    e.Set(0, "torch.conv{}d({}, {}, {}, {}, {}, {}, {})", w.k, e.In(0), e.In(1), bias,
-          IntList(w.strides), IntList(Head(w.pads, w.k)), IntList(w.dilations), group);
-  } else {
-    std::string pads = w.PadsExpr(e);
-    e.Set(0, "{}({}, {}, {}, {}, {}, {}, {})", e.Helper("onnx_conv"), e.In(0), e.In(1), bias,
-          IntList(w.strides), pads, IntList(w.dilations), group);
-  }
+  TESSERA_ASSIGN_OR_RETURN(std::string conv, ConvExpression(e, e.In(0), e.In(1), e.InOpt(2)));
+  e.Set(0, "{}", conv);
   return Status::Ok();
 }
 
 Status EmitConvTranspose(NodeEmitter& e) {
-  TESSERA_ASSIGN_OR_RETURN(Window w, ReadWindow(e, true));
+  TESSERA_ASSIGN_OR_RETURN(Window w, ReadWindow(e, 1));
   int64_t group = e.Int("group", 1);
   auto out_pad = IntsOr(e, "output_padding", w.k, 0);
   auto out_shape = e.Ints("output_shape").value_or(std::vector<int64_t>{});
@@ -351,7 +348,7 @@ Status EmitConvTranspose(NodeEmitter& e) {
 }
 
 Status EmitMaxPool(NodeEmitter& e) {
-  TESSERA_ASSIGN_OR_RETURN(Window w, ReadWindow(e, false));
+  TESSERA_ASSIGN_OR_RETURN(Window w, ReadWindow(e, -1));
   bool ceil_mode = e.Int("ceil_mode", 0) != 0;
   if (e.HasOut(1)) {
     if (!TorchPoolPads(w)) return e.Unsupported("the Indices output with asymmetric pads");
@@ -363,9 +360,13 @@ Status EmitMaxPool(NodeEmitter& e) {
     return Status::Ok();
   }
   if (TorchPoolPads(w)) {
-    e.Set(0, "torch.max_pool{}d({}, {}, {}, {}, {}, {})", w.k, e.In(0), IntList(w.kernel),
+    // aten pools no 8-bit integers; float32 holds them exactly.
+    auto type = e.ElemType(0);
+    bool small_int = type && (*type == onnx::TensorProto::UINT8 || *type == onnx::TensorProto::INT8);
+    std::string x = small_int ? e.In(0) + ".to(6)" : e.In(0);
+    e.Set(0, "torch.max_pool{}d({}, {}, {}, {}, {}, {}){}", w.k, x, IntList(w.kernel),
           IntList(w.strides), IntList(Head(w.pads, w.k)), IntList(w.dilations),
-          BoolLit(ceil_mode));
+          BoolLit(ceil_mode), small_int ? ".to(" + e.In(0) + ".dtype)" : "");
   } else {
     std::string pads = w.PadsExpr(e);
     e.Set(0, "{}({}, {}, {}, {}, {}, {})", e.Helper("onnx_max_pool"), e.In(0), w.kernel_expr,
@@ -375,7 +376,7 @@ Status EmitMaxPool(NodeEmitter& e) {
 }
 
 Status EmitAveragePool(NodeEmitter& e) {
-  TESSERA_ASSIGN_OR_RETURN(Window w, ReadWindow(e, false));
+  TESSERA_ASSIGN_OR_RETURN(Window w, ReadWindow(e, -1));
   bool ceil_mode = e.Int("ceil_mode", 0) != 0;
   bool count_pad = e.Int("count_include_pad", 0) != 0;
   if (std::any_of(w.dilations.begin(), w.dilations.end(), [](int64_t d) { return d != 1; })) {
@@ -394,7 +395,7 @@ Status EmitAveragePool(NodeEmitter& e) {
 }
 
 Status EmitLpPool(NodeEmitter& e) {
-  TESSERA_ASSIGN_OR_RETURN(Window w, ReadWindow(e, false));
+  TESSERA_ASSIGN_OR_RETURN(Window w, ReadWindow(e, -1));
   std::string pads = w.PadsExpr(e);
   e.Set(0, "{}({}, {}, {}, {}, {})", e.Helper("onnx_lp_pool"), e.In(0), w.kernel_expr,
         IntList(w.strides), pads, FloatLit(static_cast<double>(e.Int("p", 2))));
@@ -490,6 +491,20 @@ Status EmitSoftmax(NodeEmitter& e, const std::string& kind) {
 }
 
 }  // namespace
+
+Result<std::string> ConvExpression(NodeEmitter& e, const std::string& x, const std::string& weight,
+                                   const std::string& bias, int weight_input) {
+  TESSERA_ASSIGN_OR_RETURN(Window w, ReadWindow(e, weight_input));
+  int64_t group = e.Int("group", 1);
+  if (w.Explicit() && Symmetric(w.pads)) {
+    return fmt::format("torch.conv{}d({}, {}, {}, {}, {}, {}, {})", w.k, x, weight, bias,
+                       IntList(w.strides), IntList(Head(w.pads, w.k)), IntList(w.dilations),
+                       group);
+  }
+  std::string pads = w.PadsExpr(e);
+  return fmt::format("{}({}, {}, {}, {}, {}, {}, {})", e.Helper("onnx_conv"), x, weight, bias,
+                     IntList(w.strides), pads, IntList(w.dilations), group);
+}
 
 void RegisterNnOps(OpTable& t) {
   t.Helper("onnx_torch_pads", kTorchPads);

@@ -16,11 +16,13 @@ namespace {
 constexpr char kResizeAxis[] = R"(def onnx_resize_axis(self, x: Tensor, axis: int, out_len: int, scale: float, mode: str, ctm: str, nearest: str, cubic_a: float, exclude: bool, roi_start: float, roi_end: float, extrapolation: float) -> Tensor:
     n = x.size(axis)
     i = torch.arange(out_len, dtype=7)
+    # The reference maps through the unrounded output length scale * n.
+    length = scale * n
     if ctm == 'align_corners':
-        if out_len == 1:
+        if length == 1:
             o = i * 0.0
         else:
-            o = i * (n - 1) / (out_len - 1)
+            o = i * (n - 1) / (length - 1)
     elif ctm == 'asymmetric':
         o = i / scale
     elif ctm == 'pytorch_half_pixel':
@@ -31,10 +33,10 @@ constexpr char kResizeAxis[] = R"(def onnx_resize_axis(self, x: Tensor, axis: in
     elif ctm == 'tf_half_pixel_for_nn':
         o = (i + 0.5) / scale
     elif ctm == 'tf_crop_and_resize':
-        if out_len == 1:
+        if length == 1:
             o = i * 0.0 + (roi_end - roi_start) * (n - 1) / 2 + roi_start * (n - 1)
         else:
-            o = i * (roi_end - roi_start) * (n - 1) / (out_len - 1) + roi_start * (n - 1)
+            o = i * (roi_end - roi_start) * (n - 1) / (length - 1) + roi_start * (n - 1)
     else:
         o = (i + 0.5) / scale - 0.5
     base = torch.floor(o)

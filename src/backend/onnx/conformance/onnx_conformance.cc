@@ -125,6 +125,8 @@ std::vector<fs::path> Numbered(const fs::path& dir, const std::string& prefix) {
   return files;
 }
 
+bool verbose_mismatch = false;
+
 // Empty when equal, else why not.
 std::string Compare(const at::Tensor& actual, const at::Tensor& expected, const Rule& tol) {
   if (actual.scalar_type() != expected.scalar_type()) {
@@ -141,6 +143,10 @@ std::string Compare(const at::Tensor& actual, const at::Tensor& expected, const 
   at::Tensor close = (a - e).abs() <= tol.atol + tol.rtol * e.abs();
   at::Tensor ok = both_nan | same_inf | close;
   if (ok.all().item<bool>()) return "";
+  if (verbose_mismatch) {
+    std::cerr << "max |actual - expected| = " << (a - e).abs().nan_to_num(0).max().item<double>()
+              << ", max |expected| = " << e.abs().nan_to_num(0).max().item<double>() << "\n";
+  }
   return "value mismatch";
 }
 
@@ -266,7 +272,7 @@ int Main(int argc, char** argv) {
     else if (arg == "--baseline") options.baseline = value();
     else if (arg == "--write-baseline") options.write_baseline = value();
     else if (arg == "--filter") options.filter = value();
-    else if (arg == "--verbose") options.verbose = true;
+    else if (arg == "--verbose") options.verbose = verbose_mismatch = true;
     else {
       std::cerr << "usage: onnx_conformance [--data DIR] [--suite NAME]... [--rules FILE]\n"
                    "         [--baseline FILE] [--write-baseline FILE] [--filter TEXT] [--verbose]\n";
