@@ -8,6 +8,7 @@
 #include "backend/torch/torch_backend.h"
 #include "common/logging.h"
 #include "frontend/http_router.h"
+#include "frontend/metrics_endpoint.h"
 #include "frontend/kserve_grpc/kserve_service.h"
 #include "frontend/kserve_rest/kserve_rest_frontend.h"
 #include "frontend/tfs_grpc/model_service.h"
@@ -45,6 +46,30 @@ Result<InitialConfig> ReadInitialConfig(const FileSystem& fs, const ServerOption
   return InitialConfig{std::move(*config), file.hash};
 }
 
+// Metrics settings: config.json's monitoring.metrics, with the command line
+// (--metrics_enable, --metrics_list) on top; the list from the command line
+// replaces the file's. Read once at start.
+MetricsConfig EffectiveMetricsConfig(const ServerOptions& options, MetricsConfig config) {
+  config.enable = config.enable || options.metrics_enable;
+  if (!options.metrics_list.empty()) config.metrics_list = options.metrics_list;
+  return config;
+}
+
+// The version a failed call is counted under (see metrics::VersionResolver):
+// the version asked for when known; for the default, the highest AVAILABLE
+// version, else the highest known one.
+std::optional<int64_t> ResolveVersion(ModelManager& manager, const std::string& name,
+                                      int64_t version) {
+  auto statuses = manager.GetStatus(name, version);
+  if (!statuses.ok() || statuses->empty()) return std::nullopt;
+  if (version != kDefaultVersion) return version;
+  int64_t best = statuses->back().version;
+  for (const auto& s : *statuses) {
+    if (s.state == VersionState::kAvailable) best = s.version;
+  }
+  return best;
+}
+
 void LogModelStates(ModelManager& manager) {
   for (const auto& name : manager.ModelNames()) {
     auto statuses = manager.GetStatus(name, kDefaultVersion);
@@ -68,6 +93,11 @@ struct Server::Impl {
   ServerOptions options;
   LocalFileSystem fs;
   BackendRegistry backends;
+  // Metrics outlive everything that records into them (declared first).
+  std::unique_ptr<metrics::ServingMetrics> metrics;  // null: metrics off
+  std::unique_ptr<metrics::FrontDoorMetrics> kserve_grpc_metrics, tfs_grpc_metrics,
+      kserve_rest_metrics, tfs_rest_metrics;
+  std::unique_ptr<frontend::MetricsEndpoint> metrics_endpoint;
   std::unique_ptr<ModelManager> manager;
   std::unique_ptr<ServingService> service;
   std::unique_ptr<kserve_grpc::KServeGrpcService> kserve;
@@ -90,11 +120,35 @@ int Server::grpc_port() const { return impl_->grpc ? impl_->grpc->port() : 0; }
 
 int Server::rest_port() const { return impl_->http ? impl_->http->port() : 0; }
 
+Status Server::StartMetrics(const MetricsConfig& config) {
+  Impl& s = *impl_;
+  if (!config.enable) return Status::Ok();
+  if (s.options.rest_port == 0) {
+    return InvalidArgument(
+        "Metrics are enabled but --rest_port is not set (metrics are served on the REST port)");
+  }
+  TESSERA_ASSIGN_OR_RETURN(s.metrics, metrics::ServingMetrics::Create(config.metrics_list));
+  auto front_door = [&s](metrics::Api api, metrics::Interface interface) {
+    return std::make_unique<metrics::FrontDoorMetrics>(
+        *s.metrics, api, interface, [&s](const std::string& name, int64_t version) {
+          return s.manager ? ResolveVersion(*s.manager, name, version) : std::nullopt;
+        });
+  };
+  s.kserve_grpc_metrics = front_door(metrics::Api::kKServe, metrics::Interface::kGrpc);
+  s.tfs_grpc_metrics = front_door(metrics::Api::kTensorFlowServing, metrics::Interface::kGrpc);
+  s.kserve_rest_metrics = front_door(metrics::Api::kKServe, metrics::Interface::kRest);
+  s.tfs_rest_metrics = front_door(metrics::Api::kTensorFlowServing, metrics::Interface::kRest);
+  s.metrics_endpoint = std::make_unique<frontend::MetricsEndpoint>(*s.metrics);
+  return Status::Ok();
+}
+
 Status Server::Start() {
   Impl& s = *impl_;
   TESSERA_ASSIGN_OR_RETURN(InitialConfig initial, ReadInitialConfig(s.fs, s.options));
 
+  TESSERA_RETURN_IF_ERROR(StartMetrics(EffectiveMetricsConfig(s.options, initial.config.metrics)));
   ManagerOptions manager_options;
+  manager_options.metrics = s.metrics.get();
   s.manager = std::make_unique<ModelManager>(s.fs, s.backends, manager_options);
   s.service = std::make_unique<ServingService>(*s.manager);
   s.poller = std::make_unique<RepositoryPoller>(s.fs, *s.manager, s.options.config_path,
@@ -102,9 +156,12 @@ Status Server::Start() {
   s.admin = std::make_unique<ServerAdmin>(*s.manager, *s.poller);
 
   if (s.options.port > 0) {
-    s.kserve = std::make_unique<kserve_grpc::KServeGrpcService>(*s.service);
-    s.tfs_predict = std::make_unique<tfs_grpc::TfsPredictionService>(*s.service);
-    s.tfs_model = std::make_unique<tfs_grpc::TfsModelService>(*s.service, s.admin.get());
+    s.kserve = std::make_unique<kserve_grpc::KServeGrpcService>(
+        *s.service, kserve_grpc::kDefaultMaxInFlightPerStream, s.kserve_grpc_metrics.get());
+    s.tfs_predict =
+        std::make_unique<tfs_grpc::TfsPredictionService>(*s.service, s.tfs_grpc_metrics.get());
+    s.tfs_model = std::make_unique<tfs_grpc::TfsModelService>(*s.service, s.admin.get(),
+                                                              s.tfs_grpc_metrics.get());
     transport::GrpcServerOptions grpc_options;
     grpc_options.address = s.options.grpc_bind_address;
     grpc_options.port = s.options.port;
@@ -118,11 +175,14 @@ Status Server::Start() {
   }
 
   if (s.options.rest_port > 0) {
-    s.kserve_rest = std::make_unique<kserve_rest::KServeRestFrontend>(*s.service);
+    s.kserve_rest = std::make_unique<kserve_rest::KServeRestFrontend>(
+        *s.service, s.kserve_rest_metrics.get());
     s.router = std::make_unique<frontend::HttpRouter>();
     s.router->Add(s.kserve_rest.get());
-    s.tfs_rest = tfs_rest::MakeTfsRestFrontend(*s.service, s.admin.get());
+    s.tfs_rest =
+        tfs_rest::MakeTfsRestFrontend(*s.service, s.admin.get(), s.tfs_rest_metrics.get());
     s.router->Add(s.tfs_rest.get());
+    if (s.metrics_endpoint) s.router->Add(s.metrics_endpoint.get());
     transport::HttpServerOptions http_options;
     http_options.address = s.options.rest_bind_address;
     http_options.port = s.options.rest_port;

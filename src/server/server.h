@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "common/status.h"
+#include "repository/model_config.h"
 #include "server/options.h"
 
 namespace tessera {
@@ -27,6 +28,10 @@ class Server {
   int rest_port() const;
 
  private:
+  // Creates the metrics and the front doors' recorders when `config` enables
+  // them. Errors: InvalidArgument (no REST port, unknown family name).
+  Status StartMetrics(const MetricsConfig& config);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

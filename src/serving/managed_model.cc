@@ -44,6 +44,7 @@ Result<ModelHandle> ManagedModel::Load(const LoadContext& ctx, const ModelConfig
   TESSERA_ASSIGN_OR_RETURN(auto loaded, backend->Load(options));
   if (scheduling.batching) TESSERA_RETURN_IF_ERROR(CheckBatchable(loaded->signature()));
   ServableOptions servable_options{scheduling.nireq, scheduling.max_queue, scheduling.batching};
+  if (ctx.metrics) servable_options.metrics = ctx.metrics->ForVersion(name_, version);
   auto servable =
       std::make_shared<Servable>(name_, version, std::move(loaded), servable_options);
   TLOG_INFO("Model {} version {}: {} workers x {} intra-op threads, queue {}{}", name_, version,

@@ -32,6 +32,7 @@ struct LoadContext {
   const BackendRegistry& backends;
   Reaper& reaper;
   SchedulerDefaults scheduler;
+  metrics::ServingMetrics* metrics = nullptr;  // null: metrics off
 };
 
 class ManagedModel : public std::enable_shared_from_this<ManagedModel> {

@@ -24,6 +24,7 @@ namespace tessera {
 struct ManagerOptions {
   int default_nireq = 0;    // 0: one worker per core
   size_t max_queue = 4096;  // per model version
+  metrics::ServingMetrics* metrics = nullptr;  // not owned; null: metrics off
 };
 
 class ModelManager {

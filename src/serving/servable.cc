@@ -11,10 +11,20 @@ Servable::Servable(std::string model_name, int64_t version, std::unique_ptr<Load
     : model_name_(std::move(model_name)),
       version_(version),
       model_(std::move(model)),
+      metrics_(options.metrics),
       scheduler_(SchedulerOptions{model_name_, options.nireq, options.max_queue, options.batching},
-                 [this](std::vector<PendingRequest>& batch) { RunBatch(batch); }) {}
+                 [this](std::vector<PendingRequest>& batch) { RunBatch(batch); }) {
+  metrics_.Started(scheduler_.num_workers());
+}
 
 void Servable::Infer(const InferRequest& request, InferCallback done) {
+  if (metrics_.current_requests) {  // counted until answered, whichever way
+    metrics_.Accepted();
+    done = [metrics = metrics_, done = std::move(done)](Result<InferResponse> result) {
+      metrics.Answered();
+      done(std::move(result));
+    };
+  }
   auto inputs = ValidateInputs(signature(), request.inputs);
   if (!inputs.ok()) return done(inputs.status());
   auto outputs = SelectOutputs(signature(), request.requested_outputs);
@@ -24,10 +34,26 @@ void Servable::Infer(const InferRequest& request, InferCallback done) {
   pending.inputs = std::move(*inputs);
   pending.outputs = std::move(*outputs);
   pending.done = std::move(done);
+  pending.arrival = metrics_.Arrival();
   scheduler_.Enqueue(std::move(pending));
+  ReportQueueLength();
+}
+
+void Servable::ReportQueueLength() const {
+  if (metrics_.queue_length) metrics_.queue_length->Set(static_cast<int64_t>(scheduler_.queued()));
+}
+
+Result<std::vector<NamedTensor>> Servable::RunModel(const std::vector<NamedTensor>& inputs,
+                                                    int requests) {
+  auto started = metrics_.RunStarted(requests);
+  auto produced = model_->Run(inputs);
+  metrics_.RunFinished(started);
+  return produced;
 }
 
 void Servable::RunBatch(std::vector<PendingRequest>& batch) {
+  for (const auto& pending : batch) metrics_.Dequeued(pending.arrival);
+  ReportQueueLength();
   if (batch.size() > 1 && RunJoined(batch)) return;
   // A failed joined run is retried request by request, so a request the
   // engine rejects fails alone.
@@ -35,7 +61,7 @@ void Servable::RunBatch(std::vector<PendingRequest>& batch) {
 }
 
 void Servable::RunOne(PendingRequest& pending) {
-  auto produced = model_->Run(pending.inputs);
+  auto produced = RunModel(pending.inputs, 1);
   if (!produced.ok()) return pending.done(produced.status());
   pending.done(Respond(pending, std::move(*produced)));
 }
@@ -49,7 +75,7 @@ bool Servable::RunJoined(std::vector<PendingRequest>& batch) {
     parts.push_back(&pending.inputs);
     rows.push_back(*pending.rows);
   }
-  auto produced = model_->Run(ConcatRows(parts));
+  auto produced = RunModel(ConcatRows(parts), static_cast<int>(batch.size()));
   Result<std::vector<std::vector<NamedTensor>>> split =
       produced.ok() ? SplitRows(*produced, rows) : produced.status();
   if (!split.ok()) {

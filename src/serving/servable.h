@@ -17,6 +17,7 @@
 
 #include "backend/backend.h"
 #include "core/types.h"
+#include "metrics/serving_metrics.h"
 #include "serving/scheduler.h"
 
 namespace tessera {
@@ -27,6 +28,7 @@ struct ServableOptions {
   // Unset: every request runs on its own. REQUIRES when set:
   // CheckBatchable(model signature) is OK.
   std::optional<DynamicBatchingConfig> batching;
+  metrics::VersionMetrics metrics;  // all null: metrics off
 };
 
 class Servable {
@@ -61,10 +63,14 @@ class Servable {
   bool RunJoined(std::vector<PendingRequest>& batch);
   // The response to `pending` from every output the model produced.
   Result<InferResponse> Respond(const PendingRequest& pending, std::vector<NamedTensor> produced) const;
+  // model_->Run of `requests` requests joined, timed for the metrics.
+  Result<std::vector<NamedTensor>> RunModel(const std::vector<NamedTensor>& inputs, int requests);
+  void ReportQueueLength() const;
 
   const std::string model_name_;
   const int64_t version_;
   std::unique_ptr<LoadedModel> model_;
+  const metrics::VersionMetrics metrics_;
   Scheduler scheduler_;  // last: its workers stop before the model goes
 };
 

@@ -16,6 +16,14 @@ namespace {
 using inference::ModelInferRequest;
 using inference::ModelInferResponse;
 using inference::ModelStreamInferResponse;
+using metrics::CallMeter;
+
+// The version a failed call is counted under: the one asked for (0 =
+// default), -1 when unparsable.
+int64_t RequestedVersion(const std::string& text) {
+  Result<int64_t> version = ParseModelVersion(text);
+  return version.ok() ? *version : -1;
+}
 
 grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, const grpc::Status& s) {
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
@@ -59,8 +67,9 @@ class KServeGrpcService::StreamReactor
     : public grpc::ServerBidiReactor<ModelInferRequest, ModelStreamInferResponse> {
  public:
   StreamReactor(InferenceService& service, int max_in_flight,
-                std::shared_ptr<std::atomic<int>> active)
-      : service_(service), max_in_flight_(max_in_flight), active_(std::move(active)) {
+                std::shared_ptr<std::atomic<int>> active, const metrics::FrontDoorMetrics* metrics)
+      : service_(service), max_in_flight_(max_in_flight), active_(std::move(active)),
+        metrics_(metrics) {
     ++*active_;
     // No reaction can run before the constructor returns: no lock needed.
     reading_ = std::make_unique<ModelInferRequest>();
@@ -123,15 +132,19 @@ class KServeGrpcService::StreamReactor
   void Dispatch(std::unique_ptr<ModelInferRequest> wire) {
     auto call = std::make_shared<Call>();
     call->wire = std::move(wire);
+    CallMeter meter(metrics_, metrics::Method::kModelInfer);
     Result<InferRequest> decoded = DecodeInferRequest(*call->wire);
     if (!decoded.ok()) {
+      meter.Done(call->wire->model_name(), RequestedVersion(call->wire->model_version()), false);
       Respond(ErrorReply(*call->wire, decoded.status()));
       return;
     }
     call->core = std::move(decoded).value();
-    service_.Infer(call->core, [this, call](Result<InferResponse> result) {
+    service_.Infer(call->core, [this, call, meter](Result<InferResponse> result) {
       auto reply = std::make_unique<ModelStreamInferResponse>();
+      int64_t version = result.ok() ? result->model_version : call->core.model_version;
       Status s = BuildInferResponse(*call->wire, std::move(result), reply->mutable_infer_response());
+      meter.Done(call->core.model_name, version, s.ok());
       Respond(s.ok() ? std::move(reply) : ErrorReply(*call->wire, s));
     });
   }
@@ -192,6 +205,7 @@ class KServeGrpcService::StreamReactor
   // Shared: after a cancel the reactor may outlive the service object while
   // the engine finishes requests it already accepted.
   std::shared_ptr<std::atomic<int>> active_;
+  const metrics::FrontDoorMetrics* const metrics_;
   std::mutex mu_;
   std::unique_ptr<ModelInferRequest> reading_;  // target of the read in flight, if any
   std::deque<std::unique_ptr<ModelStreamInferResponse>> queue_;  // front: being written
@@ -203,8 +217,11 @@ class KServeGrpcService::StreamReactor
   bool done_ = false;      // OnDone called
 };
 
-KServeGrpcService::KServeGrpcService(InferenceService& service, int max_in_flight_per_stream)
-    : service_(service), max_in_flight_per_stream_(std::max(1, max_in_flight_per_stream)) {}
+KServeGrpcService::KServeGrpcService(InferenceService& service, int max_in_flight_per_stream,
+                                     const metrics::FrontDoorMetrics* metrics)
+    : service_(service),
+      max_in_flight_per_stream_(std::max(1, max_in_flight_per_stream)),
+      metrics_(metrics) {}
 
 grpc::ServerUnaryReactor* KServeGrpcService::ServerLive(grpc::CallbackServerContext* ctx,
                                                         const inference::ServerLiveRequest*,
@@ -223,10 +240,13 @@ grpc::ServerUnaryReactor* KServeGrpcService::ServerReady(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* KServeGrpcService::ModelReady(grpc::CallbackServerContext* ctx,
                                                         const inference::ModelReadyRequest* request,
                                                         inference::ModelReadyResponse* response) {
+  CallMeter meter(metrics_, metrics::Method::kModelReady);
   Result<int64_t> version = ParseModelVersion(request->version());
   if (!version.ok()) return FinishNow(ctx, ToGrpcStatus(version.status()));
   Status ready = service_.ModelReady(request->name(), *version);
-  if (ready.ok() || ready.code() == StatusCode::kUnavailable) {
+  const bool answered = ready.ok() || ready.code() == StatusCode::kUnavailable;
+  meter.Done(request->name(), *version, answered);
+  if (answered) {
     response->set_ready(ready.ok());
     return FinishNow(ctx, grpc::Status::OK);
   }
@@ -243,9 +263,11 @@ grpc::ServerUnaryReactor* KServeGrpcService::ServerMetadata(
 grpc::ServerUnaryReactor* KServeGrpcService::ModelMetadata(
     grpc::CallbackServerContext* ctx, const inference::ModelMetadataRequest* request,
     inference::ModelMetadataResponse* response) {
+  CallMeter meter(metrics_, metrics::Method::kModelMetadata);
   Result<int64_t> version = ParseModelVersion(request->version());
   if (!version.ok()) return FinishNow(ctx, ToGrpcStatus(version.status()));
   Result<tessera::ModelMetadata> metadata = service_.GetModelMetadata(request->name(), *version);
+  meter.Done(request->name(), metadata.ok() ? metadata->version : *version, metadata.ok());
   if (!metadata.ok()) return FinishNow(ctx, ToGrpcStatus(metadata.status()));
   EncodeModelMetadata(*metadata, response);
   return FinishNow(ctx, grpc::Status::OK);
@@ -254,22 +276,29 @@ grpc::ServerUnaryReactor* KServeGrpcService::ModelMetadata(
 grpc::ServerUnaryReactor* KServeGrpcService::ModelInfer(grpc::CallbackServerContext* ctx,
                                                         const ModelInferRequest* request,
                                                         ModelInferResponse* response) {
+  CallMeter meter(metrics_, metrics::Method::kModelInfer);
   Result<InferRequest> decoded = DecodeInferRequest(*request);
-  if (!decoded.ok()) return FinishNow(ctx, ToGrpcStatus(decoded.status()));
+  if (!decoded.ok()) {
+    meter.Done(request->model_name(), RequestedVersion(request->model_version()), false);
+    return FinishNow(ctx, ToGrpcStatus(decoded.status()));
+  }
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   // The core request must stay valid until the callback has run; the
   // callback owns it. `request` and `response` are gRPC's until Finish.
   auto core = std::make_shared<InferRequest>(std::move(decoded).value());
   const InferRequest& core_ref = *core;
-  service_.Infer(core_ref, [reactor, request, response, core](Result<InferResponse> result) {
-    reactor->Finish(ToGrpcStatus(BuildInferResponse(*request, std::move(result), response)));
+  service_.Infer(core_ref, [reactor, request, response, core, meter](Result<InferResponse> result) {
+    int64_t version = result.ok() ? result->model_version : core->model_version;
+    Status s = BuildInferResponse(*request, std::move(result), response);
+    meter.Done(core->model_name, version, s.ok());
+    reactor->Finish(ToGrpcStatus(s));
   });
   return reactor;
 }
 
 grpc::ServerBidiReactor<ModelInferRequest, ModelStreamInferResponse>*
 KServeGrpcService::ModelStreamInfer(grpc::CallbackServerContext*) {
-  return new StreamReactor(service_, max_in_flight_per_stream_, active_streams_);
+  return new StreamReactor(service_, max_in_flight_per_stream_, active_streams_, metrics_);
 }
 
 }  // namespace tessera::kserve_grpc

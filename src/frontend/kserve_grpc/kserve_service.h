@@ -21,7 +21,8 @@
 // destroyed. The gRPC server must be shut down (which waits for every call)
 // before this object is destroyed; streams cancelled with inferences still
 // running clean up after themselves when those complete. All methods are
-// called by gRPC, concurrently.
+// called by gRPC, concurrently. `metrics` (may be null) is not owned and must
+// outlive every Infer callback too; calls naming a model are counted there.
 #pragma once
 
 #include <atomic>
@@ -29,6 +30,7 @@
 
 #include "core/inference_service.h"
 #include "kserve/grpc_predict_v2.grpc.pb.h"
+#include "metrics/serving_metrics.h"
 
 namespace tessera::kserve_grpc {
 
@@ -38,7 +40,8 @@ class KServeGrpcService final : public inference::GRPCInferenceService::Callback
  public:
   // REQUIRES: max_in_flight_per_stream >= 1.
   explicit KServeGrpcService(InferenceService& service,
-                             int max_in_flight_per_stream = kDefaultMaxInFlightPerStream);
+                             int max_in_flight_per_stream = kDefaultMaxInFlightPerStream,
+                             const metrics::FrontDoorMetrics* metrics = nullptr);
 
   // Number of ModelStreamInfer streams whose state is still alive (for
   // metrics and tests).
@@ -72,6 +75,7 @@ class KServeGrpcService final : public inference::GRPCInferenceService::Callback
 
   InferenceService& service_;
   const int max_in_flight_per_stream_;
+  const metrics::FrontDoorMetrics* const metrics_;
   std::shared_ptr<std::atomic<int>> active_streams_ = std::make_shared<std::atomic<int>>(0);
 };
 

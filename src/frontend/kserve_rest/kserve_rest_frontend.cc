@@ -15,6 +15,7 @@ namespace tessera::kserve_rest {
 namespace {
 
 using frontend::RouteResult;
+using metrics::CallMeter;
 using transport::HttpRequest;
 using transport::HttpRespond;
 using transport::HttpResponse;
@@ -111,12 +112,18 @@ struct InferCall {
   InferRequest request;
   OutputFormat format;
   HttpRespond respond;
+  CallMeter meter;
 };
 
 void Complete(const InferCall& call, Result<InferResponse> result) {
-  if (!result.ok()) return call.respond(ErrorResponse(result.status()));
+  auto fail = [&call](const Status& status) {
+    call.meter.Done(call.request.model_name, call.request.model_version, false);
+    call.respond(ErrorResponse(status));
+  };
+  if (!result.ok()) return fail(result.status());
   auto encoded = EncodeInferResponse(*result, call.format);
-  if (!encoded.ok()) return call.respond(ErrorResponse(encoded.status()));
+  if (!encoded.ok()) return fail(encoded.status());
+  call.meter.Done(call.request.model_name, result->model_version, true);
   HttpResponse response;
   if (encoded->has_binary) {
     response.content_type = "application/octet-stream";
@@ -156,12 +163,15 @@ Result<DecodedInfer> DecodeBody(InferenceService& service, const std::string& mo
   return DecodeRawBinaryRequest(metadata.signature.inputs[0], body, std::move(keepalive));
 }
 
-void Infer(InferenceService& service, const ParsedUrl& url,
+void Infer(InferenceService& service, CallMeter meter, const ParsedUrl& url,
            std::shared_ptr<const HttpRequest> http, HttpRespond respond) {
   auto version = VersionOf(url.version);
   if (!version.ok()) return respond(ErrorResponse(version.status()));
   auto decoded = DecodeBody(service, url.model, *version, http);
-  if (!decoded.ok()) return respond(ErrorResponse(decoded.status()));
+  if (!decoded.ok()) {
+    meter.Done(url.model, *version, false);
+    return respond(ErrorResponse(decoded.status()));
+  }
   auto call = std::make_shared<InferCall>();
   call->http = std::move(http);
   call->request = std::move(decoded->request);
@@ -169,23 +179,30 @@ void Infer(InferenceService& service, const ParsedUrl& url,
   call->request.model_version = *version;
   call->format = std::move(decoded->format);
   call->respond = std::move(respond);
+  call->meter = meter;
   service.Infer(call->request, [call](Result<InferResponse> result) {
     Complete(*call, std::move(result));
   });
 }
 
-void ModelMetadataCall(InferenceService& service, const ParsedUrl& url, HttpRespond respond) {
+void ModelMetadataCall(InferenceService& service, CallMeter meter, const ParsedUrl& url,
+                       HttpRespond respond) {
   auto version = VersionOf(url.version);
   if (!version.ok()) return respond(ErrorResponse(version.status()));
   auto metadata = service.GetModelMetadata(url.model, *version);
+  meter.Done(url.model, metadata.ok() ? metadata->version : *version, metadata.ok());
   if (!metadata.ok()) return respond(ErrorResponse(metadata.status()));
   respond(Json(EncodeModelMetadata(*metadata)));
 }
 
-void ModelReadyCall(InferenceService& service, const ParsedUrl& url, HttpRespond respond) {
+// A model that is known but not AVAILABLE (503) is an answer, counted as a
+// success, as the gRPC ModelReady's ready=false.
+void ModelReadyCall(InferenceService& service, CallMeter meter, const ParsedUrl& url,
+                    HttpRespond respond) {
   auto version = VersionOf(url.version);
   if (!version.ok()) return respond(ErrorResponse(version.status()));
   Status ready = service.ModelReady(url.model, *version);
+  meter.Done(url.model, *version, ready.ok() || ready.code() == StatusCode::kUnavailable);
   if (!ready.ok()) return respond(ErrorResponse(ready));
   respond(Empty(200));
 }
@@ -200,6 +217,7 @@ RouteResult KServeRestFrontend::Route(const HttpRequest& request) const {
     return RouteResult::WrongMethod(post ? "POST" : "GET");
   }
   InferenceService& service = service_;
+  const metrics::FrontDoorMetrics* metrics = metrics_;
   switch (url.endpoint) {
     case Endpoint::kServerMetadata:
       return RouteResult::Matched([&service](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
@@ -221,18 +239,21 @@ RouteResult KServeRestFrontend::Route(const HttpRequest& request) const {
       });
     case Endpoint::kModelMetadata:
       return RouteResult::Matched(
-          [&service, url](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
-            ModelMetadataCall(service, url, std::move(respond));
+          [&service, metrics, url](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
+            ModelMetadataCall(service, CallMeter(metrics, metrics::Method::kModelMetadata), url,
+                              std::move(respond));
           });
     case Endpoint::kModelReady:
       return RouteResult::Matched(
-          [&service, url](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
-            ModelReadyCall(service, url, std::move(respond));
+          [&service, metrics, url](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
+            ModelReadyCall(service, CallMeter(metrics, metrics::Method::kModelReady), url,
+                           std::move(respond));
           });
     case Endpoint::kInfer:
       return RouteResult::Matched(
-          [&service, url](std::shared_ptr<const HttpRequest> http, HttpRespond respond) {
-            Infer(service, url, std::move(http), std::move(respond));
+          [&service, metrics, url](std::shared_ptr<const HttpRequest> http, HttpRespond respond) {
+            Infer(service, CallMeter(metrics, metrics::Method::kModelInfer), url, std::move(http),
+                  std::move(respond));
           });
     case Endpoint::kNone: break;
   }

@@ -12,6 +12,7 @@
 
 #include "core/inference_service.h"
 #include "frontend/rest_frontend.h"
+#include "metrics/serving_metrics.h"
 
 namespace tessera::kserve_rest {
 
@@ -23,14 +24,18 @@ inline constexpr char kBinaryTensorDataExtension[] = "binary_tensor_data";
 
 class KServeRestFrontend : public frontend::RestFrontend {
  public:
-  // Not owned: `service` must outlive this frontend and every request it
-  // accepted.
-  explicit KServeRestFrontend(InferenceService& service) : service_(service) {}
+  // Not owned: `service` (and `metrics`, which may be null) must outlive this
+  // frontend and every request it accepted. Calls naming a model are
+  // counted in `metrics`.
+  explicit KServeRestFrontend(InferenceService& service,
+                              const metrics::FrontDoorMetrics* metrics = nullptr)
+      : service_(service), metrics_(metrics) {}
 
   frontend::RouteResult Route(const transport::HttpRequest& request) const override;
 
  private:
   InferenceService& service_;
+  const metrics::FrontDoorMetrics* const metrics_;
 };
 
 }  // namespace tessera::kserve_rest

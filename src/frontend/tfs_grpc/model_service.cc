@@ -27,8 +27,9 @@ void FinishReload(grpc::ServerUnaryReactor* reactor, const Status& status,
 
 }  // namespace
 
-TfsModelService::TfsModelService(InferenceService& service, ModelAdmin* admin)
-    : service_(service), admin_(admin) {
+TfsModelService::TfsModelService(InferenceService& service, ModelAdmin* admin,
+                                 const metrics::FrontDoorMetrics* metrics)
+    : service_(service), admin_(admin), metrics_(metrics) {
   if (admin_ != nullptr) worker_ = std::thread([this] { RunWorker(); });
 }
 
@@ -65,10 +66,12 @@ void TfsModelService::RunWorker() {
 grpc::ServerUnaryReactor* TfsModelService::GetModelStatus(
     grpc::CallbackServerContext* ctx, const tensorflow::serving::GetModelStatusRequest* request,
     tensorflow::serving::GetModelStatusResponse* response) {
+  metrics::CallMeter meter(metrics_, metrics::Method::kGetModelStatus);
   Result<int64_t> version = DecodeModelVersion(request->model_spec());
   if (!version.ok()) return FinishNow(ctx, ToGrpcStatus(version.status()));
   Result<std::vector<VersionStatus>> statuses =
       service_.GetModelStatus(request->model_spec().name(), *version);
+  meter.Done(request->model_spec().name(), *version, statuses.ok());
   if (!statuses.ok()) return FinishNow(ctx, ToGrpcStatus(statuses.status()));
   EncodeModelStatus(*statuses, response);
   return FinishNow(ctx, grpc::Status::OK);

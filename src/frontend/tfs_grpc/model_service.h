@@ -12,7 +12,7 @@
 // HandleReloadConfigRequest answers UNIMPLEMENTED "Config reload is not
 // available". The gRPC server must be shut down (which waits for every call)
 // before this object is destroyed. All RPC methods are called by gRPC,
-// concurrently.
+// concurrently. `metrics` (may be null, not owned) counts GetModelStatus.
 #pragma once
 
 #include <condition_variable>
@@ -23,13 +23,15 @@
 
 #include "core/inference_service.h"
 #include "core/model_admin.h"
+#include "metrics/serving_metrics.h"
 #include "tensorflow_serving/apis/model_service.grpc.pb.h"
 
 namespace tessera::tfs_grpc {
 
 class TfsModelService final : public tensorflow::serving::ModelService::CallbackService {
  public:
-  TfsModelService(InferenceService& service, ModelAdmin* admin);
+  TfsModelService(InferenceService& service, ModelAdmin* admin,
+                  const metrics::FrontDoorMetrics* metrics = nullptr);
   // Runs every reload still queued, then stops the worker thread.
   ~TfsModelService() override;
 
@@ -56,6 +58,7 @@ class TfsModelService final : public tensorflow::serving::ModelService::Callback
 
   InferenceService& service_;
   ModelAdmin* const admin_;
+  const metrics::FrontDoorMetrics* const metrics_;
 
   std::mutex mu_;
   std::condition_variable cv_;

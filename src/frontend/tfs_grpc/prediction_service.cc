@@ -11,6 +11,7 @@ namespace {
 
 using kserve_grpc::ToGrpcStatus;
 using tensorflow::serving::PredictRequest;
+using metrics::CallMeter;
 using tensorflow::serving::PredictResponse;
 
 grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, const grpc::Status& s) {
@@ -30,20 +31,30 @@ Status BuildPredictResponse(const PredictRequest& wire, Result<InferResponse> re
 
 }  // namespace
 
-TfsPredictionService::TfsPredictionService(InferenceService& service) : service_(service) {}
+TfsPredictionService::TfsPredictionService(InferenceService& service,
+                                           const metrics::FrontDoorMetrics* metrics)
+    : service_(service), metrics_(metrics) {}
 
 grpc::ServerUnaryReactor* TfsPredictionService::Predict(grpc::CallbackServerContext* ctx,
                                                         const PredictRequest* request,
                                                         PredictResponse* response) {
+  CallMeter meter(metrics_, metrics::Method::kPredict);
   Result<InferRequest> decoded = DecodePredictRequest(*request);
-  if (!decoded.ok()) return FinishNow(ctx, ToGrpcStatus(decoded.status()));
+  if (!decoded.ok()) {
+    Result<int64_t> version = DecodeModelVersion(request->model_spec());
+    meter.Done(request->model_spec().name(), version.ok() ? *version : -1, false);
+    return FinishNow(ctx, ToGrpcStatus(decoded.status()));
+  }
   grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
   // The core request must stay valid until the callback has run; the
   // callback owns it. `request` and `response` are gRPC's until Finish.
   auto core = std::make_shared<InferRequest>(std::move(decoded).value());
   const InferRequest& core_ref = *core;
-  service_.Infer(core_ref, [reactor, request, response, core](Result<InferResponse> result) {
-    reactor->Finish(ToGrpcStatus(BuildPredictResponse(*request, std::move(result), response)));
+  service_.Infer(core_ref, [reactor, request, response, core, meter](Result<InferResponse> result) {
+    int64_t version = result.ok() ? result->model_version : core->model_version;
+    Status s = BuildPredictResponse(*request, std::move(result), response);
+    meter.Done(core->model_name, version, s.ok());
+    reactor->Finish(ToGrpcStatus(s));
   });
   return reactor;
 }
@@ -51,12 +62,18 @@ grpc::ServerUnaryReactor* TfsPredictionService::Predict(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* TfsPredictionService::GetModelMetadata(
     grpc::CallbackServerContext* ctx, const tensorflow::serving::GetModelMetadataRequest* request,
     tensorflow::serving::GetModelMetadataResponse* response) {
+  CallMeter meter(metrics_, metrics::Method::kGetModelMetadata);
   Status fields = CheckMetadataFields(*request);
-  if (!fields.ok()) return FinishNow(ctx, ToGrpcStatus(fields));
   Result<int64_t> version = DecodeModelVersion(request->model_spec());
+  if (!fields.ok()) {
+    meter.Done(request->model_spec().name(), version.ok() ? *version : -1, false);
+    return FinishNow(ctx, ToGrpcStatus(fields));
+  }
   if (!version.ok()) return FinishNow(ctx, ToGrpcStatus(version.status()));
   Result<ModelMetadata> metadata =
       service_.GetModelMetadata(request->model_spec().name(), *version);
+  meter.Done(request->model_spec().name(), metadata.ok() ? metadata->version : *version,
+             metadata.ok());
   if (!metadata.ok()) return FinishNow(ctx, ToGrpcStatus(metadata.status()));
   EncodeModelMetadata(*metadata, response);
   return FinishNow(ctx, grpc::Status::OK);

@@ -14,10 +14,12 @@
 // object, and every Infer callback it accepted must run before it is
 // destroyed. The gRPC server must be shut down (which waits for every call)
 // before this object is destroyed. All methods are called by gRPC,
-// concurrently.
+// concurrently. `metrics` (may be null) is not owned and must outlive every
+// Infer callback too; calls naming a model are counted there.
 #pragma once
 
 #include "core/inference_service.h"
+#include "metrics/serving_metrics.h"
 #include "tensorflow_serving/apis/prediction_service.grpc.pb.h"
 
 namespace tessera::tfs_grpc {
@@ -25,7 +27,8 @@ namespace tessera::tfs_grpc {
 class TfsPredictionService final
     : public tensorflow::serving::PredictionService::CallbackService {
  public:
-  explicit TfsPredictionService(InferenceService& service);
+  explicit TfsPredictionService(InferenceService& service,
+                                const metrics::FrontDoorMetrics* metrics = nullptr);
 
   // Errors: see docs/tfs_grpc.md. Codes follow the Status code of the
   // decoder or the InferenceService (NOT_FOUND, INVALID_ARGUMENT,
@@ -43,6 +46,7 @@ class TfsPredictionService final
 
  private:
   InferenceService& service_;
+  const metrics::FrontDoorMetrics* const metrics_;
 };
 
 }  // namespace tessera::tfs_grpc

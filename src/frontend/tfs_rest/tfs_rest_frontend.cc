@@ -120,9 +120,11 @@ class TfsRestFrontend::ReloadWorker {
   std::thread thread_;  // last: starts once the members above exist
 };
 
-TfsRestFrontend::TfsRestFrontend(InferenceService& service, ModelAdmin* admin)
+TfsRestFrontend::TfsRestFrontend(InferenceService& service, ModelAdmin* admin,
+                                 const metrics::FrontDoorMetrics* metrics)
     : service_(service),
       admin_(admin),
+      metrics_(metrics),
       reload_worker_(admin ? std::make_unique<ReloadWorker>() : nullptr),
       model_re_(frontend::UrlRegex(
           "/v1/models/([^/:]+)(?:/versions/([0-9]+)|/labels/([^/:]+))?(/metadata)?")),
@@ -190,14 +192,18 @@ RouteResult TfsRestFrontend::Route(const HttpRequest& request) const {
 
 void TfsRestFrontend::HandleStatus(const std::string& name, int64_t version,
                                    HttpRespond respond) const {
+  metrics::CallMeter meter(metrics_, metrics::Method::kGetModelStatus);
   auto statuses = service_.GetModelStatus(name, version);
+  meter.Done(name, version, statuses.ok());
   if (!statuses.ok()) return respond(ErrorResponse(statuses.status()));
   respond(JsonResponse(200, ModelStatusJson(*statuses)));
 }
 
 void TfsRestFrontend::HandleMetadata(const std::string& name, int64_t version,
                                      HttpRespond respond) const {
+  metrics::CallMeter meter(metrics_, metrics::Method::kGetModelMetadata);
   auto metadata = service_.GetModelMetadata(name, version);
+  meter.Done(name, metadata.ok() ? metadata->version : version, metadata.ok());
   if (!metadata.ok()) return respond(ErrorResponse(metadata.status()));
   respond(JsonResponse(200, ModelMetadataJson(*metadata)));
 }
@@ -207,10 +213,15 @@ void TfsRestFrontend::HandlePredict(const std::string& name, int64_t version,
   // The input types come from the version that is asked for; the request
   // names that same version, so a version swap in between is caught by the
   // core's type check rather than misread here.
+  metrics::CallMeter meter(metrics_, metrics::Method::kPredict);
+  auto fail = [&](const Status& status) {
+    meter.Done(name, version, false);
+    respond(ErrorResponse(status));
+  };
   auto metadata = service_.GetModelMetadata(name, version);
-  if (!metadata.ok()) return respond(ErrorResponse(metadata.status()));
+  if (!metadata.ok()) return fail(metadata.status());
   auto decoded = DecodePredictRequest(request.body, metadata->signature.inputs);
-  if (!decoded.ok()) return respond(ErrorResponse(decoded.status()));
+  if (!decoded.ok()) return fail(decoded.status());
 
   auto infer = std::make_shared<InferRequest>();
   infer->model_name = name;
@@ -218,11 +229,16 @@ void TfsRestFrontend::HandlePredict(const std::string& name, int64_t version,
   infer->inputs = std::move(decoded->inputs);
   PredictFormat format = decoded->format;
   // The callback owns the request (inputs own their bytes) until it runs.
-  service_.Infer(*infer, [infer, format, respond = std::move(respond)](
+  service_.Infer(*infer, [infer, format, meter, respond = std::move(respond)](
                              Result<InferResponse> result) {
-    if (!result.ok()) return respond(ErrorResponse(result.status()));
+    auto fail = [&](const Status& status) {
+      meter.Done(infer->model_name, infer->model_version, false);
+      respond(ErrorResponse(status));
+    };
+    if (!result.ok()) return fail(result.status());
     auto body = EncodePredictResponse(result->outputs, format);
-    if (!body.ok()) return respond(ErrorResponse(body.status()));
+    if (!body.ok()) return fail(body.status());
+    meter.Done(infer->model_name, result->model_version, true);
     respond(JsonResponse(200, std::move(*body)));
   });
 }
@@ -259,9 +275,9 @@ void TfsRestFrontend::HandleConfig(HttpRespond respond) const {
   respond(JsonResponse(200, ConfigStatusJson(admin_->AllModelStatuses())));
 }
 
-std::unique_ptr<frontend::RestFrontend> MakeTfsRestFrontend(InferenceService& service,
-                                                            ModelAdmin* admin) {
-  return std::make_unique<TfsRestFrontend>(service, admin);
+std::unique_ptr<frontend::RestFrontend> MakeTfsRestFrontend(
+    InferenceService& service, ModelAdmin* admin, const metrics::FrontDoorMetrics* metrics) {
+  return std::make_unique<TfsRestFrontend>(service, admin, metrics);
 }
 
 }  // namespace tessera::tfs_rest

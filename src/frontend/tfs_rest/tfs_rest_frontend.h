@@ -30,13 +30,17 @@
 #include "core/inference_service.h"
 #include "core/model_admin.h"
 #include "frontend/rest_frontend.h"
+#include "metrics/serving_metrics.h"
 
 namespace tessera::tfs_rest {
 
 class TfsRestFrontend final : public frontend::RestFrontend {
  public:
-  // `service` and `admin` (may be null) must outlive the frontend.
-  TfsRestFrontend(InferenceService& service, ModelAdmin* admin);
+  // `service`, `admin` and `metrics` (both may be null) must outlive the
+  // frontend and every request it accepted. Calls naming a model are
+  // counted in `metrics`.
+  TfsRestFrontend(InferenceService& service, ModelAdmin* admin,
+                  const metrics::FrontDoorMetrics* metrics = nullptr);
   ~TfsRestFrontend() override;
 
   TfsRestFrontend(const TfsRestFrontend&) = delete;
@@ -58,6 +62,7 @@ class TfsRestFrontend final : public frontend::RestFrontend {
 
   InferenceService& service_;
   ModelAdmin* const admin_;
+  const metrics::FrontDoorMetrics* const metrics_;
   std::unique_ptr<ReloadWorker> reload_worker_;  // set when admin_ is
   const std::regex model_re_;
   const std::regex verb_re_;
@@ -67,7 +72,8 @@ class TfsRestFrontend final : public frontend::RestFrontend {
 };
 
 // The TF Serving REST frontend, for HttpRouter::Add. `admin` may be null.
-std::unique_ptr<frontend::RestFrontend> MakeTfsRestFrontend(InferenceService& service,
-                                                            ModelAdmin* admin);
+std::unique_ptr<frontend::RestFrontend> MakeTfsRestFrontend(
+    InferenceService& service, ModelAdmin* admin,
+    const metrics::FrontDoorMetrics* metrics = nullptr);
 
 }  // namespace tessera::tfs_rest
