@@ -6,6 +6,8 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <string_view>
 #include <thread>
 #include <utility>
 
@@ -47,19 +49,63 @@ std::string Lower(std::string s) {
   return s;
 }
 
+bool EqualsIgnoreCase(std::string_view s, std::string_view lower) {
+  return s.size() == lower.size() && StartsWithIgnoreCase(s, lower);
+}
+
+// The longest prefix of `s` without '/' or ':'.
+std::string_view Segment(std::string_view s) { return s.substr(0, s.find_first_of("/:")); }
+
+// /v1/models/{name}[/versions/{digits}|/labels/{label}]{suffix}, matched
+// without std::regex (it cost ~7 us per request): fixed words match
+// case-insensitively, {name} and {label} are runs without '/' or ':'.
+struct ModelUrl {
+  std::string_view name;
+  std::optional<std::string_view> digits;  // after /versions/
+  std::optional<std::string_view> label;   // after /labels/
+  std::string_view suffix;                 // the rest: "", "/metadata", ":predict", ...
+};
+
+std::optional<ModelUrl> ParseModelUrl(std::string_view path) {
+  constexpr std::string_view kModels = "/v1/models/", kVersions = "/versions/", kLabels = "/labels/";
+  if (!StartsWithIgnoreCase(path, kModels)) return std::nullopt;
+  ModelUrl url;
+  std::string_view rest = path.substr(kModels.size());
+  url.name = Segment(rest);
+  if (url.name.empty()) return std::nullopt;
+  rest.remove_prefix(url.name.size());
+  if (StartsWithIgnoreCase(rest, kVersions)) {
+    std::string_view tail = rest.substr(kVersions.size());
+    size_t n = 0;
+    while (n < tail.size() && tail[n] >= '0' && tail[n] <= '9') ++n;
+    if (n > 0) {
+      url.digits = tail.substr(0, n);
+      rest = tail.substr(n);
+    }
+  } else if (StartsWithIgnoreCase(rest, kLabels)) {
+    std::string_view label = Segment(rest.substr(kLabels.size()));
+    if (!label.empty()) {
+      url.label = label;
+      rest.remove_prefix(kLabels.size() + label.size());
+    }
+  }
+  url.suffix = rest;
+  return url;
+}
+
 // The version named by the URL: digits after /versions/, or a label after
 // /labels/ (not supported), or none (kDefaultVersion).
-Result<int64_t> UrlVersion(const std::ssub_match& digits, const std::ssub_match& label) {
-  if (label.matched) {
-    return InvalidArgument("Version labels are not supported (label: " + label.str() +
+Result<int64_t> UrlVersion(const ModelUrl& url) {
+  if (url.label) {
+    return InvalidArgument("Version labels are not supported (label: " + std::string(*url.label) +
                            "); use /versions/{version}");
   }
-  if (!digits.matched) return kDefaultVersion;
-  std::string text = digits.str();
+  if (!url.digits) return kDefaultVersion;
+  std::string_view text = *url.digits;
   int64_t version = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
   if (ec != std::errc() || end != text.data() + text.size()) {
-    return InvalidArgument("Failed to convert version: " + text + " to numeric.");
+    return InvalidArgument("Failed to convert version: " + std::string(text) + " to numeric.");
   }
   return version;
 }
@@ -125,67 +171,59 @@ TfsRestFrontend::TfsRestFrontend(InferenceService& service, ModelAdmin* admin,
     : service_(service),
       admin_(admin),
       metrics_(metrics),
-      reload_worker_(admin ? std::make_unique<ReloadWorker>() : nullptr),
-      model_re_(frontend::UrlRegex(
-          "/v1/models/([^/:]+)(?:/versions/([0-9]+)|/labels/([^/:]+))?(/metadata)?")),
-      verb_re_(frontend::UrlRegex(
-          "/v1/models/([^/:]+)(?:/versions/([0-9]+)|/labels/([^/:]+))?:(predict|classify|regress)")),
-      models_root_re_(frontend::UrlRegex("/v1/models/?")),
-      config_re_(frontend::UrlRegex("/v1/config")),
-      config_reload_re_(frontend::UrlRegex("/v1/config/reload")) {}
+      reload_worker_(admin ? std::make_unique<ReloadWorker>() : nullptr) {}
 
 TfsRestFrontend::~TfsRestFrontend() = default;
 
 RouteResult TfsRestFrontend::Route(const HttpRequest& request) const {
   if (!StartsWithIgnoreCase(request.path, "/v1/")) return RouteResult::NoMatch();
   const std::string& method = request.method;
-  std::smatch m;
-  try {
-    if (std::regex_match(request.path, m, verb_re_)) {
-      if (method != "POST") return RouteResult::WrongMethod("POST");
-      std::string name = m[1];
-      std::string verb = Lower(m[4]);
-      if (verb != "predict") {
-        return RouteResult::Matched([verb](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
-          respond(frontend::JsonError(404, "The " + verb + " API is not supported; use predict"));
-        });
+  const std::string_view path = request.path;
+  if (std::optional<ModelUrl> url = ParseModelUrl(path)) {
+    std::string name(url->name);
+    if (url->suffix.size() > 1 && url->suffix[0] == ':') {
+      std::string verb = Lower(std::string(url->suffix.substr(1)));
+      if (verb == "predict" || verb == "classify" || verb == "regress") {
+        if (method != "POST") return RouteResult::WrongMethod("POST");
+        if (verb != "predict") {
+          return RouteResult::Matched([verb](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
+            respond(frontend::JsonError(404, "The " + verb + " API is not supported; use predict"));
+          });
+        }
+        return WithVersion(UrlVersion(*url),
+                           [this, name](int64_t version, const HttpRequest& r, HttpRespond respond) {
+                             HandlePredict(name, version, r, std::move(respond));
+                           });
       }
-      return WithVersion(UrlVersion(m[2], m[3]),
-                         [this, name](int64_t version, const HttpRequest& r, HttpRespond respond) {
-                           HandlePredict(name, version, r, std::move(respond));
-                         });
     }
-    if (std::regex_match(request.path, m, model_re_)) {
+    const bool metadata = EqualsIgnoreCase(url->suffix, "/metadata");
+    if (url->suffix.empty() || metadata) {
       if (method != "GET") return RouteResult::WrongMethod("GET");
-      std::string name = m[1];
-      bool metadata = m[4].matched;
-      return WithVersion(UrlVersion(m[2], m[3]), [this, name, metadata](int64_t version,
-                                                                        const HttpRequest&,
-                                                                        HttpRespond respond) {
+      return WithVersion(UrlVersion(*url), [this, name, metadata](int64_t version,
+                                                                  const HttpRequest&,
+                                                                  HttpRespond respond) {
         if (metadata) return HandleMetadata(name, version, std::move(respond));
         HandleStatus(name, version, std::move(respond));
       });
     }
-    if (std::regex_match(request.path, config_reload_re_)) {
-      if (method != "POST") return RouteResult::WrongMethod("POST");
-      return RouteResult::Matched([this](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
-        HandleReload(std::move(respond));
-      });
-    }
-    if (std::regex_match(request.path, config_re_)) {
-      if (method != "GET") return RouteResult::WrongMethod("GET");
-      return RouteResult::Matched([this](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
-        HandleConfig(std::move(respond));
-      });
-    }
-    if (std::regex_match(request.path, models_root_re_)) {
-      if (method != "GET") return RouteResult::WrongMethod("GET");
-      return RouteResult::Matched([](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
-        respond(frontend::JsonError(400, "Missing model name in request."));
-      });
-    }
-  } catch (const std::exception& e) {  // std::regex may throw on pathological input
-    TLOG_WARN("TFS REST: cannot match URL {}: {}", request.path, e.what());
+  }
+  if (EqualsIgnoreCase(path, "/v1/config/reload")) {
+    if (method != "POST") return RouteResult::WrongMethod("POST");
+    return RouteResult::Matched([this](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
+      HandleReload(std::move(respond));
+    });
+  }
+  if (EqualsIgnoreCase(path, "/v1/config")) {
+    if (method != "GET") return RouteResult::WrongMethod("GET");
+    return RouteResult::Matched([this](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
+      HandleConfig(std::move(respond));
+    });
+  }
+  if (EqualsIgnoreCase(path, "/v1/models") || EqualsIgnoreCase(path, "/v1/models/")) {
+    if (method != "GET") return RouteResult::WrongMethod("GET");
+    return RouteResult::Matched([](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
+      respond(frontend::JsonError(400, "Missing model name in request."));
+    });
   }
   return RouteResult::NoMatch();
 }

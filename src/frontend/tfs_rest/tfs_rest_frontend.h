@@ -25,7 +25,6 @@
 #pragma once
 
 #include <memory>
-#include <regex>
 
 #include "core/inference_service.h"
 #include "core/model_admin.h"
@@ -64,11 +63,6 @@ class TfsRestFrontend final : public frontend::RestFrontend {
   ModelAdmin* const admin_;
   const metrics::FrontDoorMetrics* const metrics_;
   std::unique_ptr<ReloadWorker> reload_worker_;  // set when admin_ is
-  const std::regex model_re_;
-  const std::regex verb_re_;
-  const std::regex models_root_re_;
-  const std::regex config_re_;
-  const std::regex config_reload_re_;
 };
 
 // The TF Serving REST frontend, for HttpRouter::Add. `admin` may be null.

@@ -124,6 +124,16 @@ TEST_F(TfsRestFrontendTest, RoutesOnlyItsUrls) {
   EXPECT_EQ(Route(frontend_, "GET", "/v1/models/dense/versions/x").match, RouteMatch::kNoMatch);
   EXPECT_EQ(Route(frontend_, "POST", "/v1/models/dense:explain").match, RouteMatch::kNoMatch);
   EXPECT_EQ(Route(frontend_, "GET", "/v1/models/dense/").match, RouteMatch::kNoMatch);
+  EXPECT_EQ(Route(frontend_, "POST", "/v1/models/dense:predictx").match, RouteMatch::kNoMatch);
+  EXPECT_EQ(Route(frontend_, "POST", "/v1/models/dense:").match, RouteMatch::kNoMatch);
+  EXPECT_EQ(Route(frontend_, "POST", "/v1/models/dense/versions/:predict").match,
+            RouteMatch::kNoMatch);
+  EXPECT_EQ(Route(frontend_, "GET", "/v1/models/dense/versions/1x").match, RouteMatch::kNoMatch);
+  EXPECT_EQ(Route(frontend_, "GET", "/v1/models/dense/labels/").match, RouteMatch::kNoMatch);
+  EXPECT_EQ(Route(frontend_, "GET", "/v1/models/dense/metadata/x").match, RouteMatch::kNoMatch);
+  EXPECT_EQ(Route(frontend_, "GET", "/v1/configs").match, RouteMatch::kNoMatch);
+  EXPECT_EQ(Route(frontend_, "GET", "/v1/models//metadata").match, RouteMatch::kNoMatch);
+  EXPECT_EQ(Route(frontend_, "GET", "/V1/MODELS/").match, RouteMatch::kMatched);  // 400 below
 }
 
 TEST_F(TfsRestFrontendTest, WrongMethods) {
