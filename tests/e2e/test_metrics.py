@@ -318,3 +318,30 @@ def test_config_metrics_need_a_rest_port(tmp_path):
     result = run_tessera(["--config_path", config, "--port", "1"])
     assert result.returncode == 1
     assert "Metrics are enabled but --rest_port is not set" in result.stderr + result.stdout
+
+
+def test_batch_size_counts_requests_joined_into_one_run(tmp_path, start_tessera):
+    root = make_repository(tmp_path / "repo")
+    config = {"model_config_list": [{"config": {
+        "name": "dense", "base_path": "dense", "nireq": 1,
+        "dynamic_batching": {"max_batch_size": 8, "max_queue_delay_microseconds": 300000}}}],
+        "monitoring": {"metrics": {"enable": True}}}
+    (root / "config.json").write_text(json.dumps(config))
+    s = start_tessera("--config_path", str(root / "config.json"))
+    before = scrape(s)
+    req = kpb.ModelInferRequest(model_name="dense")
+    req.inputs.add(name="x", datatype="FP32", shape=[1, 16])
+    req.raw_input_contents.append(X.tobytes())
+    futures = [s.stub.ModelInfer.future(req, timeout=30) for _ in range(4)]
+    for f in futures:
+        f.result()
+    after = scrape(s)
+    labels = dict(name="dense", version="2")
+    runs = delta(before, after, key("tessera_batch_size_count", **labels))
+    assert delta(before, after, key("tessera_batch_size_sum", **labels)) == 4
+    assert 1 <= runs < 4  # the 300 ms window joined some of them
+    assert delta(before, after, key("ovms_inference_time_us_count", **labels)) == runs
+    assert delta(before, after, key("ovms_wait_for_infer_req_time_us_count", **labels)) == 4
+    assert delta(before, after, key("ovms_requests_success",
+                                    **calls("KServe", "gRPC", "ModelInfer", version=2))) == 4
+    assert after[key("ovms_current_requests", **labels)] == 0
