@@ -1,4 +1,4 @@
-// Helpers shared by the bare baseline servers of run_all.py
+// Code shared by the bare baseline servers of run_all.py
 // (bare_grpc_server.cc, bare_http_server.cc). Header-only, bench use only.
 #pragma once
 
