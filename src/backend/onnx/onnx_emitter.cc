@@ -22,6 +22,7 @@ const OpTable& Ops() {
     RegisterLossOps(*t);
     RegisterQuantOps(*t);
     RegisterSignalOps(*t);
+    RegisterRnnOps(*t);
     RegisterControlFlowOps(*t);
     return t;
   }();
@@ -42,6 +43,11 @@ std::optional<int> TorchDtypeCode(int onnx_type) {
     case onnx::TensorProto::COMPLEX64: return 9;
     case onnx::TensorProto::COMPLEX128: return 10;
     case onnx::TensorProto::BFLOAT16: return 15;
+    // libtorch has no unsigned types wider than 8 bits: computed widened
+    // (uint64 values above 2^63 wrap).
+    case onnx::TensorProto::UINT16: return 3;
+    case onnx::TensorProto::UINT32: return 4;
+    case onnx::TensorProto::UINT64: return 4;
     default: return std::nullopt;
   }
 }

@@ -69,6 +69,7 @@ void RegisterResizeOps(OpTable& table);
 void RegisterLossOps(OpTable& table);
 void RegisterQuantOps(OpTable& table);
 void RegisterSignalOps(OpTable& table);
+void RegisterRnnOps(OpTable& table);
 void RegisterControlFlowOps(OpTable& table);
 
 // A tensor needed as a module buffer (self.<name>).
@@ -85,8 +86,8 @@ struct EmittedModule {
 };
 
 // ONNX TensorProto.DataType -> torch ScalarType code used in TorchScript
-// (torch.float == 6, ...); nullopt for types libtorch lacks (uint16/32/64,
-// string).
+// (torch.float == 6, ...); UINT16 widens to int32, UINT32 and UINT64 to
+// int64; nullopt for strings and other types libtorch lacks.
 std::optional<int> TorchDtypeCode(int onnx_type);
 std::string OnnxTypeName(int onnx_type);
 

@@ -24,8 +24,29 @@ int64_t FieldSize(const onnx::TensorProto& t) {
     case onnx::TensorProto::FLOAT: return t.float_data_size();
     case onnx::TensorProto::DOUBLE: return t.double_data_size();
     case onnx::TensorProto::INT64: return t.int64_data_size();
+    case onnx::TensorProto::UINT32:
+    case onnx::TensorProto::UINT64: return t.uint64_data_size();
     default: return t.int32_data_size();
   }
+}
+
+// Raw unsigned values widened to `type` (int32 or int64).
+template <typename T>
+Result<at::Tensor> Widened(const std::string& raw, at::ScalarType type,
+                           const std::vector<int64_t>& dims, int64_t numel,
+                           const std::string& name) {
+  if (raw.size() != static_cast<size_t>(numel) * sizeof(T)) {
+    return InvalidArgument(name + " holds " + std::to_string(raw.size()) + " bytes, expected " +
+                           std::to_string(numel * sizeof(T)));
+  }
+  std::vector<T> values(static_cast<size_t>(numel));
+  if (numel) std::memcpy(values.data(), raw.data(), raw.size());
+  at::Tensor t = at::empty(dims, at::TensorOptions().dtype(type));
+  for (int64_t i = 0; i < numel; ++i) {
+    if (type == at::kInt) t.data_ptr<int32_t>()[i] = static_cast<int32_t>(values[i]);
+    else t.data_ptr<int64_t>()[i] = static_cast<int64_t>(values[i]);
+  }
+  return t;
 }
 
 }  // namespace
@@ -48,6 +69,12 @@ Result<at::Tensor> TensorFromProto(const onnx::TensorProto& proto) {
     if (d < 0) return InvalidArgument(name + " has a negative dimension");
     numel *= d;
   }
+  if (proto.has_raw_data() && proto.data_type() == onnx::TensorProto::UINT16) {
+    return Widened<uint16_t>(proto.raw_data(), type, dims, numel, name);
+  }
+  if (proto.has_raw_data() && proto.data_type() == onnx::TensorProto::UINT32) {
+    return Widened<uint32_t>(proto.raw_data(), type, dims, numel, name);
+  }
   if (proto.has_raw_data()) {
     const std::string& raw = proto.raw_data();
     size_t expected = static_cast<size_t>(numel) * c10::elementSize(type);
@@ -69,6 +96,9 @@ Result<at::Tensor> TensorFromProto(const onnx::TensorProto& proto) {
     case onnx::TensorProto::INT64: return FromField<int64_t>(proto.int64_data(), type, dims);
     case onnx::TensorProto::INT32: return FromField<int32_t>(proto.int32_data(), type, dims);
     case onnx::TensorProto::INT16: return FromField<int16_t>(proto.int32_data(), type, dims);
+    case onnx::TensorProto::UINT16: return FromField<int32_t>(proto.int32_data(), type, dims);
+    case onnx::TensorProto::UINT32:
+    case onnx::TensorProto::UINT64: return FromField<int64_t>(proto.uint64_data(), type, dims);
     case onnx::TensorProto::INT8: return FromField<int8_t>(proto.int32_data(), type, dims);
     case onnx::TensorProto::UINT8: return FromField<uint8_t>(proto.int32_data(), type, dims);
     case onnx::TensorProto::BOOL: return FromField<bool>(proto.int32_data(), type, dims);

@@ -19,8 +19,9 @@
 namespace tessera::onnx_import {
 
 // A TensorProto held inline (raw_data or typed fields) as a CPU tensor.
-// Types libtorch lacks (uint16/32/64, strings, complex...) and element counts
-// that do not match the dims are kInvalidArgument.
+// Unsigned 16/32/64-bit values are widened as TorchDtypeCode says. Strings,
+// complex values and element counts that do not match the dims are
+// kInvalidArgument.
 Result<at::Tensor> TensorFromProto(const onnx::TensorProto& tensor);
 
 struct ImportOptions {

@@ -70,10 +70,18 @@ Status EmitLoop(NodeEmitter& e) {
                                      "torch.tensor(" + cond + ")"};
   inputs.insert(inputs.end(), vars.begin(), vars.end());
   TESSERA_ASSIGN_OR_RETURN(auto outs, g.EmitSubgraph(*body, inputs, g.indent() + 1));
+  // The body's outputs may name its inputs: read them all before updating.
   std::string pad(4, ' ');
-  e.Line(pad + cond + " = bool(" + outs[0] + ")");
-  for (int i = 0; i < carried; ++i) e.Line(pad + vars[i] + " = " + outs[1 + i]);
-  for (int i = 0; i < scans; ++i) e.Line(pad + lists[i] + ".append(" + outs[1 + carried + i] + ")");
+  std::vector<std::string> results;
+  for (const auto& out : outs) {
+    results.push_back(g.FreshName("r"));
+    e.Line(pad + results.back() + " = " + out);
+  }
+  e.Line(pad + cond + " = bool(" + results[0] + ")");
+  for (int i = 0; i < carried; ++i) e.Line(pad + vars[i] + " = " + results[1 + i]);
+  for (int i = 0; i < scans; ++i) {
+    e.Line(pad + lists[i] + ".append(" + results[1 + carried + i] + ")");
+  }
   e.Line(pad + iter + " += 1");
   for (int i = 0; i < carried; ++i) e.Alias(i, vars[i]);
   for (int i = 0; i < scans; ++i) e.Set(carried + i, "torch.stack({})", lists[i]);

@@ -38,12 +38,13 @@ def onnx_dequantize(self, x: Tensor, scale: Tensor, zp: Optional[Tensor], axis: 
     return (y * self.onnx_per_axis(scale, x.dim(), axis).to(7)).to(scale.dtype)
 
 def onnx_dynamic_quantize(self, x: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
-    lo = min(0.0, float(x.min()))
-    hi = max(0.0, float(x.max()))
-    scale = torch.tensor((hi - lo) / 255.0, dtype=6)
-    s = float(scale)
-    zp = torch.clamp(torch.round(torch.tensor(-lo / s, dtype=7)), 0.0, 255.0)
-    y = torch.clamp(torch.round(x.to(7) / s) + zp, 0.0, 255.0)
+    # float32 arithmetic, as the reference
+    zero = torch.zeros([], dtype=6)
+    lo = torch.minimum(zero, x.min().to(6))
+    hi = torch.maximum(zero, x.max().to(6))
+    scale = (hi - lo) / 255.0
+    zp = torch.clamp(torch.round((zero - lo) / scale), 0.0, 255.0)
+    y = torch.clamp(torch.round(x.to(6) / scale) + zp, 0.0, 255.0)
     return y.to(0), scale, zp.to(0)
 
 def onnx_centered(self, x: Tensor, zp: Optional[Tensor], axis: int) -> Tensor:

@@ -13,7 +13,7 @@
 // Prints each suite's pass count and the failing tests grouped by reason.
 // With --baseline FILE ("<suite> <passed>" lines) exits 1 when a suite
 // passes fewer tests than its baseline; --write-baseline FILE writes the
-// counts of this run.
+// counts of this run. --list-ops prints the supported operators.
 #include <fnmatch.h>
 
 #include <algorithm>
@@ -28,6 +28,7 @@
 
 #include <c10/core/InferenceMode.h>
 
+#include "backend/onnx/onnx_emitter.h"
 #include "backend/onnx/onnx_importer.h"
 #include "backend/onnx/onnx_model.h"
 #include "backend/torch/torch_runtime.h"
@@ -273,9 +274,14 @@ int Main(int argc, char** argv) {
     else if (arg == "--write-baseline") options.write_baseline = value();
     else if (arg == "--filter") options.filter = value();
     else if (arg == "--verbose") options.verbose = verbose_mismatch = true;
+    else if (arg == "--list-ops") {
+      for (const auto& [name, fn] : Ops().ops) std::cout << name << "\n";
+      return 0;
+    }
     else {
       std::cerr << "usage: onnx_conformance [--data DIR] [--suite NAME]... [--rules FILE]\n"
-                   "         [--baseline FILE] [--write-baseline FILE] [--filter TEXT] [--verbose]\n";
+                   "         [--baseline FILE] [--write-baseline FILE] [--filter TEXT] [--verbose]\n"
+                   "       onnx_conformance --list-ops\n";
       return 2;
     }
   }
