@@ -86,6 +86,8 @@ class ModelManagerTest : public ::testing::Test {
     config.dynamic_batching = DynamicBatchingConfig{max_rows, 0, {}};
     manager_->ApplyConfig(Models({config}));
     ASSERT_EQ(StateOf("m", 1), VersionState::kAvailable);
+    // Warm-up: one row, then a full batch.
+    ASSERT_EQ(backend_->runs().rows(), (std::vector<int64_t>{1, max_rows}));
     backend_->runs().Clear();
   }
 

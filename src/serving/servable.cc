@@ -12,6 +12,9 @@ Servable::Servable(std::string model_name, int64_t version, std::unique_ptr<Load
       version_(version),
       model_(std::move(model)),
       metrics_(options.metrics),
+      batch_warmup_rows_(options.batching && options.batching->max_batch_size > 1
+                             ? options.batching->max_batch_size
+                             : 0),
       scheduler_(SchedulerOptions{model_name_, options.nireq, options.max_queue, options.batching},
                  [this](std::vector<PendingRequest>& batch) { RunBatch(batch); }) {
   metrics_.Started(scheduler_.num_workers());
@@ -103,6 +106,11 @@ Result<InferResponse> Servable::Respond(const PendingRequest& pending,
 }
 
 Status Servable::Warmup() {
+  TESSERA_RETURN_IF_ERROR(WarmupWithRows(1));
+  return batch_warmup_rows_ > 0 ? WarmupWithRows(batch_warmup_rows_) : Status::Ok();
+}
+
+Status Servable::WarmupWithRows(int64_t rows) {
   std::vector<NamedTensor> inputs;
   for (const auto& info : signature().inputs) {
     if (info.shape.empty() || info.dtype == DataType::kBytes) return Status::Ok();
@@ -110,6 +118,7 @@ Status Servable::Warmup() {
     for (auto& dim : shape) {
       if (dim == kDynamicDim) dim = 1;
     }
+    if (info.shape[0] == kDynamicDim) shape[0] = rows;
     inputs.push_back({info.name, Tensor::Allocate(info.dtype, shape)});
   }
   auto outputs = model_->Run(inputs);

@@ -48,7 +48,10 @@ class Servable {
   void Infer(const InferRequest& request, InferCallback done);
 
   // Runs one inference on zero-filled inputs (dynamic dims = 1) on the
-  // calling thread. OK without running when a shape has unknown rank.
+  // calling thread, and with dynamic batching a second one with
+  // max_batch_size rows, so the first batched requests do not pay for the
+  // engine's first run at that size. OK without running when a shape has
+  // unknown rank.
   Status Warmup();
 
   // Runs the queued requests and stops the workers.
@@ -61,6 +64,9 @@ class Servable {
   void RunOne(PendingRequest& pending);
   // Concatenates, runs once and splits; false (nobody answered) on failure.
   bool RunJoined(std::vector<PendingRequest>& batch);
+  // Runs the model once on zero-filled inputs with `rows` as first dim and
+  // the other dynamic dims 1.
+  Status WarmupWithRows(int64_t rows);
   // The response to `pending` from every output the model produced.
   Result<InferResponse> Respond(const PendingRequest& pending, std::vector<NamedTensor> produced) const;
   // model_->Run of `requests` requests joined, timed for the metrics.
@@ -71,6 +77,7 @@ class Servable {
   const int64_t version_;
   std::unique_ptr<LoadedModel> model_;
   const metrics::VersionMetrics metrics_;
+  const int64_t batch_warmup_rows_;  // 0: no batched warm-up
   Scheduler scheduler_;  // last: its workers stop before the model goes
 };
 
