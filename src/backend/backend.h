@@ -47,6 +47,14 @@ class Backend {
   virtual Result<std::unique_ptr<LoadedModel>> Load(const LoadOptions& options) = 0;
 };
 
+// The path of the one entry of options.file_names that `matches`:
+// kNotFound "No <kind> file (<patterns>) in <dir>" when there is none,
+// kInvalidArgument naming them when there are several (which one to serve
+// would be a guess).
+Result<std::string> FindSingleModelFile(const LoadOptions& options,
+                                        bool (*matches)(std::string_view name),
+                                        const std::string& kind, const std::string& patterns);
+
 // Owns the backends; picks the first that accepts a version directory.
 class BackendRegistry {
  public:

@@ -18,21 +18,7 @@ bool IsOnnxFile(std::string_view name) {
 }
 
 Result<std::string> FindModelFile(const LoadOptions& options) {
-  std::vector<std::string> found;
-  for (const auto& name : options.file_names) {
-    if (IsOnnxFile(name)) found.push_back(name);
-  }
-  if (found.empty()) return NotFound("No ONNX file (*.onnx) in " + options.version_dir);
-  if (found.size() > 1) {
-    std::sort(found.begin(), found.end());
-    std::string names;
-    for (const auto& f : found) names += (names.empty() ? "" : ", ") + f;
-    return InvalidArgument("More than one ONNX file in " + options.version_dir + ": " + names +
-                           "; keep exactly one model file per version directory");
-  }
-  std::string dir = options.version_dir;
-  if (!dir.empty() && dir.back() != '/') dir += '/';
-  return dir + found[0];
+  return FindSingleModelFile(options, IsOnnxFile, "ONNX", "*.onnx");
 }
 
 class OnnxBackend : public Backend {

@@ -1,5 +1,5 @@
-// Convolution and pooling, MatMul/Gemm, normalisations and Resize against
-// libtorch references.
+// Convolution and pooling, MatMul/Gemm, normalisations, Resize, recurrent
+// and quantization ops against libtorch references.
 #include <gtest/gtest.h>
 
 #include "backend/onnx/testing/expect.h"
@@ -117,6 +117,49 @@ TEST(OnnxResize, NearestAndLinearModes) {
   EXPECT_TRUE(Close(corners[0], torch::upsample_bilinear2d(x, {7, 3}, /*align_corners=*/true)));
   ONNX_RUN(up, RunNode(9, "Upsample", {x, scales}));
   EXPECT_TRUE(Close(up[0], torch::upsample_nearest2d(x, {8, 10})));
+}
+
+// ONNX LSTM gates are i, o, f, c; aten's are i, f, g(c), o.
+at::Tensor OnnxGateOrder(const at::Tensor& t) {
+  auto c = t.chunk(4, 0);
+  return torch::cat({c[0], c[3], c[1], c[2]}, 0);
+}
+
+TEST(OnnxRecurrent, LstmAndRnnMatchAten) {
+  const int64_t seq = 5, batch = 2, in = 3, hidden = 4;
+  at::Tensor x = torch::randn({seq, batch, in});
+  at::Tensor w_ih = torch::randn({4 * hidden, in}), w_hh = torch::randn({4 * hidden, hidden});
+  at::Tensor b_ih = torch::randn({4 * hidden}), b_hh = torch::randn({4 * hidden});
+  at::Tensor h0 = torch::randn({1, batch, hidden}), c0 = torch::randn({1, batch, hidden});
+  at::Tensor w = OnnxGateOrder(w_ih).unsqueeze(0), r = OnnxGateOrder(w_hh).unsqueeze(0);
+  at::Tensor b = torch::cat({OnnxGateOrder(b_ih), OnnxGateOrder(b_hh)}).unsqueeze(0);
+  at::Tensor lens = torch::full({batch}, seq, at::kInt);
+  ONNX_RUN(lstm, RunNode(14, "LSTM", {x, w, r, b, lens, h0, c0},
+                         [&](NodeBuilder& n) { n.Int("hidden_size", hidden); }, 3));
+  auto ref = at::lstm(x, {h0, c0}, {w_ih, w_hh, b_ih, b_hh}, true, 1, 0.0, false, false, false);
+  EXPECT_TRUE(Close(lstm[0], std::get<0>(ref).unsqueeze(1)));  // [seq, dirs, batch, hidden]
+  EXPECT_TRUE(Close(lstm[1], std::get<1>(ref)));
+  EXPECT_TRUE(Close(lstm[2], std::get<2>(ref)));
+
+  at::Tensor rw = torch::randn({hidden, in}), rr = torch::randn({hidden, hidden});
+  at::Tensor rb_ih = torch::randn({hidden}), rb_hh = torch::randn({hidden});
+  ONNX_RUN(rnn, RunNode(14, "RNN", {x, rw.unsqueeze(0), rr.unsqueeze(0),
+                                    torch::cat({rb_ih, rb_hh}).unsqueeze(0)},
+                        [&](NodeBuilder& n) { n.Int("hidden_size", hidden); }, 2));
+  auto rref = at::rnn_tanh(x, torch::zeros({1, batch, hidden}), {rw, rr, rb_ih, rb_hh}, true, 1,
+                           0.0, false, false, false);
+  EXPECT_TRUE(Close(rnn[0], std::get<0>(rref).unsqueeze(1)));
+  EXPECT_TRUE(Close(rnn[1], std::get<1>(rref)));
+}
+
+TEST(OnnxQuantization, QuantizeDequantizeRoundTrip) {
+  at::Tensor x = torch::tensor({-1.0f, 0.0f, 0.25f, 0.3f, 100.0f});
+  at::Tensor scale = torch::tensor(0.1f), zp = torch::tensor(static_cast<uint8_t>(10));
+  ONNX_RUN(q, RunNode(13, "QuantizeLinear", {x, scale, zp}));
+  // round half to even: 0.25 / 0.1 = 2.5 -> 2; saturates at 255
+  EXPECT_TRUE(Close(q[0], torch::tensor({0, 10, 12, 13, 255}, at::kByte)));
+  ONNX_RUN(dq, RunNode(13, "DequantizeLinear", {q[0], scale, zp}));
+  EXPECT_TRUE(Close(dq[0], torch::tensor({-1.0f, 0.0f, 0.2f, 0.3f, 24.5f})));
 }
 
 }  // namespace

@@ -18,12 +18,7 @@ constexpr char kReduce[] = R"(def onnx_reduce(self, x: Tensor, axes: List[int], 
         if noop:
             return x
         axes = self.onnx_all_dims(x)
-    r = x.dim()
-    ax: List[int] = []
-    for a in axes:
-        if a < 0:
-            a += r
-        ax.append(a)
+    ax = self.onnx_norm_axes(axes, x.dim())
     if kind == 'sum':
         return torch.sum(x, ax, keep, dtype=x.dtype)
     if kind == 'mean':
@@ -68,7 +63,7 @@ constexpr ReduceKind kReductions[] = {
 
 void RegisterReduceOps(OpTable& t) {
   t.Helper("onnx_all_dims", kAllDims);
-  t.Helper("onnx_reduce", kReduce, {"onnx_all_dims"});
+  t.Helper("onnx_reduce", kReduce, {"onnx_all_dims", "onnx_norm_axes"});
   for (const ReduceKind& r : kReductions) {
     ReduceKind kind = r;
     t.Op(r.op, [kind](NodeEmitter& e) {

@@ -47,15 +47,20 @@ constexpr char kSplitSizes[] = R"(def onnx_split_sizes(self, x: Tensor, axis: in
     return sizes
 )";
 
-constexpr char kSqueeze[] = R"(def onnx_squeeze(self, x: Tensor, axes: List[int]) -> Tensor:
-    if len(axes) == 0:
-        return torch.squeeze(x)
-    r = x.dim()
+// Negative axes counted from the end of a rank-`rank` tensor.
+constexpr char kNormAxes[] = R"(def onnx_norm_axes(self, axes: List[int], rank: int) -> List[int]:
     ax: List[int] = []
     for a in axes:
         if a < 0:
-            a += r
+            a += rank
         ax.append(a)
+    return ax
+)";
+
+constexpr char kSqueeze[] = R"(def onnx_squeeze(self, x: Tensor, axes: List[int]) -> Tensor:
+    if len(axes) == 0:
+        return torch.squeeze(x)
+    ax = self.onnx_norm_axes(axes, x.dim())
     ax.sort(reverse=True)
     for a in ax:
         x = x.squeeze(a)
@@ -63,12 +68,7 @@ constexpr char kSqueeze[] = R"(def onnx_squeeze(self, x: Tensor, axes: List[int]
 )";
 
 constexpr char kUnsqueeze[] = R"(def onnx_unsqueeze(self, x: Tensor, axes: List[int]) -> Tensor:
-    r = x.dim() + len(axes)
-    ax: List[int] = []
-    for a in axes:
-        if a < 0:
-            a += r
-        ax.append(a)
+    ax = self.onnx_norm_axes(axes, x.dim() + len(axes))
     ax.sort()
     for a in ax:
         x = x.unsqueeze(a)
@@ -367,8 +367,9 @@ void RegisterTensorOps(OpTable& t) {
   t.Helper("onnx_reshape", kReshape);
   t.Helper("onnx_flatten", kFlatten);
   t.Helper("onnx_split_sizes", kSplitSizes);
-  t.Helper("onnx_squeeze", kSqueeze);
-  t.Helper("onnx_unsqueeze", kUnsqueeze);
+  t.Helper("onnx_norm_axes", kNormAxes);
+  t.Helper("onnx_squeeze", kSqueeze, {"onnx_norm_axes"});
+  t.Helper("onnx_unsqueeze", kUnsqueeze, {"onnx_norm_axes"});
   t.Helper("onnx_expand", kExpand);
   t.Helper("onnx_slice", kSlice);
   t.Helper("onnx_gather", kGather);

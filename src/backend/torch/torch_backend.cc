@@ -36,21 +36,7 @@ std::string JoinPath(const std::string& dir, const std::string& name) {
 }
 
 Result<std::string> FindModelFile(const LoadOptions& options) {
-  std::vector<std::string> found;
-  for (const auto& name : options.file_names) {
-    if (IsTorchScriptFile(name)) found.push_back(name);
-  }
-  if (found.empty()) {
-    return NotFound("No TorchScript file (*.pt, *.torchscript) in " + options.version_dir);
-  }
-  if (found.size() > 1) {
-    std::sort(found.begin(), found.end());
-    std::string names;
-    for (const auto& f : found) names += (names.empty() ? "" : ", ") + f;
-    return InvalidArgument("More than one TorchScript file in " + options.version_dir + ": " +
-                           names + "; keep exactly one model file per version directory");
-  }
-  return JoinPath(options.version_dir, found[0]);
+  return FindSingleModelFile(options, IsTorchScriptFile, "TorchScript", "*.pt, *.torchscript");
 }
 
 Result<std::string> ReadFile(const std::string& path) {
