@@ -297,6 +297,31 @@ constexpr char kReverseSequence[] = R"(def onnx_reverse_sequence(self, x: Tensor
     return y
 )";
 
+// ONNX Unique: values (sorted, or in order of first occurrence), the index of
+// each value's first occurrence, the inverse indices and the counts.
+constexpr char kUnique[] = R"(def onnx_unique(self, x: Tensor, axis: int, has_axis: bool, is_sorted: bool) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
+    d = 0
+    if has_axis:
+        d = axis
+        if d < 0:
+            d += x.dim()
+        y, inv, counts = torch.unique_dim(x, d, True, True, True)
+        n = x.size(d)
+    else:
+        y, inv, counts = torch._unique2(x.reshape([-1]), True, True, True)
+        n = x.numel()
+    inv = inv.reshape([-1])
+    m = y.size(d)
+    first = torch.full([m], n, dtype=4).scatter_reduce(0, inv, torch.arange(n, dtype=4), 'amin')
+    if not is_sorted:
+        order = torch.argsort(first)
+        y = y.index_select(d, order)
+        first = first.index_select(0, order)
+        counts = counts.index_select(0, order)
+        inv = torch.argsort(order).index_select(0, inv)
+    return y, first, inv, counts
+)";
+
 // A 0-d or 1-element constant int input as a literal.
 std::optional<int64_t> ConstScalarInt(const NodeEmitter& e, int i) {
   auto v = e.ConstInts(i);
@@ -386,6 +411,7 @@ void RegisterTensorOps(OpTable& t) {
   t.Helper("onnx_depth_to_space", kDepthToSpace);
   t.Helper("onnx_space_to_depth", kSpaceToDepth);
   t.Helper("onnx_reverse_sequence", kReverseSequence);
+  t.Helper("onnx_unique", kUnique);
 
   t.Op("Constant", EmitConstant);
 
@@ -680,6 +706,13 @@ void RegisterTensorOps(OpTable& t) {
   t.Op("ReverseSequence", [](NodeEmitter& e) {
     e.Set(0, "{}({}, {}, {}, {})", e.Helper("onnx_reverse_sequence"), e.In(0), e.In(1),
           e.Int("batch_axis", 1), e.Int("time_axis", 0));
+    return Status::Ok();
+  });
+  t.Op("Unique", [](NodeEmitter& e) {
+    std::string y = e.Out(0), first = e.Out(1), inv = e.Out(2), counts = e.Out(3);
+    e.Line(fmt::format("{}, {}, {}, {} = {}({}, {}, {}, {})", y, first, inv, counts,
+                       e.Helper("onnx_unique"), e.In(0), e.Int("axis", 0),
+                       BoolLit(e.HasAttr("axis")), BoolLit(e.Int("sorted", 1) != 0)));
     return Status::Ok();
   });
   t.Op("Det", [](NodeEmitter& e) {
