@@ -10,6 +10,7 @@ import sys
 import time
 
 import grpc
+import numpy as np
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -150,6 +151,27 @@ def torch_reference(model_file, *inputs):
     if isinstance(out, (tuple, list)):
         return tuple(o.numpy() for o in out)
     return (out.numpy(),)
+
+
+def raw_request(model, arrays, datatypes, version="", outputs=(), request_id=""):
+    """A KServe ModelInferRequest carrying `arrays` (name -> numpy) as raw_input_contents."""
+    req = kpb.ModelInferRequest(model_name=model, model_version=version, id=request_id)
+    for name, array in arrays.items():
+        req.inputs.add(name=name, datatype=datatypes[name], shape=list(array.shape))
+        req.raw_input_contents.append(np.ascontiguousarray(array).tobytes())
+    for name in outputs:
+        req.outputs.add(name=name)
+    return req
+
+
+def output_array(response, name):
+    """Output `name` of a ModelInferResponse (raw_output_contents) as a numpy array."""
+    dtypes = {"FP32": np.float32, "INT64": np.int64, "BOOL": np.bool_}
+    for i, out in enumerate(response.outputs):
+        if out.name == name:
+            return np.frombuffer(response.raw_output_contents[i],
+                                 dtype=dtypes[out.datatype]).reshape(out.shape)
+    raise KeyError(name)
 
 
 def run_tessera(args, timeout=30):

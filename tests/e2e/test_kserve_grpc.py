@@ -3,7 +3,8 @@ import grpc
 import numpy as np
 import pytest
 
-from conftest import Tessera, kpb, make_repository, torch_reference, write_config
+from conftest import (Tessera, kpb, make_repository, output_array, raw_request, torch_reference,
+                      write_config)
 
 RTOL = 1e-5
 ATOL = 1e-6
@@ -21,25 +22,6 @@ def server(tmp_path_factory):
     s.root = root
     yield s
     assert s.stop() == 0, s.logs()
-
-
-def raw_request(model, arrays, datatypes, version="", outputs=(), request_id=""):
-    req = kpb.ModelInferRequest(model_name=model, model_version=version, id=request_id)
-    for name, array in arrays.items():
-        req.inputs.add(name=name, datatype=datatypes[name], shape=list(array.shape))
-        req.raw_input_contents.append(np.ascontiguousarray(array).tobytes())
-    for name in outputs:
-        req.outputs.add(name=name)
-    return req
-
-
-def output_array(response, name):
-    dtypes = {"FP32": np.float32, "INT64": np.int64, "BOOL": np.bool_}
-    for i, out in enumerate(response.outputs):
-        if out.name == name:
-            return np.frombuffer(response.raw_output_contents[i],
-                                 dtype=dtypes[out.datatype]).reshape(out.shape)
-    raise KeyError(name)
 
 
 def expect_error(call, code, text):
