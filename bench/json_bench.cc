@@ -21,7 +21,6 @@
 #include <malloc.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -32,6 +31,7 @@
 
 #include "frontend/tfs_rest/predict_decoder.h"
 #include "frontend/tfs_rest/predict_encoder.h"
+#include "interleaved.h"
 
 namespace {
 
@@ -43,34 +43,21 @@ using tessera::tfs_rest::DecodePredictRequest;
 using tessera::tfs_rest::EncodePredictResponse;
 using tessera::tfs_rest::PredictFormat;
 
-using Clock = std::chrono::steady_clock;
-
-volatile size_t g_sink = 0;  // keeps results alive so the work is not optimised away
-
 struct Options {
   double seconds_per_case = 1.5;
   int min_iterations = 10;
 };
 
-// Best (lowest) seconds per call of each of `fns`, run in turns (one call of
-// each per round) for about `options.seconds_per_case`. Turns spread load
-// from other processes over every contender alike, and the best round is the
-// one least disturbed by it (this is meant for a shared 2-core machine).
+// Best (lowest) seconds per call of each of `fns`, run in turns for about
+// `options.seconds_per_case`: the best round is the one least disturbed by
+// other processes (this is meant for a shared 2-core machine).
 std::vector<double> BestSeconds(const Options& options,
-                                  const std::vector<std::function<size_t()>>& fns) {
-  std::vector<std::vector<double>> samples(fns.size());
-  for (const auto& fn : fns) g_sink = g_sink + fn();  // warm-up
-  auto start = Clock::now();
-  while (static_cast<int>(samples[0].size()) < options.min_iterations ||
-         std::chrono::duration<double>(Clock::now() - start).count() < options.seconds_per_case) {
-    for (size_t i = 0; i < fns.size(); ++i) {
-      auto t0 = Clock::now();
-      g_sink = g_sink + fns[i]();
-      samples[i].push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-    }
-  }
+                                const std::vector<std::function<size_t()>>& fns) {
   std::vector<double> best;
-  for (auto& s : samples) best.push_back(*std::min_element(s.begin(), s.end()));
+  for (auto& s : tessera::bench::InterleavedSeconds(fns, options.min_iterations,
+                                                    options.seconds_per_case)) {
+    best.push_back(tessera::bench::Best(std::move(s)));
+  }
   return best;
 }
 
