@@ -12,6 +12,7 @@
 #include <sstream>
 #include <utility>
 
+#include "backend/torch/mkldnn_repair.h"
 #include "common/logging.h"
 
 namespace tessera {
@@ -137,6 +138,8 @@ torch::jit::Module FreezeAndOptimize(torch::jit::Module module, const std::strin
   status = CallTorch(StatusCode::kInternal, "optimize_for_inference", [&] {
     torch::jit::Module copy = frozen.clone();
     optimized = torch::jit::optimize_for_inference(copy);
+    int repaired = RepairMkldnnUnaryOps(*optimized.get_method("forward").graph());
+    if (repaired > 0) TLOG_DEBUG("{}: {} MKLDNN activation(s) run dense", path, repaired);
   });
   if (!status.ok()) {
     TLOG_WARN("{}: serving the frozen model without inference optimisations: {}", path,

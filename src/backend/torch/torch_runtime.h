@@ -50,7 +50,8 @@ void UseIntraOpThreads(int threads);
 // Sets libtorch's inter-op pool to one thread, once per process.
 void SetInterOpThreadsOnce();
 
-// torch::jit::freeze then torch::jit::optimize_for_inference; on failure
+// torch::jit::freeze then torch::jit::optimize_for_inference (with the
+// MKLDNN activations it gets wrong repaired, see mkldnn_repair.h); on failure
 // logs a warning naming `path` and returns the last stage that worked.
 // REQUIRES: `module` is in eval mode.
 torch::jit::Module FreezeAndOptimize(torch::jit::Module module, const std::string& path);
