@@ -13,10 +13,10 @@ PACKAGES=(
   libonnx-dev libonnx-testdata
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libboost-dev rapidjson-dev libspdlog-dev libfmt-dev libcxxopts-dev
-  libopencv-imgcodecs-dev
+  libopencv-imgcodecs-dev libopencv-imgproc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-grpcio python3-protobuf python3-numpy python3-requests
-  python3-pytest python3-torch python3-torchvision python3-onnx
+  python3-pytest python3-torch python3-torchvision python3-onnx python3-opencv
   nghttp2-client wrk
 )
 

@@ -12,10 +12,14 @@ Layout written (see examples/README.md):
   OUT_DIR/add_sub/1/signature.json   signature beside the model
   OUT_DIR/int_ops/1/model.pt    x INT64 [-1,4] -> y INT64 = x*3, mask BOOL = x>0
                                 (a Dict[str, Tensor]), signature embedded
+  OUT_DIR/classifier/1/model.pt image classifier: data FP32 [-1,3,32,32] (NCHW)
+                                -> probs FP32 [-1,10] (softmax), signature
+                                embedded; served with layout NHWC:NCHW so it
+                                takes JPEG/PNG images
 
 Everything is deterministic: weights come from seeded torch.Generators, not
 from the global RNG. Importable from tests: make_dense / make_add_sub /
-make_int_ops / make_repository build models into any directory, and the
+make_int_ops / make_classifier / make_repository build models into any directory, and the
 *_reference functions compute the expected outputs for numpy inputs.
 
 Uses only Debian's python3-torch and python3-numpy (run with /usr/bin/python3).
@@ -78,6 +82,42 @@ class Dense(torch.nn.Module):
         return self.fc2(torch.relu(self.fc1(x)))
 
 
+CLASSIFIER_SIZE, CLASSIFIER_CLASSES = 32, 10
+
+
+def classifier_signature(channels: int = 3, nhwc: bool = False, size: int = CLASSIFIER_SIZE):
+    """Signature of TinyClassifier: NCHW (or NHWC) input "data", "probs" out."""
+    shape = [-1, size, size, channels] if nhwc else [-1, channels, size, size]
+    return {
+        "inputs": [{"name": "data", "datatype": "FP32", "shape": shape}],
+        "outputs": [{"name": "probs", "datatype": "FP32", "shape": [-1, CLASSIFIER_CLASSES]}],
+    }
+
+
+class TinyClassifier(torch.nn.Module):
+    """A small image classifier: conv 3x3 -> relu -> global average pool ->
+    linear -> softmax over 10 classes. Takes NCHW (or, with nhwc, NHWC)
+    pixels in 0..255; works for any image size."""
+
+    def __init__(self, channels: int = 3, nhwc: bool = False, seed: int = 7):
+        super().__init__()
+        self.nhwc = nhwc
+        self.conv = torch.nn.Conv2d(channels, 8, 3, padding=1)
+        self.fc = torch.nn.Linear(8, CLASSIFIER_CLASSES)
+        generator = torch.Generator().manual_seed(seed)
+        with torch.no_grad():
+            for param in self.parameters():
+                param.copy_(torch.randn(param.shape, generator=generator) * 0.3)
+        self.eval()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.nhwc:
+            x = x.permute(0, 3, 1, 2)
+        x = torch.relu(self.conv(x / 255.0))
+        x = torch.nn.functional.adaptive_avg_pool2d(x, 1).flatten(1)
+        return torch.softmax(self.fc(x), dim=1)
+
+
 class AddSub(torch.nn.Module):
     def forward(self, a: torch.Tensor, b: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
         return a + b, a - b
@@ -117,12 +157,21 @@ def make_int_ops(version_dir: str) -> str:
     return _save(IntOps(), version_dir, INT_OPS_SIGNATURE)
 
 
+def make_classifier(version_dir: str, channels: int = 3, nhwc: bool = False,
+                    size: int = CLASSIFIER_SIZE) -> str:
+    """Writes a TinyClassifier to version_dir/model.pt; `size` is the H and W
+    its signature declares (-1: any). Returns its path."""
+    return _save(TinyClassifier(channels, nhwc), version_dir,
+                 classifier_signature(channels, nhwc, size))
+
+
 def make_repository(out_dir: str) -> None:
     """Writes the whole example repository under out_dir."""
     for version, seed in DENSE_SEEDS.items():
         make_dense(os.path.join(out_dir, "dense", str(version)), seed)
     make_add_sub(os.path.join(out_dir, "add_sub", "1"))
     make_int_ops(os.path.join(out_dir, "int_ops", "1"))
+    make_classifier(os.path.join(out_dir, "classifier", "1"))
 
 
 def dense_reference(version_dir_or_seed: Union[str, int], x) -> np.ndarray:

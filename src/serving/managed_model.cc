@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/logging.h"
+#include "repository/mapping_config.h"
 #include "repository/repository.h"
 #include "repository/version_policy.h"
 #include "serving/batch_tensors.h"
@@ -11,8 +12,17 @@
 namespace tessera {
 namespace {
 
-bool Contains(const std::vector<int64_t>& list, int64_t v) {
+template <typename T, typename V>
+bool Contains(const std::vector<T>& list, const V& v) {
   return std::find(list.begin(), list.end(), v) != list.end();
+}
+
+// The version's mapping_config.json, or no renames when it has none.
+Result<TensorNameMapping> ReadMapping(const FileSystem& fs, const LoadOptions& options) {
+  if (!Contains(options.file_names, kMappingConfigFile)) return TensorNameMapping{};
+  const std::string path = JoinPath(options.version_dir, kMappingConfigFile);
+  TESSERA_ASSIGN_OR_RETURN(std::string text, fs.ReadFile(path));
+  return ParseMappingConfig(text, path);
 }
 
 }  // namespace
@@ -41,12 +51,18 @@ Result<ModelHandle> ManagedModel::Load(const LoadContext& ctx, const ModelConfig
   options.intra_op_threads = scheduling.intra_op_threads;
 
   TESSERA_ASSIGN_OR_RETURN(Backend * backend, ctx.backends.Find(options.file_names));
+  TESSERA_ASSIGN_OR_RETURN(TensorNameMapping mapping, ReadMapping(ctx.fs, options));
   TESSERA_ASSIGN_OR_RETURN(auto loaded, backend->Load(options));
+  auto interface = ModelInterface::Make(loaded->signature(), config, mapping);
+  if (!interface.ok()) {
+    return InvalidArgument("Model " + name_ + " version " + std::to_string(version) + ": " +
+                           interface.status().message());
+  }
   if (scheduling.batching) TESSERA_RETURN_IF_ERROR(CheckBatchable(loaded->signature()));
   ServableOptions servable_options{scheduling.nireq, scheduling.max_queue, scheduling.batching};
   if (ctx.metrics) servable_options.metrics = ctx.metrics->ForVersion(name_, version);
-  auto servable =
-      std::make_shared<Servable>(name_, version, std::move(loaded), servable_options);
+  auto servable = std::make_shared<Servable>(name_, version, std::move(loaded), servable_options,
+                                             std::move(*interface));
   TLOG_INFO("Model {} version {}: {} workers x {} intra-op threads, queue {}{}", name_, version,
             scheduling.nireq, scheduling.intra_op_threads, scheduling.max_queue,
             scheduling.batching ? ", dynamic batching up to " +

@@ -13,27 +13,27 @@ const NamedTensor* FindInput(const std::vector<NamedTensor>& inputs, const std::
   return found;
 }
 
-Status CheckInput(const TensorInfo& expected, const Tensor& actual) {
-  if (actual.dtype() != expected.dtype) {
-    return InvalidArgument("Invalid input precision - Expected: " +
-                           std::string(KServeName(expected.dtype)) + "; Actual: " +
-                           std::string(KServeName(actual.dtype())) + "; input name: " +
-                           expected.name);
+// True when `actual` differs from what `shape` accepts only in the batch dim.
+bool OnlyBatchDiffers(const ShapeConstraint& shape, const Shape& actual) {
+  if (!shape.batch_index || actual.size() != shape.spec.size()) return false;
+  const size_t b = *shape.batch_index;
+  for (size_t i = 0; i < actual.size(); ++i) {
+    if (i != b && !shape.spec[i].Accepts(actual[i])) return false;
   }
-  bool any_shape = expected.shape.empty();
-  if (!any_shape && !ShapeMatches(expected.shape, actual.shape())) {
-    return InvalidArgument("Invalid input shape - Expected: " + ShapeToString(expected.shape) +
-                           "; Actual: " + ShapeToString(actual.shape()) +
-                           "; input name: " + expected.name);
-  }
-  if (expected.dtype == DataType::kBytes) return Status::Ok();
-  return CheckByteSize(expected.name, actual.dtype(), actual.shape(), actual.byte_size());
+  return !shape.spec[b].Accepts(actual[b]);
 }
 
 }  // namespace
 
-Result<std::vector<NamedTensor>> ValidateInputs(const ModelSignature& signature,
-                                                const std::vector<NamedTensor>& inputs) {
+ShapeConstraint ShapeConstraint::FromShape(const Shape& shape) {
+  ShapeConstraint c;
+  c.any_rank = shape.empty();
+  c.spec = SpecFromShape(shape);
+  return c;
+}
+
+Result<std::vector<const NamedTensor*>> MatchInputs(const ModelSignature& signature,
+                                                    const std::vector<NamedTensor>& inputs) {
   for (size_t i = 0; i < inputs.size(); ++i) {
     bool known = false;
     for (const auto& info : signature.inputs) known |= info.name == inputs[i].name;
@@ -44,19 +44,50 @@ Result<std::vector<NamedTensor>> ValidateInputs(const ModelSignature& signature,
       }
     }
   }
-  if (inputs.size() != signature.inputs.size()) {
-    for (const auto& info : signature.inputs) {
-      if (!FindInput(inputs, info.name)) {
-        return InvalidArgument("Missing input with specific name - Required input: " + info.name);
-      }
-    }
-  }
-  std::vector<NamedTensor> ordered;
+  std::vector<const NamedTensor*> ordered;
   ordered.reserve(signature.inputs.size());
   for (const auto& info : signature.inputs) {
     const NamedTensor* input = FindInput(inputs, info.name);
-    TESSERA_RETURN_IF_ERROR(CheckInput(info, input->tensor));
-    ordered.push_back(*input);
+    if (!input) {
+      return InvalidArgument("Missing input with specific name - Required input: " + info.name);
+    }
+    ordered.push_back(input);
+  }
+  return ordered;
+}
+
+Status CheckInput(const TensorInfo& expected, const ShapeConstraint& shape, const Tensor& actual) {
+  if (actual.dtype() != expected.dtype) {
+    return InvalidArgument("Invalid input precision - Expected: " +
+                           std::string(KServeName(expected.dtype)) + "; Actual: " +
+                           std::string(KServeName(actual.dtype())) + "; input name: " +
+                           expected.name);
+  }
+  if (!shape.any_rank && !SpecAccepts(shape.spec, actual.shape())) {
+    if (OnlyBatchDiffers(shape, actual.shape())) {
+      const size_t b = *shape.batch_index;
+      return InvalidArgument("Invalid batch size - Expected: " + shape.spec[b].ToString() +
+                             "; Actual: " + std::to_string(actual.shape()[b]) +
+                             "; input name: " + expected.name);
+    }
+    return InvalidArgument("Invalid input shape - Expected: " + SpecToString(shape.spec) +
+                           "; Actual: " + ShapeToString(actual.shape()) +
+                           "; input name: " + expected.name);
+  }
+  if (expected.dtype == DataType::kBytes) return Status::Ok();
+  return CheckByteSize(expected.name, actual.dtype(), actual.shape(), actual.byte_size());
+}
+
+Result<std::vector<NamedTensor>> ValidateInputs(const ModelSignature& signature,
+                                                const std::vector<NamedTensor>& inputs) {
+  TESSERA_ASSIGN_OR_RETURN(auto matched, MatchInputs(signature, inputs));
+  std::vector<NamedTensor> ordered;
+  ordered.reserve(matched.size());
+  for (size_t i = 0; i < matched.size(); ++i) {
+    const TensorInfo& info = signature.inputs[i];
+    TESSERA_RETURN_IF_ERROR(
+        CheckInput(info, ShapeConstraint::FromShape(info.shape), matched[i]->tensor));
+    ordered.push_back(*matched[i]);
   }
   return ordered;
 }

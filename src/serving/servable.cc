@@ -7,7 +7,7 @@
 namespace tessera {
 
 Servable::Servable(std::string model_name, int64_t version, std::unique_ptr<LoadedModel> model,
-                   const ServableOptions& options)
+                   const ServableOptions& options, std::optional<ModelInterface> interface)
     : model_name_(std::move(model_name)),
       version_(version),
       model_(std::move(model)),
@@ -15,6 +15,7 @@ Servable::Servable(std::string model_name, int64_t version, std::unique_ptr<Load
       batch_warmup_rows_(options.batching && options.batching->max_batch_size > 1
                              ? options.batching->max_batch_size
                              : 0),
+      interface_(interface ? std::move(*interface) : ModelInterface::Identity(model_->signature())),
       scheduler_(SchedulerOptions{model_name_, options.nireq, options.max_queue, options.batching},
                  [this](std::vector<PendingRequest>& batch) { RunBatch(batch); }) {
   metrics_.Started(scheduler_.num_workers());
@@ -28,7 +29,7 @@ void Servable::Infer(const InferRequest& request, InferCallback done) {
       done(std::move(result));
     };
   }
-  auto inputs = ValidateInputs(signature(), request.inputs);
+  auto inputs = interface_.PrepareInputs(request.inputs);
   if (!inputs.ok()) return done(inputs.status());
   auto outputs = SelectOutputs(signature(), request.requested_outputs);
   if (!outputs.ok()) return done(outputs.status());
@@ -92,16 +93,20 @@ bool Servable::RunJoined(std::vector<PendingRequest>& batch) {
 
 Result<InferResponse> Servable::Respond(const PendingRequest& pending,
                                         std::vector<NamedTensor> produced) const {
-  if (produced.size() != signature().outputs.size()) {
+  const size_t declared = model_->signature().outputs.size();
+  if (produced.size() != declared) {
     return Internal("Model " + model_name_ + " returned " + std::to_string(produced.size()) +
-                    " outputs, its signature lists " + std::to_string(signature().outputs.size()));
+                    " outputs, its signature lists " + std::to_string(declared));
   }
   InferResponse response;
   response.model_name = model_name_;
   response.model_version = version_;
   response.id = pending.request->id;
   response.outputs.reserve(pending.outputs.size());
-  for (size_t index : pending.outputs) response.outputs.push_back(std::move(produced[index]));
+  for (size_t index : pending.outputs) {
+    // Client names (mapping_config.json) for the model's outputs.
+    response.outputs.push_back({signature().outputs[index].name, std::move(produced[index].tensor)});
+  }
   return response;
 }
 
@@ -111,14 +116,14 @@ Status Servable::Warmup() {
 }
 
 Status Servable::WarmupWithRows(int64_t rows) {
+  auto shapes = interface_.WarmupShapes();
+  if (!shapes) return Status::Ok();
   std::vector<NamedTensor> inputs;
-  for (const auto& info : signature().inputs) {
-    if (info.shape.empty() || info.dtype == DataType::kBytes) return Status::Ok();
-    Shape shape = info.shape;
-    for (auto& dim : shape) {
-      if (dim == kDynamicDim) dim = 1;
-    }
-    if (info.shape[0] == kDynamicDim) shape[0] = rows;
+  for (size_t i = 0; i < shapes->size(); ++i) {
+    const TensorInfo& info = model_->signature().inputs[i];
+    if (info.dtype == DataType::kBytes) return Status::Ok();
+    Shape shape = (*shapes)[i];
+    if (rows > 1 && !info.shape.empty() && info.shape[0] == kDynamicDim) shape[0] = rows;
     inputs.push_back({info.name, Tensor::Allocate(info.dtype, shape)});
   }
   auto outputs = model_->Run(inputs);

@@ -18,6 +18,7 @@
 #include "backend/backend.h"
 #include "core/types.h"
 #include "metrics/serving_metrics.h"
+#include "serving/model_interface.h"
 #include "serving/scheduler.h"
 
 namespace tessera {
@@ -33,12 +34,15 @@ struct ServableOptions {
 
 class Servable {
  public:
+  // `interface` maps client requests to the model (shapes, layouts, names,
+  // images); nullopt: the model's own signature, unchanged.
   Servable(std::string model_name, int64_t version, std::unique_ptr<LoadedModel> model,
-           const ServableOptions& options);
+           const ServableOptions& options, std::optional<ModelInterface> interface = std::nullopt);
 
   const std::string& model_name() const { return model_name_; }
   int64_t version() const { return version_; }
-  const ModelSignature& signature() const { return model_->signature(); }
+  // What clients see: mapped names, client layouts, effective shapes.
+  const ModelSignature& signature() const { return interface_.client_signature(); }
   std::string platform() const { return model_->platform(); }
 
   // Validates `request` on the calling thread (errors go to `done` at once),
@@ -47,8 +51,8 @@ class Servable {
   // ModelHandle to this servable during the call.
   void Infer(const InferRequest& request, InferCallback done);
 
-  // Runs one inference on zero-filled inputs (dynamic dims = 1) on the
-  // calling thread, and with dynamic batching a second one with
+  // Runs one inference on zero-filled inputs of the smallest accepted shapes
+  // on the calling thread, and with dynamic batching a second one with
   // max_batch_size rows, so the first batched requests do not pay for the
   // engine's first run at that size. OK without running when a shape has
   // unknown rank.
@@ -64,8 +68,8 @@ class Servable {
   void RunOne(PendingRequest& pending);
   // Concatenates, runs once and splits; false (nobody answered) on failure.
   bool RunJoined(std::vector<PendingRequest>& batch);
-  // Runs the model once on zero-filled inputs with `rows` as first dim and
-  // the other dynamic dims 1.
+  // Runs the model once on zero-filled inputs of the smallest accepted
+  // shapes, with `rows` as first dim when > 1 and the model's is dynamic.
   Status WarmupWithRows(int64_t rows);
   // The response to `pending` from every output the model produced.
   Result<InferResponse> Respond(const PendingRequest& pending, std::vector<NamedTensor> produced) const;
@@ -78,6 +82,7 @@ class Servable {
   std::unique_ptr<LoadedModel> model_;
   const metrics::VersionMetrics metrics_;
   const int64_t batch_warmup_rows_;  // 0: no batched warm-up
+  const ModelInterface interface_;
   Scheduler scheduler_;  // last: its workers stop before the model goes
 };
 

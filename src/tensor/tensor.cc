@@ -69,4 +69,19 @@ std::string JoinBytesElements(const std::vector<std::string_view>& elements) {
   return out;
 }
 
+Result<Tensor> BytesTensorFromRaw(const Shape& shape, int64_t count, const char* data,
+                                  size_t size, std::shared_ptr<const void> keepalive) {
+  auto elements = SplitBytesElements(reinterpret_cast<const uint8_t*>(data), size);
+  if (elements.ok() && static_cast<int64_t>(elements->size()) == count) {
+    return Tensor::Borrow(DataType::kBytes, shape, data, size, std::move(keepalive));
+  }
+  if (count == 1 && size <= UINT32_MAX) {
+    return Tensor::FromBytes(DataType::kBytes, shape,
+                             JoinBytesElements({std::string_view(data, size)}));
+  }
+  if (!elements.ok()) return elements.status();
+  return InvalidArgument(std::to_string(elements->size()) + " BYTES elements; shape " +
+                         ShapeToString(shape) + " needs " + std::to_string(count));
+}
+
 }  // namespace tessera

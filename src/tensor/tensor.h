@@ -65,4 +65,12 @@ Result<std::vector<std::string_view>> SplitBytesElements(const uint8_t* data, si
 // Inverse of SplitBytesElements.
 std::string JoinBytesElements(const std::vector<std::string_view>& elements);
 
+// A kBytes tensor of `shape` (`count` elements) over KServe raw BYTES data:
+// the length-prefixed form, borrowed (`data` must live while `keepalive`
+// does). When `count` is 1 and `data` is not exactly one prefixed element, it
+// is taken as the element itself (how OVMS clients send one encoded image)
+// and copied with its prefix added. kInvalidArgument when neither fits.
+Result<Tensor> BytesTensorFromRaw(const Shape& shape, int64_t count, const char* data,
+                                  size_t size, std::shared_ptr<const void> keepalive);
+
 }  // namespace tessera

@@ -13,7 +13,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "frontend/tfs_rest/base64.h"
+#include "common/base64.h"
 #include "frontend/tfs_rest/half.h"
 #include "frontend/tfs_rest/json_reader.h"
 #include "frontend/tfs_rest/model_json.h"

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <string_view>
 
-#include "frontend/tfs_rest/base64.h"
+#include "common/base64.h"
 #include "frontend/tfs_rest/half.h"
 #include "frontend/tfs_rest/model_json.h"
 

@@ -1,9 +1,9 @@
-#include "frontend/tfs_rest/base64.h"
+#include "common/base64.h"
 
 #include <array>
 #include <cstdint>
 
-namespace tessera::tfs_rest {
+namespace tessera {
 namespace {
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -81,4 +81,4 @@ void Base64EncodeAppend(std::string_view in, std::string* out) {
   *dst++ = '=';
 }
 
-}  // namespace tessera::tfs_rest
+}  // namespace tessera

@@ -1,11 +1,11 @@
-#include "frontend/tfs_rest/base64.h"
+#include "common/base64.h"
 
 #include <gtest/gtest.h>
 
 #include <optional>
 #include <string>
 
-namespace tessera::tfs_rest {
+namespace tessera {
 namespace {
 
 std::optional<std::string> Decode(std::string_view in) {
@@ -66,4 +66,4 @@ TEST(Base64Test, RejectsInvalidInput) {
 }
 
 }  // namespace
-}  // namespace tessera::tfs_rest
+}  // namespace tessera

@@ -1,4 +1,4 @@
-// Base64 (RFC 4648) for the {"b64": "..."} values of the TF Serving REST API.
+// Base64 (RFC 4648): TF Serving REST {"b64": "..."} values, images sent as text.
 #pragma once
 
 #include <cstddef>
@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace tessera::tfs_rest {
+namespace tessera {
 
 // Room Base64Decode needs for `encoded_size` characters.
 inline size_t Base64DecodedSizeBound(size_t encoded_size) { return encoded_size / 4 * 3 + 2; }
@@ -21,4 +21,4 @@ std::optional<size_t> Base64Decode(std::string_view in, char* out);
 // Appends the standard, padded encoding of `in` to `*out`.
 void Base64EncodeAppend(std::string_view in, std::string* out);
 
-}  // namespace tessera::tfs_rest
+}  // namespace tessera

@@ -1,0 +1,189 @@
+#include "image/image_decoder.h"
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <exception>
+
+#include "common/base64.h"
+
+namespace tessera::image {
+namespace {
+
+enum class Format { kJpeg, kPng, kOther };
+
+Format Sniff(std::string_view b) {
+  if (b.size() >= 3 && b.substr(0, 3) == "\xFF\xD8\xFF") return Format::kJpeg;
+  if (b.size() >= 8 && b.substr(0, 8) == "\x89PNG\r\n\x1A\n") return Format::kPng;
+  return Format::kOther;
+}
+
+// libjpeg decodes a truncated file into a partly gray image with only a
+// warning; a JPEG without its end-of-image marker is refused instead.
+bool HasJpegEnd(std::string_view b) {
+  for (size_t i = b.size(); i >= 4; --i) {
+    if (b[i - 2] == '\xFF' && b[i - 1] == '\xD9') return true;
+  }
+  return false;
+}
+
+// Base64 text holding an image, decoded; empty when it is not that.
+std::string FromBase64Text(std::string_view text) {
+  std::string out(Base64DecodedSizeBound(text.size()), '\0');
+  auto size = Base64Decode(text, out.data());
+  if (!size) return {};
+  out.resize(*size);
+  return Sniff(out) == Format::kOther ? std::string() : out;
+}
+
+int CvDepth(DataType type) {
+  switch (type) {
+    case DataType::kUint8: return CV_8U;
+    case DataType::kInt8: return CV_8S;
+    case DataType::kUint16: return CV_16U;
+    case DataType::kInt16: return CV_16S;
+    case DataType::kInt32: return CV_32S;
+    case DataType::kFp16: return CV_16F;
+    case DataType::kFp32: return CV_32F;
+    case DataType::kFp64:
+    case DataType::kInt64: return CV_64F;  // INT64 goes through FP64
+    default: return -1;
+  }
+}
+
+class BatchDecoder {
+ public:
+  BatchDecoder(const std::string& input, const ImageTarget& target, size_t count)
+      : input_(input), target_(target), count_(count) {}
+
+  Result<Tensor> Run(const std::vector<std::string_view>& images) {
+    for (size_t i = 0; i < images.size(); ++i) {
+      TESSERA_ASSIGN_OR_RETURN(cv::Mat pixels, Decode(i, images[i]));
+      TESSERA_RETURN_IF_ERROR(Place(i, pixels));
+    }
+    return std::move(batch_);
+  }
+
+ private:
+  Status Error(size_t index, const std::string& what) const {
+    return InvalidArgument("Invalid image " + std::to_string(index) + " of input " + input_ +
+                           ": " + what);
+  }
+
+  Result<cv::Mat> Decode(size_t index, std::string_view bytes) const {
+    std::string from_text;
+    if (Sniff(bytes) == Format::kOther) {
+      from_text = FromBase64Text(bytes);
+      if (!from_text.empty()) bytes = from_text;
+    }
+    const Format format = Sniff(bytes);
+    if (format == Format::kJpeg && !HasJpegEnd(bytes)) {
+      return Error(index, "truncated JPEG data (no end-of-image marker)");
+    }
+    cv::Mat decoded;
+    try {
+      cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
+      decoded = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
+    } catch (const std::exception& e) {
+      decoded.release();
+    }
+    if (decoded.empty()) {
+      if (format == Format::kJpeg) return Error(index, "corrupt JPEG data");
+      if (format == Format::kPng) return Error(index, "corrupt or truncated PNG data");
+      return Error(index, "not an image in a supported format (JPEG, PNG, " +
+                              std::to_string(bytes.size()) + " bytes)");
+    }
+    if (decoded.dims != 2) return Error(index, "not a 2-D image");
+    return decoded;
+  }
+
+  // Size of dim `d` for an image of `size`: fixed dims impose theirs, others
+  // take the size clamped into their range.
+  static int TargetSize(const Dim& d, int size) {
+    if (d.fixed()) return static_cast<int>(d.lo);
+    int64_t s = std::max<int64_t>(size, d.lo);
+    if (d.hi != kDynamicDim) s = std::min(s, d.hi);
+    return static_cast<int>(s);
+  }
+
+  Status Place(size_t index, const cv::Mat& decoded) {
+    const int channels = decoded.channels();
+    if (!target_.channels.Accepts(channels)) {
+      return Error(index, "it has " + std::to_string(channels) + " channel(s), the input takes " +
+                              target_.channels.ToString());
+    }
+    if (index == 0) {
+      first_ = decoded.size();
+      height_ = TargetSize(target_.height, first_.height);
+      width_ = TargetSize(target_.width, first_.width);
+      channels_ = channels;
+      batch_ = Tensor::Allocate(target_.dtype, {static_cast<int64_t>(count_), height_, width_,
+                                                channels_});
+    } else if (channels != channels_) {
+      return Error(index, "it has " + std::to_string(channels) + " channel(s), image 0 has " +
+                              std::to_string(channels_));
+    } else if ((!target_.height.fixed() || !target_.width.fixed()) && decoded.size() != first_) {
+      return Error(index, "its size " + SizeText(decoded.size()) + " differs from image 0's " +
+                              SizeText(first_) +
+                              "; with a dynamic height or width all images must be equal");
+    }
+    cv::Mat pixels = decoded;
+    if (pixels.rows != height_ || pixels.cols != width_) {
+      cv::resize(decoded, pixels, cv::Size(width_, height_), 0, 0, cv::INTER_LINEAR);
+    }
+    return Store(index, pixels);
+  }
+
+  static std::string SizeText(cv::Size s) {
+    return std::to_string(s.width) + "x" + std::to_string(s.height) + " (WxH)";
+  }
+
+  Status Store(size_t index, const cv::Mat& pixels) {
+    const size_t row = static_cast<size_t>(height_) * width_ * channels_;
+    cv::Mat converted;
+    pixels.convertTo(converted, CV_MAKETYPE(CvDepth(target_.dtype), channels_));
+    if (!converted.isContinuous()) converted = converted.clone();
+    if (target_.dtype == DataType::kInt64) {
+      auto* out = reinterpret_cast<int64_t*>(batch_.mutable_data()) + index * row;
+      const auto* in = converted.ptr<double>();
+      for (size_t i = 0; i < row; ++i) out[i] = static_cast<int64_t>(in[i]);
+      return Status::Ok();
+    }
+    const size_t bytes = row * ElementSize(target_.dtype);
+    std::memcpy(batch_.mutable_data() + index * bytes, converted.data, bytes);
+    return Status::Ok();
+  }
+
+  const std::string& input_;
+  const ImageTarget& target_;
+  const size_t count_;
+  cv::Size first_;
+  int height_ = 0, width_ = 0, channels_ = 0;
+  Tensor batch_;
+};
+
+}  // namespace
+
+bool IsImageType(DataType type) { return CvDepth(type) >= 0; }
+
+Result<Tensor> DecodeImages(const std::string& input_name,
+                            const std::vector<std::string_view>& images,
+                            const ImageTarget& target) {
+  if (!IsImageType(target.dtype)) {
+    return InvalidArgument("Input " + input_name + " of datatype " +
+                           std::string(KServeName(target.dtype)) +
+                           " cannot take encoded images");
+  }
+  if (images.empty()) return InvalidArgument("Input " + input_name + " received no images");
+  try {
+    return BatchDecoder(input_name, target, images.size()).Run(images);
+  } catch (const std::exception& e) {
+    return InvalidArgument("Images of input " + input_name + " could not be converted: " +
+                           e.what());
+  }
+}
+
+}  // namespace tessera::image

@@ -1,0 +1,47 @@
+// Decoding of encoded images (JPEG, PNG and whatever else OpenCV imgcodecs
+// reads) sent as BYTES to a 4-D NHWC input, into that input's typed tensor.
+//
+// Rules (those of OVMS, with clearer errors):
+//  - no colour conversion: pixels stay as the codec returns them (OpenCV's
+//    BGR order for colour JPEG/PNG, 1 channel for gray, 4 with alpha);
+//  - an image whose height/width differs from a fixed H/W is resized to it
+//    (bilinear, on the decoded pixels); a non-fixed H/W takes the first
+//    image's size clamped into its range, and every image must then have
+//    that same decoded size;
+//  - the channel count must be accepted by C;
+//  - values are converted to the input type without scaling (saturating);
+//  - N images make N rows of the result.
+// Every error is kInvalidArgument naming the input and the image index.
+//
+// Thread-safety: stateless; may be called concurrently.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "tensor/data_type.h"
+#include "tensor/shape_spec.h"
+#include "tensor/tensor.h"
+
+namespace tessera::image {
+
+// The geometry and type of the NHWC tensor to produce.
+struct ImageTarget {
+  DataType dtype = DataType::kFp32;
+  Dim height, width, channels;
+};
+
+// True when images can be converted to `type` (UINT8, INT8, UINT16, INT16,
+// INT32, INT64, FP16, FP32, FP64).
+bool IsImageType(DataType type);
+
+// Decodes `images` (one encoded image each) into an owned tensor of shape
+// (N, H, W, C). An element that is base64 text of an image (how JSON carries
+// binary data) is accepted too. `input_name` is used in messages.
+Result<Tensor> DecodeImages(const std::string& input_name,
+                            const std::vector<std::string_view>& images,
+                            const ImageTarget& target);
+
+}  // namespace tessera::image
