@@ -108,15 +108,17 @@ def tfs_rest_input_shapes(server, model):
 
 # --- KServe gRPC ------------------------------------------------------------
 
-def kserve_grpc_infer(server, model, images=None, array=None, raw=True, name="data"):
+def kserve_grpc_infer(server, model, images=None, array=None, raw=True, name="data",
+                      prefixed=True):
     """ModelInfer with `images` (BYTES; raw_input_contents length-prefixed when
-    `raw`, else bytes_contents) or a float32 `array`; returns {name: array}."""
+    `raw`, else bytes_contents) or a float32 `array`; returns {name: array}.
+    `prefixed=False` sends one raw image without its length prefix."""
     req = kpb.ModelInferRequest(model_name=model)
     tensor = req.inputs.add(name=name)
     if images is not None:
         tensor.datatype, tensor.shape[:] = "BYTES", [len(images)]
         if raw:
-            req.raw_input_contents.append(length_prefixed(images))
+            req.raw_input_contents.append(length_prefixed(images) if prefixed else images[0])
         else:
             tensor.contents.bytes_contents.extend(images)
     else:
@@ -141,9 +143,11 @@ def _kserve_rest_outputs(reply):
             for o in reply["outputs"]}
 
 
-def kserve_rest_infer(server, model, images=None, array=None, binary=True, name="data"):
-    """POST …/infer with `images` (BYTES: binary extension, length-prefixed,
-    or base64 strings in JSON) or a float32 `array` (JSON); returns {name: array}."""
+def kserve_rest_infer(server, model, images=None, array=None, binary=True, name="data",
+                      prefixed=True):
+    """POST …/infer with `images` (BYTES: binary extension, length-prefixed
+    unless `prefixed=False` for one image, or base64 strings in JSON) or a
+    float32 `array` (JSON); returns {name: array}."""
     url = f"{server.rest_url}/v2/models/{model}/infer"
     if images is None:
         body = {"inputs": [{"name": name, "shape": list(array.shape), "datatype": "FP32",
@@ -154,7 +158,7 @@ def kserve_rest_infer(server, model, images=None, array=None, binary=True, name=
         tensor["data"] = [base64.b64encode(i).decode() for i in images]
         return _kserve_rest_outputs(_http(requests.post(url, data=json.dumps({"inputs": [tensor]}),
                                                         timeout=30)).json())
-    blob = length_prefixed(images)
+    blob = length_prefixed(images) if prefixed else images[0]
     tensor["parameters"] = {"binary_data_size": len(blob)}
     header = json.dumps({"inputs": [tensor]}).encode()
     resp = requests.post(url, data=header + blob, timeout=30,

@@ -135,6 +135,13 @@ def test_dynamic_dims_take_the_first_image_size(server):
     check_against_floats(server, "classifier_any", got, nhwc)
 
 
+@pytest.mark.parametrize("infer", [kserve_grpc_infer, kserve_rest_infer])
+def test_one_image_without_length_prefix(server, infer):
+    image = encode(pattern(32, 32, 3, 4), ".jpg")
+    got = infer(server, "classifier", images=[image], prefixed=False)["probs"]
+    check_against_floats(server, "classifier", got, pixels(image)[None])
+
+
 def test_metadata_reports_the_client_layout(server):
     for inputs, outputs in input_shapes_everywhere(server, "classifier"):
         assert inputs == {"data": [-1, 32, 32, 3]}

@@ -132,21 +132,14 @@ Result<Tensor> TensorFromContents(const InputTensor& input, DataType type, const
 Result<Tensor> TensorFromRaw(const std::string& name, DataType type, const Shape& shape,
                              int64_t element_count, const std::string& raw) {
   if (type == DataType::kBytes) {
-    auto elements =
-        SplitBytesElements(reinterpret_cast<const uint8_t*>(raw.data()), raw.size());
-    if (!elements.ok()) {
+    auto tensor = BytesTensorFromRaw(shape, element_count, raw.data(), raw.size(), nullptr);
+    if (!tensor.ok()) {
       return InvalidArgument("Invalid BYTES raw_input_contents of input " + Quote(name) + ": " +
-                             elements.status().message());
+                             tensor.status().message());
     }
-    if (static_cast<int64_t>(elements->size()) != element_count) {
-      return InvalidArgument("Input " + Quote(name) + " has " +
-                             std::to_string(elements->size()) +
-                             " BYTES elements in raw_input_contents; shape " +
-                             ShapeToString(shape) + " needs " + std::to_string(element_count));
-    }
-  } else {
-    TESSERA_RETURN_IF_ERROR(CheckByteSize(name, type, shape, raw.size()));
+    return tensor;
   }
+  TESSERA_RETURN_IF_ERROR(CheckByteSize(name, type, shape, raw.size()));
   return Tensor::Borrow(type, shape, raw.data(), raw.size());
 }
 

@@ -285,9 +285,23 @@ TEST(RawBytesTest, ElementCountMustMatchShape) {
 
 TEST(RawBytesTest, TruncatedBufferIsInvalid) {
   ModelInferRequest req;
-  AddInput(req, "s", "BYTES", {1});
+  AddInput(req, "s", "BYTES", {2});
   req.add_raw_input_contents(std::string("\x05\x00\x00\x00" "ab", 6));
   ExpectInvalid(req, {"'s'", "BYTES"});
+}
+
+TEST(RawBytesTest, OneUnprefixedElementIsTakenWhole) {
+  ModelInferRequest req;
+  AddInput(req, "s", "BYTES", {1});
+  const std::string jpeg("\xFF\xD8\xFF\xE0 not a length prefix", 25);
+  req.add_raw_input_contents(jpeg);
+  auto decoded = DecodeInferRequest(req);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  const Tensor& t = decoded->inputs[0].tensor;
+  auto elements = SplitBytesElements(t.data(), t.byte_size());
+  ASSERT_TRUE(elements.ok());
+  ASSERT_EQ(elements->size(), 1u);
+  EXPECT_EQ((*elements)[0], jpeg);
 }
 
 // --- request-level errors --------------------------------------------------

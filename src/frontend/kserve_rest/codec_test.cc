@@ -257,10 +257,22 @@ TEST(DecodeTest, BinaryInputErrors) {
   ExpectError(Decode(one(R"("data":[1,2])"), "xx"), "The binary part of the body has 2 bytes");
   ExpectError(Decode(R"({"inputs":[{"name":"s","shape":[2],"datatype":"BYTES","parameters":{"binary_data_size":5}}]})",
                      std::string("\1\0\0\0a", 5)),
-              "1 elements for shape (2)");
-  ExpectError(Decode(R"({"inputs":[{"name":"s","shape":[1],"datatype":"BYTES","parameters":{"binary_data_size":5}}]})",
+              "1 BYTES elements; shape (2) needs 2");
+  ExpectError(Decode(R"({"inputs":[{"name":"s","shape":[2],"datatype":"BYTES","parameters":{"binary_data_size":5}}]})",
                      std::string("\x09\0\0\0a", 5)),
               "Invalid binary data of input 's'");
+}
+
+TEST(DecodeBinaryTest, OneUnprefixedBytesElementIsTakenWhole) {
+  const std::string image("\xFF\xD8\xFF\xE0 jpeg", 9);
+  auto decoded = Decode(R"({"inputs":[{"name":"s","shape":[1],"datatype":"BYTES","parameters":{"binary_data_size":9}}]})",
+                        image);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  const Tensor& t = decoded->request.inputs[0].tensor;
+  auto elements = SplitBytesElements(t.data(), t.byte_size());
+  ASSERT_TRUE(elements.ok());
+  ASSERT_EQ(elements->size(), 1u);
+  EXPECT_EQ((*elements)[0], image);
 }
 
 TEST(DecodeRawTest, DeducesShapeAndBorrows) {

@@ -694,19 +694,15 @@ Status FinishInput(InputBuilder& in, std::string_view binary, size_t& offset,
     const size_t size = static_cast<size_t>(*in.binary_size);
     offset += size;
     if (in.dtype == DataType::kBytes) {
-      auto elements = SplitBytesElements(reinterpret_cast<const uint8_t*>(data), size);
-      if (!elements.ok()) {
+      auto tensor = BytesTensorFromRaw(in.shape, *count, data, size, keepalive);
+      if (!tensor.ok()) {
         return InvalidArgument("Invalid binary data of input " + Quote(in.name) + ": " +
-                               elements.status().message());
+                               tensor.status().message());
       }
-      if (static_cast<int64_t>(elements->size()) != *count) {
-        return InvalidArgument("Invalid binary data of input " + Quote(in.name) + ": " +
-                               std::to_string(elements->size()) + " elements for shape " +
-                               ShapeToString(in.shape));
-      }
-    } else {
-      TESSERA_RETURN_IF_ERROR(CheckByteSize(in.name, in.dtype, in.shape, size));
+      out->tensor = std::move(*tensor);
+      return Status::Ok();
     }
+    TESSERA_RETURN_IF_ERROR(CheckByteSize(in.name, in.dtype, in.shape, size));
     out->tensor = Tensor::Borrow(in.dtype, in.shape, data, size, keepalive);
     return Status::Ok();
   }
