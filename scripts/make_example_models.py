@@ -65,6 +65,16 @@ INT_OPS_SIGNATURE = {
 }
 
 
+def _seed_weights(module: torch.nn.Module, seed: int, scale: float) -> None:
+    """Draws every parameter from N(0, scale²) with a generator seeded by
+    `seed` (deterministic, independent of the global RNG); eval mode."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for param in module.parameters():
+            param.copy_(torch.randn(param.shape, generator=generator) * scale)
+    module.eval()
+
+
 class Dense(torch.nn.Module):
     """x -> relu(x @ W1^T + b1) @ W2^T + b2 with weights drawn from `seed`."""
 
@@ -72,11 +82,7 @@ class Dense(torch.nn.Module):
         super().__init__()
         self.fc1 = torch.nn.Linear(DENSE_IN, DENSE_HIDDEN)
         self.fc2 = torch.nn.Linear(DENSE_HIDDEN, DENSE_OUT)
-        generator = torch.Generator().manual_seed(seed)
-        with torch.no_grad():
-            for param in self.parameters():
-                param.copy_(torch.randn(param.shape, generator=generator) * 0.5)
-        self.eval()
+        _seed_weights(self, seed, 0.5)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc2(torch.relu(self.fc1(x)))
@@ -104,11 +110,7 @@ class TinyClassifier(torch.nn.Module):
         self.nhwc = nhwc
         self.conv = torch.nn.Conv2d(channels, 8, 3, padding=1)
         self.fc = torch.nn.Linear(8, CLASSIFIER_CLASSES)
-        generator = torch.Generator().manual_seed(seed)
-        with torch.no_grad():
-            for param in self.parameters():
-                param.copy_(torch.randn(param.shape, generator=generator) * 0.3)
-        self.eval()
+        _seed_weights(self, seed, 0.3)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.nhwc:

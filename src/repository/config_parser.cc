@@ -8,11 +8,14 @@
 #include <filesystem>
 #include <memory>
 #include <system_error>
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "common/logging.h"
 #include "repository/config_schema.h"
+#include "tensor/layout.h"
+#include "tensor/shape_spec.h"
 
 namespace tessera {
 namespace {
@@ -129,6 +132,11 @@ Result<ModelConfig> ToModelConfig(const rapidjson::Value& config, const std::str
   }
   if (const rapidjson::Value* v = Member(&config, "shape")) model.shape = ToPerInputSetting(*v);
   if (const rapidjson::Value* v = Member(&config, "layout")) model.layout = ToPerInputSetting(*v);
+  for (auto [setting, kind, key] : {std::tuple{&model.shape, PerInputKind::kShape, "/shape"},
+                                    std::tuple{&model.layout, PerInputKind::kLayout, "/layout"}}) {
+    Status valid = ValidatePerInputSetting(*setting, kind);
+    if (!valid.ok()) return InvalidArgument(path + key + ": " + valid.message());
+  }
   if (const rapidjson::Value* v = Member(&config, "model_version_policy")) {
     model.version_policy = ToVersionPolicy(*v);
   }
@@ -330,17 +338,33 @@ Result<DynamicBatchingConfig> ParseDynamicBatchingJson(std::string_view json_tex
   return ToDynamicBatching(doc);
 }
 
-Result<PerInputSetting> ParsePerInputSetting(std::string_view text) {
+Status ValidatePerInputSetting(const PerInputSetting& setting, PerInputKind kind) {
+  auto check = [kind](const std::string& text) -> Status {
+    if (kind == PerInputKind::kLayout) return ParseLayoutSetting(text).status();
+    if (text == "auto") return Status::Ok();
+    return ParseShapeSpec(text).status();
+  };
+  if (setting.whole_model) TESSERA_RETURN_IF_ERROR(check(*setting.whole_model));
+  for (const auto& [input, text] : setting.per_input) {
+    Status valid = check(text);
+    if (!valid.ok()) return InvalidArgument("input " + input + ": " + valid.message());
+  }
+  return Status::Ok();
+}
+
+Result<PerInputSetting> ParsePerInputSetting(std::string_view text, PerInputKind kind) {
   size_t first = text.find_first_not_of(" \t\r\n");
   if (first == std::string_view::npos) return PerInputSetting{};
+  PerInputSetting setting;
   if (text[first] != '{') {
-    PerInputSetting setting;
     setting.whole_model = std::string(text);
-    return setting;
+  } else {
+    rapidjson::Document doc;
+    TESSERA_RETURN_IF_ERROR(ParseAndValidate(text, config_internal::PerInputSchema(), doc));
+    setting = ToPerInputSetting(doc);
   }
-  rapidjson::Document doc;
-  TESSERA_RETURN_IF_ERROR(ParseAndValidate(text, config_internal::PerInputSchema(), doc));
-  return ToPerInputSetting(doc);
+  TESSERA_RETURN_IF_ERROR(ValidatePerInputSetting(setting, kind));
+  return setting;
 }
 
 Result<std::optional<std::string>> ParseBatchSize(std::string_view text) {

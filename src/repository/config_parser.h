@@ -79,11 +79,18 @@ Result<std::map<std::string, std::string>> ParsePluginConfigJson(std::string_vie
 // they come out ascending without duplicates.
 Result<DynamicBatchingConfig> ParseDynamicBatchingJson(std::string_view json_text);
 
+enum class PerInputKind { kShape, kLayout };
+
+// Checks every value of a setting: a shape ("(1,3,224,224)", dims a size, -1
+// or lo:hi; or "auto") or a layout ("NCHW", "N...", "NHWC:NCHW"); see
+// tensor/shape_spec.h and tensor/layout.h. kInvalidArgument naming the input.
+Status ValidatePerInputSetting(const PerInputSetting& setting, PerInputKind kind);
+
 // A shape or layout setting: either a plain string for the whole model
 // ("(1,3,224,224)", "NHWC:NCHW", "auto") or a JSON object input -> string
 // ({"x": "(1,3)"}). Text starting with '{' (after blanks) is read as JSON.
-// Empty text gives an empty setting.
-Result<PerInputSetting> ParsePerInputSetting(std::string_view text);
+// Empty text gives an empty setting. Values are checked as above.
+Result<PerInputSetting> ParsePerInputSetting(std::string_view text, PerInputKind kind);
 
 // A batch size: "auto", "-1" (any), a positive integer ("8") or a range of
 // positive integers ("1:8", low <= high). "" and "0" mean "the model's own"

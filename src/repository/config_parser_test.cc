@@ -498,25 +498,47 @@ TEST(ParsePluginConfigJsonTest, Errors) {
 }
 
 TEST(ParsePerInputSettingTest, PlainStringOrObject) {
-  auto whole = ParsePerInputSetting("(1,3,224,224)");
+  auto whole = ParsePerInputSetting("(1,3,224,224)", PerInputKind::kShape);
   ASSERT_TRUE(whole.ok());
   EXPECT_EQ(whole->whole_model, std::optional<std::string>("(1,3,224,224)"));
   EXPECT_TRUE(whole->per_input.empty());
 
-  auto per_input = ParsePerInputSetting(R"(  {"a": "NHWC:NCHW", "b": "NC"})");
+  auto per_input = ParsePerInputSetting(R"(  {"a": "NHWC:NCHW", "b": "NC"})", PerInputKind::kLayout);
   ASSERT_TRUE(per_input.ok());
   EXPECT_FALSE(per_input->whole_model.has_value());
   EXPECT_EQ(per_input->per_input, (std::map<std::string, std::string>{{"a", "NHWC:NCHW"}, {"b", "NC"}}));
 
-  auto empty = ParsePerInputSetting("");
+  auto empty = ParsePerInputSetting("", PerInputKind::kShape);
   ASSERT_TRUE(empty.ok());
   EXPECT_TRUE(empty->empty());
 }
 
 TEST(ParsePerInputSettingTest, Errors) {
-  EXPECT_EQ(ParsePerInputSetting(R"({"a": 1})").status(), InvalidArgument("/a must be a string (got integer 1)"));
-  EXPECT_EQ(ParsePerInputSetting(R"({"a": "x")").status().code(), StatusCode::kInvalidArgument);
-  EXPECT_THAT(ParsePerInputSetting(R"({"a": "x")").status().message(), StartsWith("not valid JSON: "));
+  const auto kShape = PerInputKind::kShape;
+  EXPECT_EQ(ParsePerInputSetting(R"({"a": 1})", kShape).status(),
+            InvalidArgument("/a must be a string (got integer 1)"));
+  EXPECT_EQ(ParsePerInputSetting(R"({"a": "x")", kShape).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(ParsePerInputSetting(R"({"a": "x")", kShape).status().message(),
+              StartsWith("not valid JSON: "));
+}
+
+TEST(ParsePerInputSettingTest, ValuesMustBeShapesOrLayouts) {
+  EXPECT_TRUE(ParsePerInputSetting(R"j({"a": "(1:8,3,-1,-1)", "b": "auto"})j", PerInputKind::kShape).ok());
+  EXPECT_THAT(ParsePerInputSetting("1,3", PerInputKind::kShape).status().message(),
+              StartsWith("Invalid shape '1,3'"));
+  EXPECT_THAT(ParsePerInputSetting(R"j({"a": "(1,x)"})j", PerInputKind::kShape).status().message(),
+              StartsWith("input a: Invalid shape '(1,x)'"));
+  EXPECT_THAT(ParsePerInputSetting("nchw", PerInputKind::kLayout).status().message(),
+              StartsWith("Invalid layout 'nchw'"));
+  EXPECT_THAT(ParsePerInputSetting("NHWC:NCH", PerInputKind::kLayout).status().message(),
+              StartsWith("Invalid layout 'NHWC:NCH'"));
+}
+
+TEST(ParseServerConfigTest, ShapeAndLayoutValuesAreChecked) {
+  EXPECT_THAT(ErrorOf(OneModel(R"("shape": {"x": "(1,3"})")),
+              StartsWith("Invalid config: /model_config_list/0/config/shape: input x: Invalid shape '(1,3'"));
+  EXPECT_THAT(ErrorOf(OneModel(R"("layout": "NHWC:NC")")),
+              StartsWith("Invalid config: /model_config_list/0/config/layout: Invalid layout 'NHWC:NC'"));
 }
 
 TEST(ParseBatchSizeTest, AcceptedForms) {

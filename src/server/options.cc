@@ -382,11 +382,11 @@ Result<ServerConfig> SingleModelConfig(const ServerOptions& options) {
   if (!batch.ok()) return InvalidArgument("--batch_size " + batch.status().message());
   model.batch_size = *batch;
 
-  auto shape = ParsePerInputSetting(options.shape);
+  auto shape = ParsePerInputSetting(options.shape, PerInputKind::kShape);
   if (!shape.ok()) return InvalidArgument("--shape: " + shape.status().message());
   model.shape = *shape;
 
-  auto layout = ParsePerInputSetting(options.layout);
+  auto layout = ParsePerInputSetting(options.layout, PerInputKind::kLayout);
   if (!layout.ok()) return InvalidArgument("--layout: " + layout.status().message());
   model.layout = *layout;
 

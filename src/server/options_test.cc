@@ -282,6 +282,12 @@ TEST(ParseCommandLineTest, SingleModelValueErrors) {
   EXPECT_EQ(ModelErrorOf({"--batch_size", "big"}),
             R"(--batch_size must be a positive integer, a range like 1:8, -1 or auto (got "big"))");
   EXPECT_EQ(ModelErrorOf({"--shape", R"({"x": 1})"}), "--shape: /x must be a string (got integer 1)");
+  EXPECT_EQ(ModelErrorOf({"--shape", "(1,0:2)"}),
+            "--shape: Invalid shape '(1,0:2)': Invalid dimension '0:2': expected a size, -1 (any) or "
+            "a range like 1:8");
+  EXPECT_EQ(ModelErrorOf({"--layout", "NHWC:CHW"}),
+            "--layout: Invalid layout 'NHWC:CHW': CLIENT:MODEL must name the same dimensions on both "
+            "sides, without '?' or '...', e.g. NHWC:NCHW");
   EXPECT_EQ(ModelErrorOf({"--layout", R"({"x": "NCHW")"}),
             "--layout: not valid JSON: Missing a comma or '}' after an object member at offset 12 (line 1, column 13)");
   EXPECT_EQ(ModelErrorOf({"--nireq", "-1"}), "--nireq must be between 0 and 2147483647 (got -1)");

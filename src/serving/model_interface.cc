@@ -161,9 +161,10 @@ Result<Tensor> ModelInterface::DecodeImages(const Input& input, const TensorInfo
   const ShapeConstraint& shape = input.client_shape;
   if (shape.any_rank || shape.spec.size() != 4) {
     return InvalidArgument(
-        "Input " + info.name + " received encoded images (BYTES) but is not a 4-D image input (" +
-        (shape.any_rank ? std::string("unknown rank") : "shape " + SpecToString(shape.spec)) +
-        "; images need an NHWC input)");
+        "Invalid input precision - Expected: " + std::string(KServeName(info.dtype)) +
+        "; Actual: BYTES; input name: " + info.name +
+        " (encoded images are only accepted by 4-D NHWC inputs; this one has " +
+        (shape.any_rank ? std::string("unknown rank") : "shape " + SpecToString(shape.spec)) + ")");
   }
   if (input.client_layout && input.client_layout->letters != "NHWC") {
     return InvalidArgument("Input " + info.name + " has layout " +

@@ -181,8 +181,8 @@ TEST(ModelInterfaceTest, ImageErrorsNameTheInput) {
   flat.outputs = {{"y", DataType::kFp32, {-1}}};
   auto not_4d = ModelInterface::Identity(flat).PrepareInputs({Images("x", {Png(2, 2, 3)})});
   EXPECT_EQ(Message(not_4d),
-            "Input x received encoded images (BYTES) but is not a 4-D image input (shape "
-            "(-1,10); images need an NHWC input)");
+            "Invalid input precision - Expected: FP32; Actual: BYTES; input name: x (encoded "
+            "images are only accepted by 4-D NHWC inputs; this one has shape (-1,10))");
   auto nchw = ModelInterface::Make(Nchw(), WithLayout("NCHW"), {});
   EXPECT_NE(Message(nchw->PrepareInputs({Images("data", {Png(5, 4, 3)})}))
                 .find("has layout NCHW; encoded images need NHWC"),

@@ -168,7 +168,9 @@ ERRORS = [
      "Invalid image 1 of input data: it has 1 channel(s), the input takes 3"),
     ("gray", [encode(pattern(20, 28, 1, 0), ".png"), encode(pattern(20, 20, 1, 0), ".png")],
      "Invalid image 1 of input data: its size 20x20 (WxH) differs from image 0's 28x20"),
-    ("dense", [GOOD], "Input x received encoded images (BYTES) but is not a 4-D image input"),
+    ("dense", [GOOD], "Invalid input precision - Expected: FP32; Actual: BYTES; input name: x "
+                      "(encoded images are only accepted by 4-D NHWC inputs; this one has "
+                      "shape (-1,16))"),
     ("classifier_nchw", [GOOD], "Input data has layout NCHW; encoded images need NHWC"),
 ]
 

@@ -86,22 +86,18 @@ def test_fixed_shape(server):
                               "Invalid input shape - Expected: (1,16); Actual: (1,15); input name: x")
 
 
-def test_batch_size_range(server):
-    for inputs, _ in input_shapes_everywhere(server, "dense_range"):
-        assert inputs == {"x": [-1, 16]}
-    for got in all_doors(server, "dense_range", x_batch(2), "x"):
-        np.testing.assert_allclose(got, dense(server, 2), rtol=RTOL, atol=ATOL)
-    expect_invalid_everywhere(server, "dense_range", x_batch(3), "x",
-                              "Invalid batch size - Expected: 1:2; Actual: 3; input name: x")
-
-
-def test_batch_size_number_with_layout(server):
-    for inputs, _ in input_shapes_everywhere(server, "dense_batch"):
-        assert inputs == {"x": [3, 16]}
-    for got in all_doors(server, "dense_batch", x_batch(3), "x"):
-        np.testing.assert_allclose(got, dense(server, 3), rtol=RTOL, atol=ATOL)
-    expect_invalid_everywhere(server, "dense_batch", x_batch(1), "x",
-                              "Invalid batch size - Expected: 3; Actual: 1; input name: x")
+@pytest.mark.parametrize("model,shape,good,bad,expected", [
+    ("dense_range", [-1, 16], 2, 3, "1:2"),   # "batch_size": "1:2"
+    ("dense_batch", [3, 16], 3, 1, "3"),      # "batch_size": 3 with "layout": "NC"
+])
+def test_batch_size(server, model, shape, good, bad, expected):
+    for inputs, _ in input_shapes_everywhere(server, model):
+        assert inputs == {"x": shape}
+    for got in all_doors(server, model, x_batch(good), "x"):
+        np.testing.assert_allclose(got, dense(server, good), rtol=RTOL, atol=ATOL)
+    expect_invalid_everywhere(server, model, x_batch(bad), "x",
+                              f"Invalid batch size - Expected: {expected}; Actual: {bad}; "
+                              "input name: x")
 
 
 def test_layout_transposes_client_data(server):
