@@ -180,7 +180,7 @@ class SlowModel(torch.nn.Module):
         return x + m[0, 0] - m[0, 0]
 
 
-def test_a_full_queue_is_refused_with_resource_exhausted_and_429(tmp_path, start_tessera):
+def test_a_full_queue_is_refused_with_resource_exhausted_and_503(tmp_path, start_tessera):
     import grpc
     version = tmp_path / "slow" / "1"
     version.mkdir(parents=True)
@@ -210,7 +210,7 @@ def test_a_full_queue_is_refused_with_resource_exhausted_and_429(tmp_path, start
         queued.result()
     assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert refused.value.details() == "Request queue of slow is full (1 requests waiting)"
-    assert rest.status_code == 429
+    assert rest.status_code == 503  # KServe REST, as Triton
     assert rest.json() == {"error": "Request queue of slow is full (1 requests waiting)"}
     # Once the queue drains the model serves again.
     reply = slow_call(1)

@@ -177,7 +177,7 @@ TEST_F(KServeRestFrontendTest, InferErrors) {
   EXPECT_EQ(r.body, R"({"error":"Model with requested version is not found"})");
   fake_.SetHandler([](const InferRequest&) -> Result<InferResponse> { return ResourceExhausted("queue full"); });
   r = Call("POST", "/v2/models/dense/infer", R"({"inputs":[]})");
-  EXPECT_EQ(r.status, 429);
+  EXPECT_EQ(r.status, 503);
   EXPECT_EQ(Call("POST", "/v2/models/dense/versions/x/infer", "{}").status, 400);
 }
 

@@ -14,11 +14,11 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kOutOfRange: return 400;
     case StatusCode::kNotFound: return 404;
     case StatusCode::kUnavailable:
+    case StatusCode::kResourceExhausted:
     case StatusCode::kCancelled: return 503;
     case StatusCode::kUnimplemented: return 501;
     case StatusCode::kInternal:
     case StatusCode::kDataLoss: return 500;
-    case StatusCode::kResourceExhausted: return 429;
     case StatusCode::kDeadlineExceeded: return 504;
     case StatusCode::kPermissionDenied: return 403;
     case StatusCode::kUnauthenticated: return 401;

@@ -1,9 +1,9 @@
 // The one mapping from tessera::Status to an HTTP status for the KServe v2
 // REST front door, following Triton's table where it has one:
 //   INVALID_ARGUMENT, ALREADY_EXISTS, UNKNOWN, FAILED_PRECONDITION,
-//   OUT_OF_RANGE → 400; NOT_FOUND → 404; UNAVAILABLE, CANCELLED → 503;
-//   UNIMPLEMENTED → 501; INTERNAL, DATA_LOSS → 500;
-//   RESOURCE_EXHAUSTED (a full queue) → 429; DEADLINE_EXCEEDED → 504;
+//   OUT_OF_RANGE → 400; NOT_FOUND → 404; UNAVAILABLE, CANCELLED and
+//   RESOURCE_EXHAUSTED (a full queue; Triton answers 503 there too) → 503;
+//   UNIMPLEMENTED → 501; INTERNAL, DATA_LOSS → 500; DEADLINE_EXCEEDED → 504;
 //   PERMISSION_DENIED → 403; UNAUTHENTICATED → 401; ABORTED → 409.
 #pragma once
 

@@ -18,7 +18,7 @@ TEST(StatusMapTest, TritonTable) {
   EXPECT_EQ(HttpStatusFor(StatusCode::kUnimplemented), 501);
   EXPECT_EQ(HttpStatusFor(StatusCode::kInternal), 500);
   EXPECT_EQ(HttpStatusFor(StatusCode::kDataLoss), 500);
-  EXPECT_EQ(HttpStatusFor(StatusCode::kResourceExhausted), 429);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kResourceExhausted), 503);
   EXPECT_EQ(HttpStatusFor(StatusCode::kDeadlineExceeded), 504);
   EXPECT_EQ(HttpStatusFor(StatusCode::kPermissionDenied), 403);
   EXPECT_EQ(HttpStatusFor(StatusCode::kUnauthenticated), 401);
