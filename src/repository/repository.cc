@@ -35,11 +35,20 @@ std::optional<int64_t> ParseVersionDirectoryName(std::string_view name) {
 }
 
 Result<std::vector<int64_t>> ListVersions(const FileSystem& fs, const std::string& base_path) {
-  if (!fs.Exists(base_path)) return NotFound("Model base path does not exist: " + base_path);
+  if (!fs.Exists(base_path)) return NotFound("base path " + base_path + " does not exist");
   if (!fs.IsDirectory(base_path)) {
-    return FailedPrecondition("Model base path is not a directory: " + base_path);
+    return FailedPrecondition("base path " + base_path + " is not a directory");
   }
-  TESSERA_ASSIGN_OR_RETURN(std::vector<std::string> entries, fs.ListDirectory(base_path));
+  auto listed = fs.ListDirectory(base_path);
+  if (!listed.ok()) {
+    // NotFound here is the directory vanishing since the check above.
+    if (listed.status().code() == StatusCode::kNotFound) {
+      return NotFound("base path " + base_path + " does not exist");
+    }
+    return Status(listed.status().code(),
+                  "base path " + base_path + " cannot be listed: " + listed.status().message());
+  }
+  const std::vector<std::string>& entries = *listed;
 
   std::vector<int64_t> versions;
   for (const std::string& entry : entries) {

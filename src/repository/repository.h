@@ -18,9 +18,10 @@ namespace tessera {
 // ("1", "42"; not "0", "-1", "+1", "01", "1a", " 1"). Every other entry is
 // skipped and named in a TLOG_WARN, once per process per path (the poller
 // lists every few seconds; repeating the warning would flood the log).
-// Errors: NotFound naming the path when `base_path` does not exist;
-// FailedPrecondition when it is not a directory; the FileSystem's error when
-// it cannot be listed. Thread-safe.
+// Errors, each naming the path: NotFound "base path <p> does not exist";
+// FailedPrecondition "base path <p> is not a directory"; the FileSystem's
+// code with "base path <p> cannot be listed: <its message>" otherwise
+// (permissions, I/O). Thread-safe.
 Result<std::vector<int64_t>> ListVersions(const FileSystem& fs, const std::string& base_path);
 
 // The version `name` stands for, or nullopt when it is not a canonical

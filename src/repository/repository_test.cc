@@ -58,14 +58,25 @@ TEST(ListVersionsTest, EmptyBasePathHasNoVersions) {
 TEST(ListVersionsTest, MissingBasePathIsNotFoundNamingThePath) {
   InMemoryFileSystem fs;
   EXPECT_EQ(ListVersions(fs, "/models/none").status(),
-            NotFound("Model base path does not exist: /models/none"));
+            NotFound("base path /models/none does not exist"));
 }
 
 TEST(ListVersionsTest, BasePathThatIsAFileIsAnError) {
   InMemoryFileSystem fs;
   fs.AddFile("/models/file", "x");
   EXPECT_EQ(ListVersions(fs, "/models/file").status(),
-            FailedPrecondition("Model base path is not a directory: /models/file"));
+            FailedPrecondition("base path /models/file is not a directory"));
+}
+
+TEST(ListVersionsTest, UnlistableBasePathKeepsTheFileSystemsCode) {
+  InMemoryFileSystem fs;
+  fs.AddDirectory("/m/1");
+  fs.SetListError("/m", Status(StatusCode::kPermissionDenied, "Cannot list directory /m: Permission denied"));
+  EXPECT_EQ(ListVersions(fs, "/m").status(),
+            Status(StatusCode::kPermissionDenied,
+                   "base path /m cannot be listed: Cannot list directory /m: Permission denied"));
+  fs.SetListError("/m", Status::Ok());
+  EXPECT_EQ(*ListVersions(fs, "/m"), (Versions{1}));
 }
 
 TEST(ListVersionsTest, SeesVersionsAddedAndRemoved) {

@@ -14,7 +14,8 @@ std::vector<ModelStatusEntry> ServerAdmin::AllModelStatuses() const {
   std::vector<ModelStatusEntry> entries;
   for (const auto& name : manager_.ModelNames()) {
     auto statuses = manager_.GetStatus(name, kDefaultVersion);
-    if (statuses.ok()) entries.push_back({name, std::move(*statuses)});
+    // A model without versions (e.g. its base path is missing) stays listed.
+    entries.push_back({name, statuses.ok() ? std::move(*statuses) : std::vector<VersionStatus>{}});
   }
   return entries;
 }

@@ -1,6 +1,7 @@
 #include "serving/managed_model.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "common/logging.h"
 #include "repository/mapping_config.h"
@@ -23,6 +24,26 @@ Result<TensorNameMapping> ReadMapping(const FileSystem& fs, const LoadOptions& o
   const std::string path = JoinPath(options.version_dir, kMappingConfigFile);
   TESSERA_ASSIGN_OR_RETURN(std::string text, fs.ReadFile(path));
   return ParseMappingConfig(text, path);
+}
+
+// A listing error that tells what is on disk (nothing to serve), as opposed
+// to one that says the base path could not be read.
+bool BasePathGone(const Status& listing) {
+  return listing.code() == StatusCode::kNotFound ||
+         listing.code() == StatusCode::kFailedPrecondition;
+}
+
+// Why `config` has nothing to serve, given the listing of its base path and
+// the versions its policy selects from it; OK when something is selected.
+Status FaultOf(const ModelConfig& config, const Result<std::vector<int64_t>>& on_disk,
+               const std::vector<int64_t>& wanted) {
+  if (!on_disk.ok()) return on_disk.status();
+  if (!wanted.empty()) return Status::Ok();
+  if (on_disk->empty()) {
+    return NotFound("base path " + config.base_path + " has no version directory");
+  }
+  return NotFound("no version directory in base path " + config.base_path +
+                  " matches the version policy " + VersionPolicyToJson(config.version_policy));
 }
 
 }  // namespace
@@ -106,16 +127,17 @@ bool ManagedModel::LoadVersion(const LoadContext& ctx, const ModelConfig& config
   return true;
 }
 
-void ManagedModel::RetireVersion(const LoadContext& ctx, int64_t version) {
+void ManagedModel::RetireVersion(const LoadContext& ctx, int64_t version, const Status& cause) {
   ModelHandle servable;
   {
     std::lock_guard lock(mu_);
     auto& record = versions_[version];
     servable = std::move(record.servable);
     record.state = servable ? VersionState::kUnloading : VersionState::kEnd;
-    record.status = Status::Ok();
+    if (!cause.ok()) record.status = cause;  // else: OK, or the failed load's error
   }
-  TLOG_INFO("Retiring model {} version {}", name_, version);
+  TLOG_INFO("Retiring model {} version {}{}", name_, version,
+            cause.ok() ? "" : ": " + cause.message());
   if (!servable) return;
   std::weak_ptr<ManagedModel> weak = weak_from_this();
   ctx.reaper.Retire(std::move(servable), [weak, version] {
@@ -127,19 +149,52 @@ void ManagedModel::RetireVersion(const LoadContext& ctx, int64_t version) {
   });
 }
 
+bool ManagedModel::SetFault(Status fault) {
+  Status previous;
+  {
+    std::lock_guard lock(mu_);
+    if (fault_ == fault) return false;
+    previous = std::exchange(fault_, fault);
+  }
+  if (!fault.ok()) {
+    TLOG_WARN("Model {}: {}", name_, fault.message());
+  } else {
+    TLOG_INFO("Model {}: repository fault cleared ({})", name_, previous.message());
+  }
+  return true;
+}
+
+std::vector<int64_t> ManagedModel::StandInsLocked(const std::vector<int64_t>& wanted) const {
+  size_t failed = 0;
+  for (int64_t v : wanted) {
+    auto it = versions_.find(v);
+    if (it == versions_.end() || it->second.state != VersionState::kAvailable) ++failed;
+  }
+  std::vector<int64_t> stand_ins;
+  for (auto it = versions_.rbegin(); it != versions_.rend() && stand_ins.size() < failed; ++it) {
+    if (it->second.state == VersionState::kAvailable && !Contains(wanted, it->first)) {
+      stand_ins.push_back(it->first);
+    }
+  }
+  return stand_ins;
+}
+
 bool ManagedModel::Reconcile(const LoadContext& ctx, const ModelConfig& config, bool reload_all) {
   {
     std::lock_guard lock(mu_);
     config_ = config;
   }
   auto on_disk = ListVersions(ctx.fs, config.base_path);
-  if (!on_disk.ok()) {
-    TLOG_WARN("Model {}: {}", name_, on_disk.status().message());
+  if (!on_disk.ok() && !BasePathGone(on_disk.status())) {
+    // What is on disk is unknown: what is loaded keeps serving.
+    return SetFault(on_disk.status());
   }
   std::vector<int64_t> wanted =
       SelectVersions(config.version_policy, on_disk.ok() ? *on_disk : std::vector<int64_t>{});
+  const Status fault = FaultOf(config, on_disk, wanted);
+  bool changed = SetFault(fault);
 
-  std::vector<int64_t> to_load, to_retire;
+  std::vector<int64_t> to_load;
   {
     std::lock_guard lock(mu_);
     for (int64_t v : wanted) {
@@ -148,16 +203,27 @@ bool ManagedModel::Reconcile(const LoadContext& ctx, const ModelConfig& config, 
                     it->second.state == VersionState::kUnloading;
       if (absent || reload_all) to_load.push_back(v);
     }
+  }
+  for (int64_t v : to_load) changed |= LoadVersion(ctx, config, v);
+
+  // Only now, with the wanted versions loaded or failed, is it known which
+  // old versions must stay.
+  std::vector<int64_t> stand_ins, to_retire;
+  {
+    std::lock_guard lock(mu_);
+    stand_ins = StandInsLocked(wanted);
     for (const auto& [v, record] : versions_) {
       bool live = record.state == VersionState::kAvailable ||
                   record.state == VersionState::kLoading;
-      if (live && !Contains(wanted, v)) to_retire.push_back(v);
+      if (live && !Contains(wanted, v) && !Contains(stand_ins, v)) to_retire.push_back(v);
     }
   }
-  bool changed = false;
-  for (int64_t v : to_load) changed |= LoadVersion(ctx, config, v);
+  for (int64_t v : stand_ins) {
+    TLOG_DEBUG("Model {} version {} keeps serving until its successor loads", name_, v);
+    if (reload_all) changed |= LoadVersion(ctx, config, v);
+  }
   for (int64_t v : to_retire) {
-    RetireVersion(ctx, v);
+    RetireVersion(ctx, v, fault);
     changed = true;
   }
   return changed;
@@ -173,12 +239,23 @@ bool ManagedModel::RetireAll(const LoadContext& ctx) {
       }
     }
   }
-  for (int64_t v : live) RetireVersion(ctx, v);
+  for (int64_t v : live) RetireVersion(ctx, v, Status::Ok());
   return !live.empty();
+}
+
+Status ManagedModel::NoVersionLocked() const {
+  return NotFound("Model " + name_ + " has no version: " + fault_.message());
 }
 
 Result<ModelHandle> ManagedModel::Acquire(int64_t version) const {
   std::lock_guard lock(mu_);
+  if (!fault_.ok()) {
+    bool any_available = false;
+    for (const auto& [v, record] : versions_) {
+      any_available |= record.state == VersionState::kAvailable;
+    }
+    if (!any_available) return NoVersionLocked();
+  }
   if (version == kDefaultVersion) {
     bool loading = false;
     for (auto it = versions_.rbegin(); it != versions_.rend(); ++it) {
@@ -203,8 +280,9 @@ Result<ModelHandle> ManagedModel::Acquire(int64_t version) const {
   }
 }
 
-std::vector<VersionStatus> ManagedModel::Statuses() const {
+Result<std::vector<VersionStatus>> ManagedModel::Statuses() const {
   std::lock_guard lock(mu_);
+  if (versions_.empty() && !fault_.ok()) return NoVersionLocked();
   std::vector<VersionStatus> out;
   for (const auto& [v, record] : versions_) out.push_back({v, record.state, record.status});
   return out;

@@ -102,7 +102,7 @@ Result<std::vector<VersionStatus>> ModelManager::GetStatus(const std::string& na
                                                            int64_t version) const {
   auto model = Find(name);
   if (!model) return NotFound("Model with requested name is not found");
-  auto statuses = model->Statuses();
+  TESSERA_ASSIGN_OR_RETURN(std::vector<VersionStatus> statuses, model->Statuses());
   if (version == kDefaultVersion) return statuses;
   for (const auto& status : statuses) {
     if (status.version == version) return std::vector<VersionStatus>{status};

@@ -41,7 +41,9 @@ class ModelManager {
   bool RefreshVersions();
 
   Result<ModelHandle> Acquire(const std::string& name, int64_t version) const;
-  // kDefaultVersion: every known version.
+  // kDefaultVersion: every known version. A model with no version known and
+  // a repository fault (base path missing, ...) is kNotFound "Model <name>
+  // has no version: <fault>" (see ManagedModel).
   Result<std::vector<VersionStatus>> GetStatus(const std::string& name, int64_t version) const;
   Result<ModelMetadata> GetMetadata(const std::string& name, int64_t version) const;
   // Names of every model known, including removed ones, sorted.

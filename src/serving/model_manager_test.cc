@@ -260,6 +260,248 @@ TEST_F(ModelManagerTest, InvalidRequestsAreRejectedBeforeQueueing) {
   EXPECT_EQ(s.message(), "Invalid input shape - Expected: (-1,2); Actual: (1,3); input name: x");
 }
 
+// --- Availability across failed versions and repository faults ---------
+
+TEST_F(ModelManagerTest, FailedSuccessorLeavesTheOldVersionServing) {
+  AddVersion("m", 1, "offset=10");
+  manager_->ApplyConfig(Models({Config("m")}));
+  AddVersion("m", 2, "fail");
+  EXPECT_TRUE(manager_->RefreshVersions());
+  EXPECT_EQ(*InferFirst("m"), 11.f);
+  auto statuses = *manager_->GetStatus("m", kDefaultVersion);
+  ASSERT_EQ(statuses.size(), 2u);
+  EXPECT_EQ(statuses[0].state, VersionState::kAvailable);
+  EXPECT_TRUE(statuses[0].status.ok());
+  EXPECT_EQ(statuses[1].state, VersionState::kLoading);
+  EXPECT_EQ(statuses[1].status, Unknown("fake load failure"));
+  EXPECT_EQ(manager_->GetMetadata("m", kDefaultVersion)->version, 1);
+  EXPECT_EQ(manager_->GetMetadata("m", kDefaultVersion)->versions, (std::vector<int64_t>{1}));
+  EXPECT_TRUE(service_->ModelReady("m", kDefaultVersion).ok());
+  EXPECT_EQ(InferFirst("m", 2).status(), Unavailable("Model with requested version is not loaded yet"));
+
+  // Polling again changes nothing and retries nothing.
+  int loads = backend_->loads();
+  EXPECT_FALSE(manager_->RefreshVersions());
+  EXPECT_EQ(backend_->loads(), loads);
+  EXPECT_EQ(StateOf("m", 1), VersionState::kAvailable);
+
+  // A later good version replaces version 1; the failed one stays listed.
+  AddVersion("m", 3, "offset=30");
+  EXPECT_TRUE(manager_->RefreshVersions());
+  EXPECT_EQ(*InferFirst("m"), 31.f);
+  EXPECT_TRUE(WaitForState("m", 1, VersionState::kEnd));
+  statuses = *manager_->GetStatus("m", kDefaultVersion);
+  ASSERT_EQ(statuses.size(), 3u);
+  EXPECT_TRUE(statuses[0].status.ok());
+  EXPECT_EQ(statuses[1].state, VersionState::kEnd);
+  EXPECT_EQ(statuses[1].status, Unknown("fake load failure"));
+  EXPECT_EQ(statuses[2].state, VersionState::kAvailable);
+}
+
+TEST_F(ModelManagerTest, LatestTwoKeepsOneOldVersionPerFailedNewOne) {
+  VersionPolicy latest2{VersionPolicy::Kind::kLatest, 2, {}};
+  AddVersion("m", 1, "offset=10");
+  AddVersion("m", 2, "offset=20");
+  manager_->ApplyConfig(Models({Config("m", latest2)}));
+  AddVersion("m", 3, "offset=30");
+  AddVersion("m", 4, "fail");
+  manager_->RefreshVersions();
+  // Served: 3 (wanted, AVAILABLE) and 2 (the newest old one, standing in for 4).
+  EXPECT_TRUE(WaitForState("m", 1, VersionState::kEnd));
+  EXPECT_EQ(StateOf("m", 2), VersionState::kAvailable);
+  EXPECT_EQ(StateOf("m", 3), VersionState::kAvailable);
+  EXPECT_EQ(StateOf("m", 4), VersionState::kLoading);
+  EXPECT_EQ(*InferFirst("m"), 31.f);
+  EXPECT_EQ(*InferFirst("m", 2), 21.f);
+  EXPECT_EQ(manager_->GetMetadata("m", kDefaultVersion)->versions, (std::vector<int64_t>{2, 3}));
+}
+
+TEST_F(ModelManagerTest, LatestTwoWithBothNewVersionsFailingKeepsBothOldOnes) {
+  VersionPolicy latest2{VersionPolicy::Kind::kLatest, 2, {}};
+  AddVersion("m", 1, "offset=10");
+  AddVersion("m", 2, "offset=20");
+  manager_->ApplyConfig(Models({Config("m", latest2)}));
+  AddVersion("m", 3, "fail");
+  AddVersion("m", 4, "fail");
+  manager_->RefreshVersions();
+  EXPECT_EQ(StateOf("m", 1), VersionState::kAvailable);
+  EXPECT_EQ(StateOf("m", 2), VersionState::kAvailable);
+  EXPECT_EQ(*InferFirst("m"), 21.f);
+  EXPECT_EQ(*InferFirst("m", 1), 11.f);
+  // Version 5 arrives good: wanted {4, 5}; 4 failed, so 2 still stands in.
+  AddVersion("m", 5, "offset=50");
+  manager_->RefreshVersions();
+  EXPECT_EQ(*InferFirst("m"), 51.f);
+  EXPECT_TRUE(WaitForState("m", 1, VersionState::kEnd));
+  EXPECT_EQ(StateOf("m", 2), VersionState::kAvailable);
+  EXPECT_EQ(StateOf("m", 3), VersionState::kEnd);
+  EXPECT_EQ(manager_->GetStatus("m", 3)->at(0).status, Unknown("fake load failure"));
+}
+
+TEST_F(ModelManagerTest, SpecificPolicyKeepsTheOldVersionWhenTheNewOneFails) {
+  AddVersion("m", 1, "offset=10");
+  AddVersion("m", 2, "fail");
+  VersionPolicy only1{VersionPolicy::Kind::kSpecific, 1, {1}};
+  VersionPolicy only2{VersionPolicy::Kind::kSpecific, 1, {2}};
+  VersionPolicy both{VersionPolicy::Kind::kSpecific, 1, {1, 2}};
+  manager_->ApplyConfig(Models({Config("m", only1)}));
+  EXPECT_EQ(*InferFirst("m"), 11.f);
+  manager_->ApplyConfig(Models({Config("m", only2)}));
+  EXPECT_EQ(StateOf("m", 1), VersionState::kAvailable);
+  EXPECT_EQ(manager_->GetStatus("m", 2)->at(0).status, Unknown("fake load failure"));
+  EXPECT_EQ(*InferFirst("m"), 11.f);
+  // Both wanted: 1 is served as wanted, 2 stays failed.
+  manager_->ApplyConfig(Models({Config("m", both)}));
+  EXPECT_EQ(*InferFirst("m"), 11.f);
+  EXPECT_EQ(StateOf("m", 2), VersionState::kLoading);
+}
+
+TEST_F(ModelManagerTest, AllPolicyServesEveryGoodVersionBesideAFailedOne) {
+  AddVersion("m", 1, "offset=10");
+  manager_->ApplyConfig(Models({Config("m", {VersionPolicy::Kind::kAll, 1, {}})}));
+  AddVersion("m", 2, "fail");
+  manager_->RefreshVersions();
+  EXPECT_EQ(*InferFirst("m"), 11.f);
+  EXPECT_EQ(StateOf("m", 2), VersionState::kLoading);
+}
+
+TEST_F(ModelManagerTest, RemovingTheFailedDirectoryKeepsItListedWithItsError) {
+  AddVersion("m", 1, "offset=10");
+  manager_->ApplyConfig(Models({Config("m")}));
+  AddVersion("m", 2, "fail");
+  manager_->RefreshVersions();
+  fs_.Remove("/repo/m/2");
+  EXPECT_TRUE(manager_->RefreshVersions());
+  EXPECT_EQ(*InferFirst("m"), 11.f);
+  auto failed = manager_->GetStatus("m", 2)->at(0);
+  EXPECT_EQ(failed.state, VersionState::kEnd);
+  EXPECT_EQ(failed.status, Unknown("fake load failure"));
+  // Published again, fixed: loaded, and it replaces version 1.
+  AddVersion("m", 2, "offset=20");
+  EXPECT_TRUE(manager_->RefreshVersions());
+  EXPECT_EQ(*InferFirst("m"), 21.f);
+  EXPECT_TRUE(manager_->GetStatus("m", 2)->at(0).status.ok());
+  EXPECT_TRUE(WaitForState("m", 1, VersionState::kEnd));
+}
+
+TEST_F(ModelManagerTest, ConfigChangeRetriesTheFailedVersionAndKeepsTheStandIn) {
+  AddVersion("m", 1, "offset=10");
+  manager_->ApplyConfig(Models({Config("m")}));
+  AddVersion("m", 2, "fail");
+  manager_->RefreshVersions();
+  int loads = backend_->loads();
+  ModelConfig changed = Config("m");
+  changed.nireq = 2;
+  EXPECT_TRUE(manager_->ApplyConfig(Models({changed})));
+  EXPECT_EQ(backend_->loads(), loads + 2);  // 2 retried (fails again), 1 reloaded
+  EXPECT_EQ(*InferFirst("m"), 11.f);
+  EXPECT_EQ(StateOf("m", 1), VersionState::kAvailable);
+  EXPECT_EQ(StateOf("m", 2), VersionState::kLoading);
+}
+
+TEST_F(ModelManagerTest, MissingBasePathIsTheModelsStatusEverywhere) {
+  manager_->ApplyConfig(Models({Config("m")}));
+  const Status why = NotFound("Model m has no version: base path /repo/m does not exist");
+  EXPECT_EQ(manager_->GetStatus("m", kDefaultVersion).status(), why);
+  EXPECT_EQ(manager_->GetStatus("m", 1).status(), why);
+  EXPECT_EQ(manager_->GetMetadata("m", kDefaultVersion).status(), why);
+  EXPECT_EQ(manager_->GetMetadata("m", 1).status(), why);
+  EXPECT_EQ(service_->ModelReady("m", kDefaultVersion), why);
+  EXPECT_EQ(InferFirst("m").status(), why);
+  EXPECT_FALSE(manager_->RefreshVersions());  // the same fault again is no change
+
+  // The directory appears: the next poll loads it, the fault is gone.
+  AddVersion("m", 1, "offset=10");
+  EXPECT_TRUE(manager_->RefreshVersions());
+  EXPECT_EQ(*InferFirst("m"), 11.f);
+  EXPECT_TRUE(manager_->GetStatus("m", kDefaultVersion)->at(0).status.ok());
+}
+
+TEST_F(ModelManagerTest, VanishingBasePathRetiresWithTheCauseAndRecovers) {
+  AddVersion("m", 1, "offset=10");
+  AddVersion("m", 2, "offset=20");
+  manager_->ApplyConfig(Models({Config("m", {VersionPolicy::Kind::kAll, 1, {}})}));
+  fs_.Remove("/repo/m");
+  EXPECT_TRUE(manager_->RefreshVersions());
+  EXPECT_TRUE(WaitForState("m", 1, VersionState::kEnd));
+  EXPECT_TRUE(WaitForState("m", 2, VersionState::kEnd));
+  auto retired = *manager_->GetStatus("m", kDefaultVersion);
+  for (const auto& s : retired) {
+    EXPECT_EQ(s.status, NotFound("base path /repo/m does not exist")) << s.version;
+  }
+  const std::string why = "Model m has no version: base path /repo/m does not exist";
+  EXPECT_EQ(InferFirst("m").status(), NotFound(why));
+  EXPECT_EQ(InferFirst("m", 2).status(), NotFound(why));
+  EXPECT_EQ(manager_->GetMetadata("m", kDefaultVersion).status(), NotFound(why));
+  EXPECT_EQ(service_->ModelReady("m", kDefaultVersion), Unavailable(why));
+  EXPECT_EQ(manager_->GetStatus("m", kDefaultVersion)->size(), 2u);
+
+  AddVersion("m", 1, "offset=10");
+  AddVersion("m", 2, "offset=20");
+  EXPECT_TRUE(manager_->RefreshVersions());
+  EXPECT_EQ(*InferFirst("m"), 21.f);
+  EXPECT_EQ(*InferFirst("m", 1), 11.f);
+  auto back = *manager_->GetStatus("m", kDefaultVersion);
+  for (const auto& s : back) {
+    EXPECT_EQ(s.state, VersionState::kAvailable);
+    EXPECT_TRUE(s.status.ok());
+  }
+}
+
+TEST_F(ModelManagerTest, BasePathThatIsAFileOrEmptyOrUnmatchedIsNamed) {
+  fs_.AddFile("/repo/file", "x");
+  fs_.AddDirectory("/repo/empty");
+  AddVersion("unmatched", 1, "offset=1");
+  ModelConfig file = Config("file");
+  ModelConfig empty = Config("empty");
+  ModelConfig unmatched = Config("unmatched", {VersionPolicy::Kind::kSpecific, 1, {7}});
+  manager_->ApplyConfig(Models({file, empty, unmatched}));
+  EXPECT_EQ(manager_->GetStatus("file", kDefaultVersion).status(),
+            NotFound("Model file has no version: base path /repo/file is not a directory"));
+  EXPECT_EQ(manager_->GetStatus("empty", kDefaultVersion).status(),
+            NotFound("Model empty has no version: base path /repo/empty has no version directory"));
+  EXPECT_EQ(manager_->GetStatus("unmatched", kDefaultVersion).status(),
+            NotFound("Model unmatched has no version: no version directory in base path "
+                     "/repo/unmatched matches the version policy {\"specific\":{\"versions\":[7]}}"));
+}
+
+TEST_F(ModelManagerTest, RemovingEveryVersionDirectoryNamesTheEmptyBasePath) {
+  AddVersion("m", 1, "offset=10");
+  manager_->ApplyConfig(Models({Config("m")}));
+  fs_.Remove("/repo/m/1");
+  manager_->RefreshVersions();
+  EXPECT_TRUE(WaitForState("m", 1, VersionState::kEnd));
+  EXPECT_EQ(manager_->GetStatus("m", 1)->at(0).status,
+            NotFound("base path /repo/m has no version directory"));
+  EXPECT_EQ(InferFirst("m").status(),
+            NotFound("Model m has no version: base path /repo/m has no version directory"));
+}
+
+TEST_F(ModelManagerTest, UnlistableBasePathKeepsWhatIsLoadedServing) {
+  AddVersion("m", 1, "offset=10");
+  manager_->ApplyConfig(Models({Config("m")}));
+  fs_.SetListError("/repo/m", Status(StatusCode::kPermissionDenied, "denied"));
+  EXPECT_TRUE(manager_->RefreshVersions());  // the fault is a change
+  EXPECT_FALSE(manager_->RefreshVersions());
+  EXPECT_EQ(*InferFirst("m"), 11.f);
+  EXPECT_EQ(StateOf("m", 1), VersionState::kAvailable);
+  fs_.SetListError("/repo/m", Status::Ok());
+  EXPECT_TRUE(manager_->RefreshVersions());  // cleared
+  EXPECT_EQ(*InferFirst("m"), 11.f);
+
+  // Unlistable from the start: nothing to serve, and the status says why.
+  fs_.SetListError("/repo/n", Status(StatusCode::kPermissionDenied, "denied"));
+  AddVersion("n", 1, "offset=1");
+  manager_->ApplyConfig(Models({Config("m"), Config("n")}));
+  const Status why(StatusCode::kNotFound,
+                   "Model n has no version: base path /repo/n cannot be listed: denied");
+  EXPECT_EQ(manager_->GetStatus("n", kDefaultVersion).status(), why);
+  EXPECT_EQ(InferFirst("n").status(), why);
+  fs_.SetListError("/repo/n", Status::Ok());
+  manager_->RefreshVersions();
+  EXPECT_EQ(*InferFirst("n"), 2.f);
+}
+
 // --- Scheduling and dynamic batching through the manager ----------------
 
 TEST_F(ModelManagerTest, ConcurrentRequestsAreBatchedAndEachGetsItsOwnRows) {

@@ -83,14 +83,28 @@ bool InMemoryFileSystem::Remove(const std::string& path) {
   return RemoveLocked(key);
 }
 
+namespace {
+
+void SetError(std::map<std::string, Status>& errors, const std::string& key, Status status) {
+  if (status.ok()) {
+    errors.erase(key);
+  } else {
+    errors[key] = std::move(status);
+  }
+}
+
+}  // namespace
+
 void InMemoryFileSystem::SetReadError(const std::string& path, Status status) {
   std::string key = Normalize(path);
   std::lock_guard lock(mu_);
-  if (status.ok()) {
-    read_errors_.erase(key);
-  } else {
-    read_errors_[key] = std::move(status);
-  }
+  SetError(read_errors_, key, std::move(status));
+}
+
+void InMemoryFileSystem::SetListError(const std::string& path, Status status) {
+  std::string key = Normalize(path);
+  std::lock_guard lock(mu_);
+  SetError(list_errors_, key, std::move(status));
 }
 
 Result<std::vector<std::string>> InMemoryFileSystem::ListDirectory(const std::string& path) const {
@@ -101,6 +115,8 @@ Result<std::vector<std::string>> InMemoryFileSystem::ListDirectory(const std::st
     if (it == nodes_.end()) return NotFound("Directory not found: " + path);
     if (!it->second.is_directory) return FailedPrecondition("Not a directory: " + path);
   }
+  auto err = list_errors_.find(key);
+  if (err != list_errors_.end()) return err->second;
   std::vector<std::string> names;
   for (auto it = nodes_.upper_bound(key); it != nodes_.end(); ++it) {
     if (!IsBelow(it->first, key)) {

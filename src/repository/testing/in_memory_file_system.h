@@ -35,6 +35,8 @@ class InMemoryFileSystem : public FileSystem {
   // Makes ReadFile(path) fail with `status` (e.g. permission denied) while the
   // entry still exists; an OK status clears it.
   void SetReadError(const std::string& path, Status status);
+  // Likewise for ListDirectory(path) (an unreadable directory).
+  void SetListError(const std::string& path, Status status);
 
   Result<std::vector<std::string>> ListDirectory(const std::string& path) const override;
   bool IsDirectory(const std::string& path) const override;
@@ -58,6 +60,7 @@ class InMemoryFileSystem : public FileSystem {
   mutable std::mutex mu_;
   std::map<std::string, Node> nodes_;  // key: normalised path; "/" implicit
   std::map<std::string, Status> read_errors_;
+  std::map<std::string, Status> list_errors_;
 };
 
 }  // namespace tessera

@@ -120,6 +120,17 @@ TEST(InMemoryFileSystemTest, InjectedReadError) {
   EXPECT_EQ(*fs.ReadFile("/f"), "x");
 }
 
+TEST(InMemoryFileSystemTest, InjectedListError) {
+  InMemoryFileSystem fs;
+  fs.AddFile("/d/f", "x");
+  fs.SetListError("/d", Status(StatusCode::kPermissionDenied, "denied"));
+  EXPECT_EQ(fs.ListDirectory("/d").status(), Status(StatusCode::kPermissionDenied, "denied"));
+  EXPECT_TRUE(fs.IsDirectory("/d"));
+  EXPECT_EQ(*fs.ReadFile("/d/f"), "x");
+  fs.SetListError("/d", Status::Ok());
+  EXPECT_EQ(*fs.ListDirectory("/d"), (std::vector<std::string>{"f"}));
+}
+
 TEST(InMemoryFileSystemTest, ConcurrentWritersAndReaders) {
   InMemoryFileSystem fs;
   std::atomic<bool> stop{false};
