@@ -15,7 +15,7 @@
 // stays the default, until a successor loads.
 //
 // Repository faults are the model's own status (fault_ below): base
-// path missing, not a directory, unreadable, without version directories, or
+// path missing, not a directory, not listable, without version directories, or
 // with none the policy selects. A version retired because of one carries it
 // as its status (END + the fault) instead of OK. When the base path cannot be
 // listed for another reason (permissions, I/O) nothing is loaded or retired:
