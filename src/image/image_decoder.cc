@@ -15,13 +15,14 @@
 namespace tessera::image {
 namespace {
 
-// Base64 text holding an image, decoded; empty when it is not that.
+// Base64 text (how JSON carries binary data), decoded; empty when it is not
+// base64. Messages then describe the decoded bytes whichever door sent them.
 std::string FromBase64Text(std::string_view text) {
   std::string out(Base64DecodedSizeBound(text.size()), '\0');
   auto size = Base64Decode(text, out.data());
   if (!size) return {};
   out.resize(*size);
-  return SniffFormat(out) == ImageFormat::kOther ? std::string() : out;
+  return out;
 }
 
 // The header of a JPEG or PNG (checked whole, see image_header.h); other
