@@ -1,5 +1,6 @@
-// Decoding of encoded images (JPEG and PNG, with OpenCV imgcodecs) sent as
-// BYTES to a 4-D NHWC input, into that input's typed tensor.
+// Decoding of encoded images (JPEG with libjpeg, see jpeg_decode.h; PNG with
+// OpenCV imgcodecs) sent as BYTES to a 4-D NHWC input, into that input's
+// typed tensor.
 //
 // Before anything is decoded, each image's header and structure are read
 // (image_header.h): other formats (BMP, TIFF, WebP, ...) are refused, as are

@@ -154,6 +154,12 @@ def test_valid_image_still_classifies(server, door):
     ([GOOD, JPEG[:len(JPEG) // 2]],
      "Invalid image 1 of input data: truncated JPEG data (no end-of-image marker)"),
     ([PNG[:len(PNG) // 2]], "Invalid image 0 of input data: truncated PNG data (no IEND chunk)"),
+    # Cut inside the scan data, end-of-image marker put back: libjpeg alone
+    # would answer with a gray bottom half.
+    ([JPEG[:JPEG.find(b"\xff\xda") + (len(JPEG) - JPEG.find(b"\xff\xda")) // 2] + b"\xff\xd9"],
+     "Invalid image 0 of input data: corrupt JPEG data (premature end of data segment)"),
+    ([jpeg_declaring(64, 64)],
+     "Invalid image 0 of input data: corrupt JPEG data (premature end of data segment)"),
     ([GOOD, GOOD, PNG[:-12]], "Invalid image 2 of input data: truncated PNG data (no IEND chunk)"),
     ([PNG[:45] + bytes([PNG[45] ^ 1]) + PNG[46:]],
      "Invalid image 0 of input data: corrupt PNG data (CRC mismatch in chunk IDAT)"),
