@@ -9,34 +9,42 @@
 #include <exception>
 
 #include "common/base64.h"
+#include "image/image_header.h"
+#include "image/jpeg_decode.h"
 
 namespace tessera::image {
 namespace {
 
-enum class Format { kJpeg, kPng, kOther };
-
-Format Sniff(std::string_view b) {
-  if (b.size() >= 3 && b.substr(0, 3) == "\xFF\xD8\xFF") return Format::kJpeg;
-  if (b.size() >= 8 && b.substr(0, 8) == "\x89PNG\r\n\x1A\n") return Format::kPng;
-  return Format::kOther;
-}
-
-// libjpeg decodes a truncated file into a partly gray image with only a
-// warning; a JPEG without its end-of-image marker is refused instead.
-bool HasJpegEnd(std::string_view b) {
-  for (size_t i = b.size(); i >= 4; --i) {
-    if (b[i - 2] == '\xFF' && b[i - 1] == '\xD9') return true;
-  }
-  return false;
-}
-
-// Base64 text holding an image, decoded; empty when it is not that.
+// Base64 text (how JSON carries binary data), decoded; empty when it is not
+// base64. Messages then describe the decoded bytes whichever door sent them.
 std::string FromBase64Text(std::string_view text) {
   std::string out(Base64DecodedSizeBound(text.size()), '\0');
   auto size = Base64Decode(text, out.data());
   if (!size) return {};
   out.resize(*size);
-  return Sniff(out) == Format::kOther ? std::string() : out;
+  return out;
+}
+
+// The header of a JPEG or PNG (checked whole, see image_header.h); other
+// formats are refused.
+Result<ImageHeader> ReadHeader(std::string_view bytes) {
+  switch (SniffFormat(bytes)) {
+    case ImageFormat::kJpeg: return ProbeJpeg(bytes);
+    case ImageFormat::kPng: return ProbePng(bytes);
+    case ImageFormat::kOther: break;
+  }
+  return InvalidArgument("not an image in a supported format (JPEG or PNG; got " +
+                         std::to_string(bytes.size()) + " bytes)");
+}
+
+// imdecode(IMREAD_UNCHANGED); empty on failure.
+cv::Mat OpenCvDecode(std::string_view bytes) {
+  try {
+    cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
+    return cv::imdecode(raw, cv::IMREAD_UNCHANGED);
+  } catch (const std::exception&) {
+    return cv::Mat();
+  }
 }
 
 int CvDepth(DataType type) {
@@ -73,30 +81,41 @@ class BatchDecoder {
                            ": " + what);
   }
 
+  // The header of `bytes` once its format, structure and declared size pass.
+  Result<ImageHeader> Probe(size_t index, std::string_view bytes) const {
+    Result<ImageHeader> header = ReadHeader(bytes);
+    if (!header.ok()) return Error(index, header.status().message());
+    if (header->pixels() > static_cast<uint64_t>(target_.max_pixels)) {
+      return Error(index, "declared size " + std::to_string(header->width) + "x" +
+                              std::to_string(header->height) +
+                              " (WxH) exceeds --max_image_pixels (" +
+                              std::to_string(target_.max_pixels) + ")");
+    }
+    return header;
+  }
+
   Result<cv::Mat> Decode(size_t index, std::string_view bytes) const {
     std::string from_text;
-    if (Sniff(bytes) == Format::kOther) {
+    if (SniffFormat(bytes) == ImageFormat::kOther) {
       from_text = FromBase64Text(bytes);
       if (!from_text.empty()) bytes = from_text;
     }
-    const Format format = Sniff(bytes);
-    if (format == Format::kJpeg && !HasJpegEnd(bytes)) {
-      return Error(index, "truncated JPEG data (no end-of-image marker)");
-    }
+    TESSERA_ASSIGN_OR_RETURN(ImageHeader header, Probe(index, bytes));
+    const char* format = header.format == ImageFormat::kJpeg ? "JPEG" : "PNG";
     cv::Mat decoded;
-    try {
-      cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
-      decoded = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
-    } catch (const std::exception& e) {
-      decoded.release();
+    if (header.format == ImageFormat::kJpeg) {
+      auto jpeg = DecodeJpeg(bytes);
+      if (!jpeg.ok()) return Error(index, jpeg.status().message());
+      decoded = *jpeg ? std::move(**jpeg) : OpenCvDecode(bytes);
+    } else {
+      decoded = OpenCvDecode(bytes);
     }
-    if (decoded.empty()) {
-      if (format == Format::kJpeg) return Error(index, "corrupt JPEG data");
-      if (format == Format::kPng) return Error(index, "corrupt or truncated PNG data");
-      return Error(index, "not an image in a supported format (JPEG, PNG, " +
-                              std::to_string(bytes.size()) + " bytes)");
+    if (decoded.empty()) return Error(index, std::string("corrupt ") + format + " data");
+    if (decoded.dims != 2 || static_cast<uint32_t>(decoded.cols) != header.width ||
+        static_cast<uint32_t>(decoded.rows) != header.height) {
+      return Error(index, std::string("corrupt ") + format +
+                              " data (decoded size differs from the declared one)");
     }
-    if (decoded.dims != 2) return Error(index, "not a 2-D image");
     return decoded;
   }
 

@@ -1,5 +1,12 @@
-// Decoding of encoded images (JPEG, PNG and whatever else OpenCV imgcodecs
-// reads) sent as BYTES to a 4-D NHWC input, into that input's typed tensor.
+// Decoding of encoded images (JPEG with libjpeg, see jpeg_decode.h; PNG with
+// OpenCV imgcodecs) sent as BYTES to a 4-D NHWC input, into that input's
+// typed tensor.
+//
+// Before anything is decoded, each image's header and structure are read
+// (image_header.h): other formats (BMP, TIFF, WebP, ...) are refused, as are
+// truncated or malformed files and images declaring more than
+// ImageTarget::max_pixels pixels, so a small file cannot make the decoder
+// allocate a huge image.
 //
 // Rules (those of OVMS, with clearer errors):
 //  - no colour conversion: pixels stay as the codec returns them (OpenCV's
@@ -16,6 +23,7 @@
 // Thread-safety: stateless; may be called concurrently.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,10 +35,15 @@
 
 namespace tessera::image {
 
-// The geometry and type of the NHWC tensor to produce.
+// Default of ImageTarget::max_pixels (and --max_image_pixels): 4096x4096.
+inline constexpr int64_t kDefaultMaxImagePixels = 16777216;
+
+// The geometry and type of the NHWC tensor to produce, and the largest image
+// (width x height as its header declares it) accepted.
 struct ImageTarget {
   DataType dtype = DataType::kFp32;
   Dim height, width, channels;
+  int64_t max_pixels = kDefaultMaxImagePixels;
 };
 
 // True when images can be converted to `type` (UINT8, INT8, UINT16, INT16,

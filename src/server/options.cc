@@ -82,6 +82,9 @@ std::unique_ptr<cxxopts::Options> BuildOptions() {
       ("plugin_config", R"(JSON object of engine settings, e.g. {"NUM_STREAMS":"1"})", text(), "JSON")
       ("max_queue_size", "Requests that may wait per model version (0 = default 4096)", text(), "N")
       ("dynamic_batching", R"(JSON, e.g. {"max_batch_size":8,"max_queue_delay_microseconds":500})", text(), "JSON");
+  options->add_options("server")
+      ("max_image_pixels", "Largest width x height an encoded image may declare, 1 to 2^30",
+          text()->default_value("16777216"), "PIXELS");
   // clang-format on
   return options;
 }
@@ -294,6 +297,14 @@ Status ReadServerFlags(const FlagReader& flags, ServerOptions& o) {
   return Status::Ok();
 }
 
+// The bound OpenCV itself puts on an image (OPENCV_IO_MAX_IMAGE_PIXELS's
+// default); a larger --max_image_pixels could not take effect.
+constexpr int kMaxImagePixelsCap = 1 << 30;
+
+Status ReadImageFlags(const FlagReader& flags, ServerOptions& o) {
+  return flags.Int("max_image_pixels", 1, kMaxImagePixelsCap, &o.max_image_pixels);
+}
+
 Status ReadModelFlags(const FlagReader& flags, ServerOptions& o) {
   o.config_path = flags.Text("config_path");
   o.model_name = flags.Text("model_name");
@@ -361,6 +372,7 @@ Result<ParsedCommandLine> ParseCommandLine(int argc, const char* const* argv) {
     FlagReader flags(result);
     TESSERA_RETURN_IF_ERROR(ReadModelFlags(flags, parsed.options));
     TESSERA_RETURN_IF_ERROR(ReadServerFlags(flags, parsed.options));
+    TESSERA_RETURN_IF_ERROR(ReadImageFlags(flags, parsed.options));
   } catch (const cxxopts::exceptions::exception& e) {
     return CommandLineError(e, argc, argv);
   } catch (const std::exception& e) {

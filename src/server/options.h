@@ -42,6 +42,11 @@ struct ServerOptions {
   bool metrics_enable = false;     // GET /metrics on the REST port
   std::vector<std::string> metrics_list;  // empty = default metrics
 
+  // --- Encoded images ---
+  // Largest width x height an encoded image may declare (checked before it
+  // is decoded); 1..2^30 (OpenCV's own cap). = image::kDefaultMaxImagePixels.
+  int max_image_pixels = 16777216;
+
   // --- Config mode ---
   std::string config_path;  // set => config mode
 

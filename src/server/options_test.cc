@@ -364,5 +364,24 @@ TEST(SingleModelConfigTest, BadValuesNameTheFlag) {
   EXPECT_THAT(SingleModelConfig(options).status().message(), StartsWith("--batch_size must be"));
 }
 
+TEST(ParseCommandLineTest, MaxImagePixels) {
+  auto defaults = ParseModel({});
+  ASSERT_TRUE(defaults.ok()) << defaults.status().message();
+  EXPECT_EQ(defaults->options.max_image_pixels, 16777216);
+  auto set = ParseModel({"--max_image_pixels", "1000"});
+  ASSERT_TRUE(set.ok()) << set.status().message();
+  EXPECT_EQ(set->options.max_image_pixels, 1000);
+  auto config = Parse({"--config_path", "/c.json", "--max_image_pixels=1073741824"});
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_EQ(config->options.max_image_pixels, 1073741824);
+  EXPECT_EQ(ModelErrorOf({"--max_image_pixels", "0"}),
+            "--max_image_pixels must be between 1 and 1073741824 (got 0)");
+  EXPECT_EQ(ModelErrorOf({"--max_image_pixels", "1073741825"}),
+            "--max_image_pixels must be between 1 and 1073741824 (got 1073741825)");
+  EXPECT_EQ(ModelErrorOf({"--max_image_pixels", "abc"}),
+            "--max_image_pixels must be an integer (got \"abc\")");
+  EXPECT_EQ(ModelErrorOf({"--max_image_pixels"}), "--max_image_pixels needs a value");
+}
+
 }  // namespace
 }  // namespace tessera

@@ -149,6 +149,7 @@ Status Server::Start() {
   TESSERA_RETURN_IF_ERROR(StartMetrics(EffectiveMetricsConfig(s.options, initial.config.metrics)));
   ManagerOptions manager_options;
   manager_options.metrics = s.metrics.get();
+  manager_options.max_image_pixels = s.options.max_image_pixels;
   s.manager = std::make_unique<ModelManager>(s.fs, s.backends, manager_options);
   s.service = std::make_unique<ServingService>(*s.manager);
   s.poller = std::make_unique<RepositoryPoller>(s.fs, *s.manager, s.options.config_path,

@@ -74,7 +74,8 @@ Result<ModelHandle> ManagedModel::Load(const LoadContext& ctx, const ModelConfig
   TESSERA_ASSIGN_OR_RETURN(Backend * backend, ctx.backends.Find(options.file_names));
   TESSERA_ASSIGN_OR_RETURN(TensorNameMapping mapping, ReadMapping(ctx.fs, options));
   TESSERA_ASSIGN_OR_RETURN(auto loaded, backend->Load(options));
-  auto interface = ModelInterface::Make(loaded->signature(), config, mapping);
+  auto interface =
+      ModelInterface::Make(loaded->signature(), config, mapping, ctx.max_image_pixels);
   if (!interface.ok()) {
     return InvalidArgument("Model " + name_ + " version " + std::to_string(version) + ": " +
                            interface.status().message());

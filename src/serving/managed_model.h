@@ -34,6 +34,7 @@
 
 #include "backend/backend.h"
 #include "core/types.h"
+#include "image/image_decoder.h"
 #include "repository/file_system.h"
 #include "repository/model_config.h"
 #include "serving/reaper.h"
@@ -49,6 +50,7 @@ struct LoadContext {
   Reaper& reaper;
   SchedulerDefaults scheduler;
   metrics::ServingMetrics* metrics = nullptr;  // null: metrics off
+  int64_t max_image_pixels = image::kDefaultMaxImagePixels;  // see ModelInterface
 };
 
 class ManagedModel : public std::enable_shared_from_this<ManagedModel> {

@@ -113,12 +113,14 @@ ModelInterface ModelInterface::Identity(const ModelSignature& model) {
 }
 
 Result<ModelInterface> ModelInterface::Make(const ModelSignature& model, const ModelConfig& config,
-                                            const TensorNameMapping& mapping) {
+                                            const TensorNameMapping& mapping,
+                                            int64_t max_image_pixels) {
   TESSERA_RETURN_IF_ERROR(CheckMapping(mapping.inputs, model.inputs, "input"));
   TESSERA_RETURN_IF_ERROR(CheckMapping(mapping.outputs, model.outputs, "output"));
   TESSERA_RETURN_IF_ERROR(CheckNames(config.shape, "shape", model, mapping.inputs));
   TESSERA_RETURN_IF_ERROR(CheckNames(config.layout, "layout", model, mapping.inputs));
   ModelInterface made;
+  made.max_image_pixels_ = max_image_pixels;
   for (const TensorInfo& info : model.inputs) {
     const std::string client_name = ClientName(mapping.inputs, info.name);
     std::optional<LayoutSetting> layout;
@@ -186,7 +188,8 @@ Result<Tensor> ModelInterface::DecodeImages(const Input& input, const TensorInfo
                            " images, the data holds " + std::to_string(images->size()));
   }
   const ShapeSpec& s = shape.spec;
-  return image::DecodeImages(info.name, *images, {info.dtype, s[1], s[2], s[3]});
+  return image::DecodeImages(info.name, *images,
+                             {info.dtype, s[1], s[2], s[3], max_image_pixels_});
 }
 
 Result<std::vector<NamedTensor>> ModelInterface::PrepareInputs(

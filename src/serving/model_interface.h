@@ -8,7 +8,9 @@
 //    layout, else dim 0) unless `shape` names that input;
 //  - `layout` "CLIENT:MODEL" (e.g. "NHWC:NCHW") makes clients send CLIENT
 //    order, transposed here into the model's order; plain "NCHW" only names
-//    the dims.
+//    the dims;
+//  - `max_image_pixels` (the server's --max_image_pixels) bounds the size
+//    an encoded image may declare.
 //
 // Requests are validated against the effective shapes (ranges included),
 // BYTES sent to a 4-D non-BYTES input are decoded as images (image/), then
@@ -22,6 +24,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "image/image_decoder.h"
 #include "repository/mapping_config.h"
 #include "repository/model_config.h"
 #include "serving/request_validator.h"
@@ -35,7 +38,8 @@ class ModelInterface {
   // kInvalidArgument naming the setting when shape, layout, batch_size or the
   // mapping do not fit `model` (unknown input, rank mismatch, bad text).
   static Result<ModelInterface> Make(const ModelSignature& model, const ModelConfig& config,
-                                     const TensorNameMapping& mapping);
+                                     const TensorNameMapping& mapping,
+                                     int64_t max_image_pixels = image::kDefaultMaxImagePixels);
   // Identity interface: the model's own signature.
   static ModelInterface Identity(const ModelSignature& model);
 
@@ -65,6 +69,7 @@ class ModelInterface {
 
   ModelSignature client_;
   std::vector<Input> inputs_;  // parallel to client_.inputs and the model's inputs
+  int64_t max_image_pixels_ = image::kDefaultMaxImagePixels;
 };
 
 }  // namespace tessera

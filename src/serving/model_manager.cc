@@ -36,7 +36,7 @@ LoadContext ModelManager::Context() {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int nireq = options_.default_nireq > 0 ? options_.default_nireq : cores;
   return LoadContext{fs_, backends_, reaper_, SchedulerDefaults{cores, nireq, options_.max_queue},
-                     options_.metrics};
+                     options_.metrics, options_.max_image_pixels};
 }
 
 std::shared_ptr<const ModelManager::ModelMap> ModelManager::Snapshot() const {

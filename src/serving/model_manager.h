@@ -25,6 +25,7 @@ struct ManagerOptions {
   int default_nireq = 0;    // 0: one worker per core
   size_t max_queue = 4096;  // per model version
   metrics::ServingMetrics* metrics = nullptr;  // not owned; null: metrics off
+  int64_t max_image_pixels = image::kDefaultMaxImagePixels;  // --max_image_pixels
 };
 
 class ModelManager {

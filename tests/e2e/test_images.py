@@ -161,7 +161,7 @@ ERRORS = [
      "Invalid image 1 of input data: corrupt JPEG data"),
     ("classifier", [GOOD, GOOD, JPEG[:len(JPEG) // 2]],
      "Invalid image 2 of input data: truncated JPEG data"),
-    ("classifier", [PNG[:len(PNG) - 40]], "Invalid image 0 of input data: corrupt or truncated PNG"),
+    ("classifier", [PNG[:len(PNG) - 40]], "Invalid image 0 of input data: truncated PNG data"),
     ("classifier", [GOOD, b"GIF89a not really"],
      "Invalid image 1 of input data: not an image in a supported format"),
     ("classifier", [GOOD, encode(pattern(32, 32, 1, 0), ".png")],
