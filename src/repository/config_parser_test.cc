@@ -201,6 +201,29 @@ TEST(ParseServerConfigTest, SyntaxErrorNamesOffsetLineAndColumn) {
             "(line 1, column 27)");
 }
 
+TEST(ParseServerConfigTest, NestingIsBoundedAt64Levels) {
+  // The object, the list and 62 levels inside it: 64, valid JSON.
+  const std::string list = R"({"model_config_list": )";
+  std::string at_limit = list + "[" + std::string(62, '[') + std::string(62, ']') + "]}";
+  EXPECT_EQ(ErrorOf(at_limit).find("Invalid JSON"), std::string::npos) << ErrorOf(at_limit);
+  // Level 65 opens at offset list.size() + 63.
+  std::string over = list + "[" + std::string(63, '[') + std::string(63, ']') + "]}";
+  const std::string where = std::to_string(list.size() + 63);
+  EXPECT_EQ(ErrorOf(over), "Invalid JSON in config: nesting deeper than 64 levels at offset " +
+                               where + " (line 1, column " + std::to_string(list.size() + 64) + ")");
+  EXPECT_EQ(ErrorOf(std::string(100000, '[') + std::string(100000, ']')),
+            "Invalid JSON in config: nesting deeper than 64 levels at offset 64 (line 1, column 65)");
+  std::string objects;
+  for (int i = 0; i < 1000000; ++i) objects += R"({"a":)";
+  EXPECT_EQ(ErrorOf(objects),
+            "Invalid JSON in config: nesting deeper than 64 levels at offset 320 (line 1, column 321)");
+  // The JSON flag values go through the same parser.
+  EXPECT_EQ(ParseVersionPolicyJson(std::string(100000, '{')).status(),
+            InvalidArgument("not valid JSON: Missing a name for object member at offset 1 (line 1, column 2)"));
+  EXPECT_EQ(ParsePluginConfigJson(std::string(100000, '[')).status(),
+            InvalidArgument("not valid JSON: nesting deeper than 64 levels at offset 64 (line 1, column 65)"));
+}
+
 TEST(ParseServerConfigTest, TopLevelErrors) {
   EXPECT_EQ(ErrorOf("[]"), "Invalid config: the configuration must be an object (got an array)");
   EXPECT_EQ(ErrorOf("{}"), "Invalid config: /model_config_list is required but missing");

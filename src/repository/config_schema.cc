@@ -5,6 +5,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "common/json_depth.h"
 #include "common/logging.h"
 
 namespace tessera::config_internal {
@@ -408,9 +409,9 @@ const CompiledSchema& DynamicBatchingSchema() {
 }
 
 std::optional<std::string> ParseJson(std::string_view text, rapidjson::Document& doc) {
-  doc.Parse(text.data(), text.size());
-  if (!doc.HasParseError()) return std::nullopt;
-  size_t offset = doc.GetErrorOffset();
+  JsonDocumentParse parse = ParseJsonDocument(text, doc);
+  if (parse.ok()) return std::nullopt;
+  size_t offset = parse.result.Offset();
   size_t line = 1, column = 1;
   for (size_t i = 0; i < offset && i < text.size(); ++i) {
     if (text[i] == '\n') {
@@ -420,7 +421,8 @@ std::optional<std::string> ParseJson(std::string_view text, rapidjson::Document&
       ++column;
     }
   }
-  std::string reason = rapidjson::GetParseError_En(doc.GetParseError());
+  std::string reason = parse.too_deep ? JsonNestingReason()
+                                      : rapidjson::GetParseError_En(parse.result.Code());
   if (!reason.empty() && reason.back() == '.') reason.pop_back();
   return reason + " at offset " + std::to_string(offset) + " (line " + std::to_string(line) +
          ", column " + std::to_string(column) + ")";

@@ -47,9 +47,11 @@ const CompiledSchema& PluginConfigSchema();
 // preferred_batch_sizes (all optional).
 const CompiledSchema& DynamicBatchingSchema();
 
-// Parses `text` into `doc`. On a syntax error returns the reason with its
+// Parses `text` into `doc`, iteratively and at most kMaxJsonDepth levels
+// deep (common/json_depth.h). On a syntax error returns the reason with its
 // byte offset, line and column: "Missing a name for object member at offset
-// 2 (line 1, column 3)".
+// 2 (line 1, column 3)", "nesting deeper than 64 levels at offset 64 (line
+// 1, column 65)".
 std::optional<std::string> ParseJson(std::string_view text, rapidjson::Document& doc);
 
 // Validates `doc` against `schema`; on failure returns one line naming the

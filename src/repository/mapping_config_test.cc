@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace tessera {
 namespace {
 
@@ -23,6 +25,19 @@ TEST(MappingConfigTest, RejectsMalformedFiles) {
     EXPECT_EQ(m.status().code(), StatusCode::kInvalidArgument);
     EXPECT_NE(m.status().message().find("/m/1/mapping_config.json"), std::string::npos);
   }
+}
+
+TEST(MappingConfigTest, NestingIsBoundedAt64Levels) {
+  // {"inputs": { + 62 more = 64 levels: valid JSON, then refused as a mapping.
+  auto at_limit = ParseMappingConfig(
+      R"({"inputs": {"x": )" + std::string(62, '[') + std::string(62, ']') + "}}", "m.json");
+  ASSERT_FALSE(at_limit.ok());
+  EXPECT_EQ(at_limit.status().message().find("not valid JSON"), std::string::npos)
+      << at_limit.status().message();
+  auto deep = ParseMappingConfig(std::string(100000, '[') + std::string(100000, ']'), "m.json");
+  ASSERT_FALSE(deep.ok());
+  EXPECT_EQ(deep.status().message(),
+            "m.json is not valid JSON: nesting deeper than 64 levels at offset 64 (line 1, column 65)");
 }
 
 }  // namespace

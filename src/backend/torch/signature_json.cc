@@ -6,6 +6,8 @@
 #include <set>
 #include <vector>
 
+#include "common/json_depth.h"
+
 namespace tessera {
 namespace {
 
@@ -119,11 +121,12 @@ bool IsTorchCompatibleType(DataType type) {
 
 Result<ModelSignature> ParseSignatureJson(std::string_view json, const std::string& source) {
   rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
-  if (doc.HasParseError()) {
+  JsonDocumentParse parse = ParseJsonDocument(json, doc);
+  if (!parse.ok()) {
     return InvalidArgument(source + ": invalid JSON at offset " +
-                           std::to_string(doc.GetErrorOffset()) + ": " +
-                           rapidjson::GetParseError_En(doc.GetParseError()));
+                           std::to_string(parse.result.Offset()) + ": " +
+                           (parse.too_deep ? JsonNestingReason()
+                                           : rapidjson::GetParseError_En(parse.result.Code())));
   }
   if (!doc.IsObject()) {
     return InvalidArgument(source + ": top level must be an object with \"inputs\" and \"outputs\"");

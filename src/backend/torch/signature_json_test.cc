@@ -53,6 +53,22 @@ TEST(SignatureJson, RejectsMalformedJson) {
   ExpectError("[1,2]", "top level must be an object");
 }
 
+// `levels` arrays and objects in all, under the key "x" of the top object.
+std::string Nested(int levels) {
+  return "{\"x\":" + std::string(levels - 1, '[') + std::string(levels - 1, ']') + "}";
+}
+
+TEST(SignatureJson, NestingIsBoundedAt64Levels) {
+  ExpectError(Nested(64), "unknown top-level key \"x\"");  // parsed, then refused
+  // The 65th level opens at offset 5 + 63.
+  ExpectError(Nested(65), "invalid JSON at offset 68: nesting deeper than 64 levels");
+  std::string brackets = std::string(100000, '[') + std::string(100000, ']');
+  ExpectError(brackets, "invalid JSON at offset 64: nesting deeper than 64 levels");
+  std::string objects;
+  for (int i = 0; i < 1000000; ++i) objects += "{\"a\":";
+  ExpectError(objects, "invalid JSON at offset 320: nesting deeper than 64 levels");
+}
+
 TEST(SignatureJson, RejectsMissingOrEmptyLists) {
   ExpectError(R"({"outputs":[{"name":"y","datatype":"FP32"}]})", "missing \"inputs\"");
   ExpectError(R"({"inputs":[{"name":"x","datatype":"FP32"}]})", "missing \"outputs\"");

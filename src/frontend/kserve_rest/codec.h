@@ -47,7 +47,10 @@ struct DecodedInfer {
 // and hold `keepalive`, so REQUIRES: `binary` stays valid while `keepalive`
 // lives. JSON data is copied into owned tensors.
 //
-// Errors are kInvalidArgument: malformed JSON (with the offset), a wrong JSON
+// Errors are kInvalidArgument: malformed JSON (with the offset), nesting
+// deeper than kMaxJsonDepth arrays and objects in the whole document ("JSON
+// nesting deeper than 64 levels at offset N", common/json_depth.h; the
+// parse never recurses), a wrong JSON
 // type (naming the input), missing name/shape/datatype/data, an unknown
 // datatype, data both in JSON and binary, ragged data, a value out of range,
 // an element count or binary size not matching the shape, binary sizes not

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 
+#include "common/json_depth.h"
 #include "frontend/kserve_rest/half.h"
 
 namespace tessera::kserve_rest {
@@ -144,6 +145,111 @@ TEST(DecodeTest, OutOfRangeValues) {
   EXPECT_EQ(Values<float>(Only(DecodeOne("FP32", "[1]", "[3.4028235e38]"))),
             (std::vector<float>{std::numeric_limits<float>::max()}));
   ExpectError(DecodeOne("FP32", "[1]", "[3.4028236e38]"), "out of range");
+}
+
+TEST(DecodeTest, EveryIntegerTypeTakesBothEndsAndRefusesOneBeyond) {
+  struct Case {
+    const char* type;
+    const char* min_minus_1;
+    const char* min;
+    const char* max;
+    const char* max_plus_1;
+  };
+  const Case cases[] = {
+      {"INT8", "-129", "-128", "127", "128"},
+      {"INT16", "-32769", "-32768", "32767", "32768"},
+      {"INT32", "-2147483649", "-2147483648", "2147483647", "2147483648"},
+      {"INT64", "-9223372036854775809", "-9223372036854775808", "9223372036854775807",
+       "9223372036854775808"},
+      {"UINT8", "-1", "0", "255", "256"},
+      {"UINT16", "-1", "0", "65535", "65536"},
+      {"UINT32", "-1", "0", "4294967295", "4294967296"},
+      {"UINT64", "-1", "0", "18446744073709551615", "18446744073709551616"},
+  };
+  for (const Case& c : cases) {
+    auto ends = DecodeOne(c.type, "[2]", std::string("[") + c.min + "," + c.max + "]");
+    ASSERT_TRUE(ends.ok()) << c.type << ": " << ends.status().message();
+    for (const char* beyond : {c.min_minus_1, c.max_plus_1}) {
+      auto r = DecodeOne(c.type, "[2]", std::string("[0,") + beyond + "]");
+      ASSERT_FALSE(r.ok()) << c.type << " " << beyond;
+      EXPECT_EQ(r.status().message(), std::string("Invalid data in input 'x': value ") + beyond +
+                                          " is out of range for datatype " + c.type);
+    }
+  }
+  EXPECT_EQ(Values<int64_t>(Only(DecodeOne("INT64", "[1]", "[-9223372036854775808]"))),
+            (std::vector<int64_t>{INT64_MIN}));
+}
+
+TEST(DecodeTest, EveryFloatTypeRefusesBothEnds) {
+  for (const char* v : {"1e39", "-1e39", "3.4028236e38", "-3.4028236e38"}) {
+    auto r = DecodeOne("FP32", "[1]", std::string("[") + v + "]");
+    ASSERT_FALSE(r.ok()) << v;
+    EXPECT_EQ(r.status().message(),
+              std::string("Invalid data in input 'x': value ") + v + " is out of range for datatype FP32");
+  }
+  ExpectError(DecodeOne("FP16", "[1]", "[-65520]"),
+              "Invalid data in input 'x': value -65520 is out of range for datatype FP16");
+  ExpectError(DecodeOne("BF16", "[1]", "[1e39]"), "is out of range for datatype BF16");
+  EXPECT_EQ(Values<uint16_t>(Only(DecodeOne("FP16", "[2]", "[-65504,65504]"))),
+            (std::vector<uint16_t>{0xfbff, 0x7bff}));
+  EXPECT_EQ(Values<float>(Only(DecodeOne("FP32", "[2]", "[-3.4028235e38,3.4028235e38]"))),
+            (std::vector<float>{-std::numeric_limits<float>::max(), std::numeric_limits<float>::max()}));
+  EXPECT_EQ(Values<double>(Only(DecodeOne("FP64", "[2]", "[-1.7976931348623157e308,1.7976931348623157e308]"))),
+            (std::vector<double>{-std::numeric_limits<double>::max(), std::numeric_limits<double>::max()}));
+  ExpectError(DecodeOne("FP64", "[1]", "[-1e400]"), "Number too big to be stored in double");
+}
+
+// --- Nesting bound ----------------------------------------------------------
+
+constexpr char kDataPrefix[] = R"({"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":)";
+
+// A request whose "data" nests `levels` arrays; the document has 3 more
+// levels around it ({, "inputs": [, {).
+std::string DataNestedTo(int levels) {
+  return kDataPrefix + std::string(levels, '[') + "1" + std::string(levels, ']') + "}]}";
+}
+
+std::string Repeated(std::string_view piece, int times) {
+  std::string out;
+  out.reserve(piece.size() * times);
+  for (int i = 0; i < times; ++i) out += piece;
+  return out;
+}
+
+void ExpectTooDeep(const std::string& json, size_t offset) {
+  auto r = Decode(json);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().message(),
+            "JSON nesting deeper than 64 levels at offset " + std::to_string(offset));
+}
+
+TEST(DecodeTest, NestingIsBoundedAt64Levels) {
+  static_assert(kMaxJsonDepth == 64);
+  const size_t data = std::string_view(kDataPrefix).size();
+  // 3 + 61 = 64 levels: decoded (one element; the shape only counts them).
+  EXPECT_EQ(Values<float>(Only(Decode(DataNestedTo(61)))), (std::vector<float>{1}));
+  // Level 65 is the 62nd '[' of "data".
+  ExpectTooDeep(DataNestedTo(62), data + 61);
+  // Values of ignored keys count too: {"parameters":{"p": [[[...
+  const std::string params = R"({"parameters":{"p":)";
+  ExpectTooDeep(params + std::string(63, '[') + std::string(63, ']') + R"(}, "inputs": []})",
+                params.size() + 62);
+  auto at_limit = Decode(params + std::string(62, '[') + std::string(62, ']') + R"(}, "inputs": []})");
+  EXPECT_TRUE(at_limit.ok()) << at_limit.status().message();
+}
+
+TEST(DecodeTest, HostileNestingIsRefusedWithoutRecursing) {
+  const std::string infer = R"({"inputs":[{"name":"x","shape":[2,4],"datatype":"FP32","data":)";
+  ExpectTooDeep(infer + std::string(100000, '[') + std::string(100000, ']') + "}]}",
+                infer.size() + 61);
+  ExpectTooDeep(infer + std::string(1000000, '['), infer.size() + 61);
+  const std::string params = R"({"parameters":{"p":)";
+  ExpectTooDeep(params + std::string(100000, '[') + std::string(100000, ']') + "}}",
+                params.size() + 62);
+  ExpectTooDeep(Repeated(R"({"a":)", 100000), 5 * 64);
+  ExpectTooDeep(Repeated(R"({"a":)", 1000000) + "1" + std::string(1000000, '}'), 5 * 64);
+  ExpectError(Decode(std::string(1000000, '[')), "The request body must be a JSON object");
 }
 
 TEST(DecodeTest, WrongJsonTypesNameTheInput) {

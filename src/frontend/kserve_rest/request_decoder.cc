@@ -12,6 +12,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "common/json_depth.h"
 #include "frontend/kserve_rest/codec.h"
 #include "frontend/kserve_rest/half.h"
 
@@ -282,6 +283,7 @@ class ValueAppender {
     }
     if (v.overflow) return OutOfRange(in, std::string(v.s));
     if (std::isfinite(d) && std::fabs(d) >= limit) {
+      if (!v.s.empty()) return OutOfRange(in, std::string(v.s));  // as written
       char text[32];
       auto end = std::to_chars(text, text + sizeof text, d).ptr;
       return OutOfRange(in, std::string(text, end));
@@ -293,7 +295,8 @@ class ValueAppender {
 
 // The SAX handler for a whole inference request. Knows where it is in the
 // document through `where_` and which key's value comes next through
-// `field_`; values of unknown keys are skipped.
+// `field_`; values of unknown keys are skipped. Every container counts
+// towards the nesting bound (common/json_depth.h), skipped ones included.
 class RequestReader {
  public:
   using Ch = char;
@@ -342,15 +345,23 @@ class RequestReader {
     v.s = std::string_view(s, length);
     return OnScalar(v);
   }
-  bool StartObject();
+  bool StartObject() { return depth_.Enter() && OpenObject(); }
   bool Key(const Ch* s, SizeType length, bool);
-  bool EndObject(SizeType);
-  bool StartArray();
-  bool EndArray(SizeType);
+  bool EndObject(SizeType) {
+    depth_.Leave();
+    return CloseObject();
+  }
+  bool StartArray() { return depth_.Enter() && OpenArray(); }
+  bool EndArray(SizeType) {
+    depth_.Leave();
+    return CloseArray();
+  }
 
   // Valid after a successful parse.
   Result<DecodedInfer> Finish(std::string_view binary, std::shared_ptr<const void> keepalive);
   const std::string& error() const { return error_; }
+  // True when the parse stopped at a container past kMaxJsonDepth.
+  bool too_deep() const { return depth_.exceeded(); }
 
  private:
   enum class Where {
@@ -374,12 +385,17 @@ class RequestReader {
   bool OnDataScalar(const Scalar& v);
   bool OnDataNumber(std::string_view text);  // the hot path: typed data
   bool BeginData();
+  bool OpenObject();
+  bool CloseObject();
+  bool OpenArray();
+  bool CloseArray();
   InputBuilder& input() { return inputs_.back(); }
   std::string Context() const;
 
   Where where_ = Where::kStart;
   Field field_ = Field::kNone;
   int skip_depth_ = 0;
+  JsonDepth depth_;
   std::string error_;
 
   std::string id_;
@@ -523,7 +539,7 @@ bool RequestReader::EntersSkippedContainer(Field* field) {
   return false;
 }
 
-bool RequestReader::StartObject() {
+bool RequestReader::OpenObject() {
   Field field;
   if (EntersSkippedContainer(&field)) return true;
   switch (where_) {
@@ -600,7 +616,7 @@ bool RequestReader::Key(const Ch* s, SizeType length, bool) {
   return true;
 }
 
-bool RequestReader::EndObject(SizeType) {
+bool RequestReader::CloseObject() {
   if (skip_depth_ > 0) {
     --skip_depth_;
     return true;
@@ -620,7 +636,7 @@ bool RequestReader::EndObject(SizeType) {
   return true;
 }
 
-bool RequestReader::StartArray() {
+bool RequestReader::OpenArray() {
   Field field;
   if (EntersSkippedContainer(&field)) return true;
   if (where_ == Where::kData) {
@@ -645,7 +661,7 @@ bool RequestReader::StartArray() {
   }
   if (where_ == Where::kInput && field == Field::kData) {
     if (!BeginData()) return false;
-    return StartArray();
+    return OpenArray();
   }
   if (where_ == Where::kShape) {
     return Fail("Invalid 'shape' of " + input().Label() + ": dims must be non-negative integers");
@@ -654,7 +670,7 @@ bool RequestReader::StartArray() {
   return OnScalar(Scalar{});
 }
 
-bool RequestReader::EndArray(SizeType) {
+bool RequestReader::CloseArray() {
   if (skip_depth_ > 0) {
     --skip_depth_;
     return true;
@@ -762,13 +778,16 @@ Result<DecodedInfer> DecodeInferRequest(std::string_view json, std::string_view 
   // In-situ parsing hands numbers over as text pointing into the buffer (no
   // copy per number), so the JSON part is copied once into a mutable,
   // NUL-terminated buffer. A NUL inside the JSON ends the document early and
-  // is then reported as malformed by the length check below.
+  // is then reported as malformed by the length check below. Iterative
+  // parsing keeps the C stack flat; the handler bounds the depth.
   std::string text(json);
   rapidjson::InsituStringStream stream(text.data());
   constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseNanAndInfFlag |
-                              rapidjson::kParseNumbersAsStringsFlag;
+                              rapidjson::kParseNumbersAsStringsFlag |
+                              rapidjson::kParseIterativeFlag;
   rapidjson::ParseResult ok = reader.Parse<kFlags>(stream, handler);
   if (!ok) {
+    if (handler.too_deep()) return InvalidArgument(JsonNestingMessage(ok.Offset()));
     if (!handler.error().empty()) return InvalidArgument(handler.error());
     return InvalidArgument(std::string("Invalid JSON at offset ") + std::to_string(ok.Offset()) +
                            ": " + rapidjson::GetParseError_En(ok.Code()));

@@ -72,35 +72,69 @@ bool ToDouble(const JsonNumber& n, double* out) {
   return FromChars(n.text, out);
 }
 
-std::optional<int64_t> ToInt64(const JsonNumber& n) {
-  if (!n.integral) return std::nullopt;
-  if (n.exact && n.exponent == 0) {
-    constexpr uint64_t kMaxNegative = uint64_t{1} << 63;
-    if (n.negative) {
-      if (n.mantissa > kMaxNegative) return std::nullopt;
-      return static_cast<int64_t>(~n.mantissa + 1);  // two's complement of the magnitude
-    }
-    if (n.mantissa > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      return std::nullopt;
-    }
-    return static_cast<int64_t>(n.mantissa);
+namespace {
+
+// The slow, general case of ToInteger: the text as digits d (integer and
+// fraction part) times 10^e, normalised.
+JsonInteger IntegerFromText(std::string_view text) {
+  JsonInteger out;
+  size_t i = 0;
+  if (i < text.size() && text[i] == '-') {
+    out.negative = true;
+    ++i;
   }
-  int64_t v;
-  auto r = std::from_chars(n.text.data(), n.text.data() + n.text.size(), v);
-  if (r.ec != std::errc() || r.ptr != n.text.data() + n.text.size()) return std::nullopt;
-  return v;
+  std::string digits;  // significant digits, leading zeros dropped
+  int64_t e = 0;       // value = digits x 10^e
+  bool fraction = false;
+  for (; i < text.size() && text[i] != 'e' && text[i] != 'E'; ++i) {
+    if (text[i] == '.') {
+      fraction = true;
+      continue;
+    }
+    if (fraction) --e;
+    if (digits.empty() && text[i] == '0') continue;
+    digits.push_back(text[i]);
+  }
+  if (i < text.size()) {  // exponent; capped far beyond any 20-digit value
+    ++i;
+    bool minus = i < text.size() && text[i] == '-';
+    if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
+    constexpr int64_t kCap = int64_t{1} << 40;
+    int64_t exponent = 0;
+    for (; i < text.size(); ++i) {
+      if (exponent < kCap) exponent = exponent * 10 + (text[i] - '0');
+    }
+    e += minus ? -exponent : exponent;
+  }
+  if (digits.empty()) return out;  // zero, in any notation
+  while (digits.back() == '0') {
+    digits.pop_back();
+    ++e;
+  }
+  if (e < 0) {
+    out.kind = JsonInteger::Kind::kNotWhole;  // the last digit is below the point
+    return out;
+  }
+  if (static_cast<int64_t>(digits.size()) + e > 20) {
+    out.kind = JsonInteger::Kind::kBeyond64Bits;
+    return out;
+  }
+  digits.append(static_cast<size_t>(e), '0');
+  auto r = std::from_chars(digits.data(), digits.data() + digits.size(), out.magnitude);
+  if (r.ec != std::errc()) out.kind = JsonInteger::Kind::kBeyond64Bits;
+  return out;
 }
 
-std::optional<uint64_t> ToUint64(const JsonNumber& n) {
-  if (!n.integral || n.negative) {
-    if (n.integral && n.negative && n.exact && n.mantissa == 0) return 0;  // "-0"
-    return std::nullopt;
+}  // namespace
+
+JsonInteger ToInteger(const JsonNumber& n) {
+  if (n.integral && n.exact && n.exponent == 0) {  // the common case: digits only, at most 19
+    JsonInteger out;
+    out.negative = n.negative;
+    out.magnitude = n.mantissa;
+    return out;
   }
-  if (n.exact && n.exponent == 0) return n.mantissa;
-  uint64_t v;
-  auto r = std::from_chars(n.text.data(), n.text.data() + n.text.size(), v);
-  if (r.ec != std::errc() || r.ptr != n.text.data() + n.text.size()) return std::nullopt;
-  return v;
+  return IntegerFromText(n.text);
 }
 
 }  // namespace tessera::tfs_rest

@@ -10,8 +10,10 @@
 
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 
 namespace tessera::tfs_rest {
 
@@ -32,9 +34,41 @@ struct JsonNumber {
 inline bool ToFloat(const JsonNumber& n, float* out);  // fast path inline, below
 bool ToDouble(const JsonNumber& n, double* out);
 
-// The value when `n` is integral and fits the type.
-std::optional<int64_t> ToInt64(const JsonNumber& n);
-std::optional<uint64_t> ToUint64(const JsonNumber& n);
+// A JSON number read exactly as an integer, whatever its notation: 3, 3.0,
+// 3e2, 300e-2 and 0.3e1 are whole numbers; nothing is rounded through a
+// double, so a value just outside a type's range (-9223372036854775809,
+// 9223372036854775807.5) never lands on its end.
+struct JsonInteger {
+  enum class Kind {
+    kWhole,        // negative / magnitude hold the value ("-0" is 0)
+    kNotWhole,     // has a non-zero fractional part
+    kBeyond64Bits  // whole, but |value| >= 2^64
+  };
+  Kind kind = Kind::kWhole;
+  bool negative = false;
+  uint64_t magnitude = 0;
+
+  // True when kWhole and within [min, max] of T (an integer type).
+  template <typename T>
+  bool Fits() const;
+};
+
+JsonInteger ToInteger(const JsonNumber& n);
+
+template <typename T>
+bool JsonInteger::Fits() const {
+  static_assert(sizeof(T) <= 8);
+  if (kind != Kind::kWhole) return false;
+  if (negative && magnitude != 0) {
+    if constexpr (std::is_unsigned_v<T>) {
+      return false;
+    } else {
+      // |min| == max + 1
+      return magnitude - 1 <= static_cast<uint64_t>(std::numeric_limits<T>::max());
+    }
+  }
+  return magnitude <= static_cast<uint64_t>(std::numeric_limits<T>::max());
+}
 
 namespace internal_json {
 

@@ -203,22 +203,53 @@ TEST(JsonNumberTest, OverflowAndUnderflow) {
   EXPECT_EQ(d, std::numeric_limits<double>::max());
 }
 
+// "kind sign magnitude" of ToInteger, for comparing.
+std::string Integer(Scanned& s, const std::string& text) {
+  JsonInteger i = ToInteger(Scan(s, text));
+  switch (i.kind) {
+    case JsonInteger::Kind::kWhole:
+      return std::string(i.negative ? "-" : "+") + std::to_string(i.magnitude);
+    case JsonInteger::Kind::kNotWhole: return "fraction";
+    case JsonInteger::Kind::kBeyond64Bits: return "beyond";
+  }
+  return "?";
+}
+
 TEST(JsonNumberTest, Integers) {
   Scanned s;
-  EXPECT_EQ(ToInt64(Scan(s, "-9223372036854775808")), std::numeric_limits<int64_t>::min());
-  EXPECT_EQ(ToInt64(Scan(s, "9223372036854775807")), std::numeric_limits<int64_t>::max());
-  EXPECT_EQ(ToInt64(Scan(s, "9223372036854775808")), std::nullopt);
-  EXPECT_EQ(ToInt64(Scan(s, "-9223372036854775809")), std::nullopt);
-  EXPECT_EQ(ToInt64(Scan(s, "-0")), 0);
-  EXPECT_EQ(ToInt64(Scan(s, "-42")), -42);
-  EXPECT_EQ(ToInt64(Scan(s, "1.0")), std::nullopt);
-  EXPECT_EQ(ToInt64(Scan(s, "1e2")), std::nullopt);
-  EXPECT_EQ(ToInt64(Scan(s, "123456789012345678901")), std::nullopt);
-  EXPECT_EQ(ToUint64(Scan(s, "18446744073709551615")), std::numeric_limits<uint64_t>::max());
-  EXPECT_EQ(ToUint64(Scan(s, "18446744073709551616")), std::nullopt);
-  EXPECT_EQ(ToUint64(Scan(s, "-1")), std::nullopt);
-  EXPECT_EQ(ToUint64(Scan(s, "-0")), 0u);
-  EXPECT_EQ(ToUint64(Scan(s, "7")), 7u);
+  EXPECT_EQ(Integer(s, "-9223372036854775808"), "-9223372036854775808");
+  EXPECT_EQ(Integer(s, "-9223372036854775809"), "-9223372036854775809");
+  EXPECT_EQ(Integer(s, "18446744073709551615"), "+18446744073709551615");
+  EXPECT_EQ(Integer(s, "-18446744073709551615"), "-18446744073709551615");
+  EXPECT_EQ(Integer(s, "18446744073709551616"), "beyond");
+  EXPECT_EQ(Integer(s, "123456789012345678901"), "beyond");
+  EXPECT_EQ(Integer(s, "-0"), "-0");
+  EXPECT_EQ(Integer(s, "-42"), "-42");
+  EXPECT_EQ(Integer(s, "1.0"), "+1");
+  EXPECT_EQ(Integer(s, "1e2"), "+100");
+  EXPECT_EQ(Integer(s, "0.05e2"), "+5");
+  EXPECT_EQ(Integer(s, "1200e-2"), "+12");
+  EXPECT_EQ(Integer(s, "0.000e5"), "+0");
+  EXPECT_EQ(Integer(s, "1.5"), "fraction");
+  EXPECT_EQ(Integer(s, "1201e-2"), "fraction");
+  EXPECT_EQ(Integer(s, "1e-99999999999999999999"), "fraction");
+  EXPECT_EQ(Integer(s, "1e19"), "+10000000000000000000");
+  EXPECT_EQ(Integer(s, "1e20"), "beyond");
+  EXPECT_EQ(Integer(s, "1e99999999999999999999"), "beyond");
+  EXPECT_EQ(Integer(s, "-9223372036854775808.5"), "fraction");
+  EXPECT_EQ(Integer(s, "-9223372036854775809.0"), "-9223372036854775809");
+
+  EXPECT_TRUE(ToInteger(Scan(s, "-9223372036854775808")).Fits<int64_t>());
+  EXPECT_FALSE(ToInteger(Scan(s, "-9223372036854775809")).Fits<int64_t>());
+  EXPECT_TRUE(ToInteger(Scan(s, "9223372036854775807")).Fits<int64_t>());
+  EXPECT_FALSE(ToInteger(Scan(s, "9223372036854775808")).Fits<int64_t>());
+  EXPECT_TRUE(ToInteger(Scan(s, "-128")).Fits<int8_t>());
+  EXPECT_FALSE(ToInteger(Scan(s, "-129")).Fits<int8_t>());
+  EXPECT_TRUE(ToInteger(Scan(s, "-0")).Fits<uint8_t>());
+  EXPECT_FALSE(ToInteger(Scan(s, "-1")).Fits<uint8_t>());
+  EXPECT_TRUE(ToInteger(Scan(s, "18446744073709551615")).Fits<uint64_t>());
+  EXPECT_FALSE(ToInteger(Scan(s, "18446744073709551615")).Fits<int64_t>());
+  EXPECT_FALSE(ToInteger(Scan(s, "1.5")).Fits<int64_t>());
 }
 
 }  // namespace

@@ -12,6 +12,11 @@
 // a scratch buffer, valid until the handler returns. Bytes >= 0x80 are passed
 // through unchecked.
 //
+// Arrays and objects nest at most kMaxJsonDepth levels (common/json_depth.h):
+// the bracket that would open one more stops the parse before the handler
+// sees it, with too_deep set and its offset; the open-container stack is
+// bounded by the limit.
+//
 // Handler interface (each returns false to stop with kParseErrorTermination):
 //   Null() Bool(bool) Number(const JsonNumber&)
 //   Double(double)  // NaN, Infinity, -Infinity
@@ -29,6 +34,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/json_depth.h"
 #include "frontend/tfs_rest/json_number.h"
 
 namespace tessera::tfs_rest {
@@ -36,6 +42,7 @@ namespace tessera::tfs_rest {
 struct JsonReadResult {
   rapidjson::ParseErrorCode code = rapidjson::kParseErrorNone;
   size_t offset = 0;
+  bool too_deep = false;  // code is then kParseErrorTermination
   bool ok() const { return code == rapidjson::kParseErrorNone; }
 };
 
@@ -55,6 +62,7 @@ class JsonReader {
       SkipSpace();
       switch (*p_) {
         case '{':
+          if (stack_.size() >= static_cast<size_t>(kMaxJsonDepth)) return TooDeep();
           ++p_;
           if (!h_.StartObject()) return Error(rapidjson::kParseErrorTermination);
           SkipSpace();
@@ -67,6 +75,7 @@ class JsonReader {
           if (auto r = ReadKey(); !r.ok()) return r;
           continue;
         case '[':
+          if (stack_.size() >= static_cast<size_t>(kMaxJsonDepth)) return TooDeep();
           ++p_;
           if (!h_.StartArray()) return Error(rapidjson::kParseErrorTermination);
           SkipSpace();
@@ -115,6 +124,14 @@ class JsonReader {
  private:
   JsonReadResult Error(rapidjson::ParseErrorCode code) const {
     return {code, static_cast<size_t>(p_ - begin_)};
+  }
+
+  // At the bracket that would open level kMaxJsonDepth + 1; stack_ holds
+  // every open container (an empty one closes before the next opens).
+  JsonReadResult TooDeep() const {
+    JsonReadResult r = Error(rapidjson::kParseErrorTermination);
+    r.too_deep = true;
+    return r;
   }
 
   // Hot loops scan with a local pointer: p_ is a member, and a char load

@@ -4,6 +4,7 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -153,10 +154,47 @@ TEST(JsonReaderTest, StopsWhenTheHandlerSaysSo) {
   EXPECT_EQ(h.out, "{ k:a ");
 }
 
-TEST(JsonReaderTest, DeepNestingDoesNotRecurse) {
-  std::string deep = std::string(200000, '[') + std::string(200000, ']');
-  Outcome ours = Ours(deep);
-  EXPECT_EQ(ours.code, rapidjson::kParseErrorNone);
+JsonReadResult Read(const std::string& text, OurEvents* h) {
+  return JsonReader<OurEvents>(text, *h).Parse();
+}
+
+TEST(JsonReaderTest, NestingIsBoundedAt64Levels) {
+  static_assert(kMaxJsonDepth == 64);
+  OurEvents h;
+  auto r = Read(std::string(64, '[') + std::string(64, ']'), &h);
+  EXPECT_TRUE(r.ok());
+  EXPECT_FALSE(r.too_deep);
+  // Mixed, with empty containers that close before the next opens.
+  // Empty containers count as a level too.
+  std::string head, tail;
+  for (int i = 0; i < 31; ++i) head += "{\"a\":[{},[],";  // 12 bytes, 2 levels
+  for (int i = 0; i < 31; ++i) tail += "]}";
+  EXPECT_TRUE(Read(head + "[[]]" + tail, &h).ok());
+  r = Read(head + "[[{}]]" + tail, &h);
+  EXPECT_TRUE(r.too_deep);
+  EXPECT_EQ(r.offset, 31u * 12 + 2);
+
+  h.out.clear();
+  r = Read(std::string(65, '[') + std::string(65, ']'), &h);
+  EXPECT_EQ(r.code, rapidjson::kParseErrorTermination);
+  EXPECT_TRUE(r.too_deep);
+  EXPECT_EQ(r.offset, 64u);  // the 65th '['
+  EXPECT_EQ(std::count(h.out.begin(), h.out.end(), '['), 64);  // the handler never saw it
+}
+
+TEST(JsonReaderTest, HostileNestingStopsAtTheBound) {
+  OurEvents h;
+  auto r = Read(std::string(1000000, '['), &h);
+  EXPECT_TRUE(r.too_deep);
+  EXPECT_EQ(r.offset, 64u);
+  std::string objects;
+  for (int i = 0; i < 1000000; ++i) objects += "{\"a\":";
+  r = Read(objects, &h);
+  EXPECT_TRUE(r.too_deep);
+  EXPECT_EQ(r.offset, 5u * 64);
+  // Other errors are not "too deep".
+  r = Read("[1,]", &h);
+  EXPECT_FALSE(r.too_deep);
 }
 
 TEST(JsonReaderTest, FuzzedDocumentsAgreeWithRapidJson) {

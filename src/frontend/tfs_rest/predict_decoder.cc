@@ -21,9 +21,6 @@
 namespace tessera::tfs_rest {
 namespace {
 
-// Deeper nesting is rejected as soon as it is seen.
-constexpr int kMaxDepth = 32;
-
 constexpr char kUnknownOrder[] = "Invalid JSON structure. Could not detect row or column format";
 constexpr char kNotAnObject[] = "Request body should be JSON object";
 constexpr char kInstancesNotList[] = "Invalid JSON structure. 'instances' must be a list";
@@ -34,7 +31,6 @@ constexpr char kBatchSizesDiffer[] =
     "Invalid JSON structure. Request inputs have different batch sizes";
 constexpr char kNoInputs[] = "Invalid JSON structure. Missing inputs in column format";
 constexpr char kSignatureNotString[] = "Invalid JSON structure. 'signature_name' must be a string";
-constexpr char kTooDeep[] = "Invalid JSON structure. Nested deeper than 32 levels";
 
 std::string DoubleText(double d) {
   if (std::isnan(d)) return "NaN";
@@ -91,7 +87,6 @@ class TensorBuilder {
   bool StartArray() {
     if (in_object()) return BadObject();
     if (rank_ >= 0 && depth() >= rank_) return Ragged("unexpected list at " + Position());
-    if (depth() >= kMaxDepth) return Fail(kTooDeep);
     counts_.push_back(0);
     if (shape_.size() < counts_.size()) shape_.push_back(-1);
     return true;
@@ -155,7 +150,8 @@ class TensorBuilder {
     return true;
   }
 
-  // A JSON number, converted once, straight to the tensor's type.
+  // A JSON number, converted once, straight to the tensor's type; integers
+  // exactly, whatever the notation (json_number.h).
   [[gnu::always_inline]] bool Number(const JsonNumber& n) {
     if (dtype_ == DataType::kFp32 && depth() == rank_ && !in_object()) {
       return PutFloating<float>(n);  // the hot path; the checks are BeginNumeric's
@@ -164,85 +160,45 @@ class TensorBuilder {
     switch (dtype_) {
       case DataType::kFp32: return PutFloating<float>(n);
       case DataType::kFp64: return PutFloating<double>(n);
-      case DataType::kBool:
-      case DataType::kBytes: return WrongType("number " + std::string(n.text));
-      default: break;
-    }
-    if (auto i = ToInt64(n)) return Int64(*i);
-    if (auto u = ToUint64(n)) return Uint64(*u);
-    double d;
-    if (!ToDouble(n, &d)) return OutOfRange(std::string(n.text));
-    return Double(d);
-  }
-
-  bool Int64(int64_t v) {
-    if (!BeginNumeric()) return false;
-    bool ok = true;
-    switch (dtype_) {
-      case DataType::kFp32: buffer_.Put(static_cast<float>(v)); break;
-      case DataType::kFp64: buffer_.Put(static_cast<double>(v)); break;
       case DataType::kFp16:
-      case DataType::kBf16: ok = PutHalf(static_cast<double>(v)); break;
-      case DataType::kInt8: ok = PutInt<int8_t>(v); break;
-      case DataType::kInt16: ok = PutInt<int16_t>(v); break;
-      case DataType::kInt32: ok = PutInt<int32_t>(v); break;
-      case DataType::kInt64: buffer_.Put(v); break;
-      case DataType::kUint8: ok = PutInt<uint8_t>(v); break;
-      case DataType::kUint16: ok = PutInt<uint16_t>(v); break;
-      case DataType::kUint32: ok = PutInt<uint32_t>(v); break;
-      case DataType::kUint64: ok = PutInt<uint64_t>(v); break;
-      default: return WrongType("number " + std::to_string(v));
+      case DataType::kBf16: {
+        double d;
+        if (!ToDouble(n, &d) || !PutHalf(d)) return OutOfRange(std::string(n.text));
+        EndLeaf();
+        return true;
+      }
+      case DataType::kInt8: return PutInt<int8_t>(n);
+      case DataType::kInt16: return PutInt<int16_t>(n);
+      case DataType::kInt32: return PutInt<int32_t>(n);
+      case DataType::kInt64: return PutInt<int64_t>(n);
+      case DataType::kUint8: return PutInt<uint8_t>(n);
+      case DataType::kUint16: return PutInt<uint16_t>(n);
+      case DataType::kUint32: return PutInt<uint32_t>(n);
+      case DataType::kUint64: return PutInt<uint64_t>(n);
+      default: return WrongType("number " + std::string(n.text));
     }
-    if (!ok) return false;
-    EndLeaf();
-    return true;
   }
 
-  bool Uint64(uint64_t v) {
-    if (v <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-      return Int64(static_cast<int64_t>(v));
-    }
-    if (!BeginNumeric()) return false;
-    switch (dtype_) {
-      case DataType::kUint64: buffer_.Put(v); break;
-      case DataType::kFp32: buffer_.Put(static_cast<float>(v)); break;
-      case DataType::kFp64: buffer_.Put(static_cast<double>(v)); break;
-      case DataType::kFp16:
-      case DataType::kBf16:
-        if (!PutHalf(static_cast<double>(v))) return false;
-        break;
-      case DataType::kBool:
-      case DataType::kBytes: return WrongType("number " + std::to_string(v));
-      default: return OutOfRange(std::to_string(v));
-    }
-    EndLeaf();
-    return true;
-  }
-
+  // NaN, Infinity or -Infinity: the only doubles the reader hands over.
   bool Double(double d) {
     if (!BeginNumeric()) return false;
-    bool ok = true;
     switch (dtype_) {
-      case DataType::kFp32: {
-        float f = static_cast<float>(d);  // rounds; only overflow is an error
-        if (std::isinf(f) && std::isfinite(d)) return OutOfRange(DoubleText(d));
-        buffer_.Put(f);
-        break;
-      }
+      case DataType::kFp32: buffer_.Put(static_cast<float>(d)); break;
       case DataType::kFp64: buffer_.Put(d); break;
       case DataType::kFp16:
-      case DataType::kBf16: ok = PutHalf(d); break;
-      case DataType::kInt8: ok = PutIntFromDouble<int8_t>(d); break;
-      case DataType::kInt16: ok = PutIntFromDouble<int16_t>(d); break;
-      case DataType::kInt32: ok = PutIntFromDouble<int32_t>(d); break;
-      case DataType::kInt64: ok = PutIntFromDouble<int64_t>(d); break;
-      case DataType::kUint8: ok = PutIntFromDouble<uint8_t>(d); break;
-      case DataType::kUint16: ok = PutIntFromDouble<uint16_t>(d); break;
-      case DataType::kUint32: ok = PutIntFromDouble<uint32_t>(d); break;
-      case DataType::kUint64: ok = PutIntFromDouble<uint64_t>(d); break;
+      case DataType::kBf16: PutHalf(d); break;
+      case DataType::kInt8:
+      case DataType::kInt16:
+      case DataType::kInt32:
+      case DataType::kInt64:
+      case DataType::kUint8:
+      case DataType::kUint16:
+      case DataType::kUint32:
+      case DataType::kUint64:
+        if (std::isnan(d)) return NotInteger(DoubleText(d));
+        return OutOfRange(DoubleText(d));
       default: return WrongType("number " + DoubleText(d));
     }
-    if (!ok) return false;
     EndLeaf();
     return true;
   }
@@ -298,43 +254,23 @@ class TensorBuilder {
   }
 
   template <typename T>
-  bool PutInt(int64_t v) {
-    if constexpr (std::is_signed_v<T>) {
-      if (v < std::numeric_limits<T>::min() || v > std::numeric_limits<T>::max()) {
-        return OutOfRange(std::to_string(v));
-      }
-    } else {
-      if (v < 0 || static_cast<uint64_t>(v) > std::numeric_limits<T>::max()) {
-        return OutOfRange(std::to_string(v));
-      }
-    }
-    buffer_.Put(static_cast<T>(v));
+  bool PutInt(const JsonNumber& n) {
+    JsonInteger i = ToInteger(n);
+    if (i.kind == JsonInteger::Kind::kNotWhole) return NotInteger(std::string(n.text));
+    if (!i.Fits<T>()) return OutOfRange(std::string(n.text));
+    // Two's complement of the magnitude, within T's range as checked.
+    uint64_t bits = i.negative ? ~i.magnitude + 1 : i.magnitude;
+    buffer_.Put(static_cast<T>(bits));
+    EndLeaf();
     return true;
   }
 
-  template <typename T>
-  bool PutIntFromDouble(double d) {
-    if (std::trunc(d) != d) {
-      return Fail("value " + DoubleText(d) + " at " + Position() + " is not an integer (" +
-                  std::string(TfDataTypeName(dtype_)) + ")");
-    }
-    bool in_range;
-    if constexpr (sizeof(T) == 8) {
-      in_range = std::is_signed_v<T> ? (d >= -0x1p63 && d < 0x1p63) : (d >= 0 && d < 0x1p64);
-    } else {
-      in_range = d >= static_cast<double>(std::numeric_limits<T>::min()) &&
-                 d <= static_cast<double>(std::numeric_limits<T>::max());
-    }
-    if (!in_range) return OutOfRange(DoubleText(d));
-    buffer_.Put(static_cast<T>(d));
-    return true;
-  }
-
+  // False (nothing written) when a finite `d` is beyond the type's range.
   bool PutHalf(double d) {
     float f = static_cast<float>(d);
     uint16_t h = dtype_ == DataType::kFp16 ? FloatToHalf(f) : FloatToBf16(f);
     float back = dtype_ == DataType::kFp16 ? HalfToFloat(h) : Bf16ToFloat(h);
-    if (std::isinf(back) && std::isfinite(d)) return OutOfRange(DoubleText(d));
+    if (std::isinf(back) && std::isfinite(d)) return false;
     buffer_.Put(h);
     return true;
   }
@@ -377,6 +313,10 @@ class TensorBuilder {
     DataType expected = dtype_ == DataType::kInvalid ? info_.dtype : dtype_;
     return Fail(what + " at " + Position() + " is not of expected type " +
                 std::string(TfDataTypeName(expected)));
+  }
+  bool NotInteger(const std::string& value) {
+    return Fail("value " + value + " at " + Position() + " is not an integer (" +
+                std::string(TfDataTypeName(dtype_)) + ")");
   }
   bool OutOfRange(const std::string& value) {
     return Fail("value " + value + " at " + Position() + " is out of range for " +
@@ -573,7 +513,6 @@ class PredictHandler {
       if (state_ == State::kSkipValue) state_ = State::kRootKey;
       return true;
     }
-    if (skip_depth_ >= kMaxDepth) return Fail(InvalidArgument(kTooDeep));
     ++skip_depth_;
     state_ = State::kSkipping;
     return true;
@@ -725,6 +664,7 @@ Result<DecodedPredict> DecodePredictRequest(const std::string& body,
   PredictHandler handler(inputs);
   JsonReadResult read = JsonReader<PredictHandler>(body, handler).Parse();
   if (!read.ok()) {
+    if (read.too_deep) return InvalidArgument(JsonNestingMessage(read.offset));
     if (read.code == rapidjson::kParseErrorTermination && !handler.error().ok()) {
       return handler.error();
     }

@@ -20,7 +20,11 @@
 // input named "b64". Unknown top-level keys are ignored.
 //
 // Every error is kInvalidArgument with a message naming the input and the
-// position ([i,j,...]) where it applies. Thread-safe (no shared state).
+// position ([i,j,...]) where it applies, e.g. "Input x: value
+// -9223372036854775809 at [0,0] is out of range for DT_INT64" (the value as
+// written). A body nesting more than kMaxJsonDepth arrays and objects is
+// refused where the level too many opens: "JSON nesting deeper than 64
+// levels at offset N" (common/json_depth.h). Thread-safe (no shared state).
 #pragma once
 
 #include <string>

@@ -246,11 +246,49 @@ TEST(PredictDecoderTest, RaggedLists) {
               HasSubstr("ragged"));
 }
 
-TEST(PredictDecoderTest, DeepNestingIsRejectedWithoutRecursingFurther) {
-  std::string deep = R"({"inputs": )" + std::string(100000, '[');
-  EXPECT_THAT(DecodeError(deep, kOneFloat).message(), HasSubstr("Nested deeper than 32"));
-  std::string skipped = R"({"other": )" + std::string(100000, '[');
-  EXPECT_THAT(DecodeError(skipped, kOneFloat).message(), HasSubstr("Nested deeper than 32"));
+std::string Repeated(std::string_view piece, int times) {
+  std::string out;
+  out.reserve(piece.size() * times);
+  for (int i = 0; i < times; ++i) out += piece;
+  return out;
+}
+
+void ExpectTooDeep(const std::string& body, size_t offset) {
+  Status s = DecodeError(body, kOneFloat);
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "JSON nesting deeper than 64 levels at offset " + std::to_string(offset));
+}
+
+TEST(PredictDecoderTest, NestingIsBoundedAt64Levels) {
+  const std::vector<TensorInfo> one = {In("x", DataType::kFp32, {})};
+  const std::string inputs = R"({"inputs":)";
+  // { + 63 lists = 64 levels: decoded, shape (1,...,1).
+  auto d = DecodeOk(inputs + std::string(63, '[') + "7" + std::string(63, ']') + "}", one);
+  ASSERT_EQ(d.inputs.size(), 1u);
+  EXPECT_EQ(d.inputs[0].tensor.shape(), Shape(63, 1));
+  EXPECT_EQ(Values<float>(d.inputs[0].tensor), std::vector<float>{7});
+  // The 64th list opens level 65.
+  ExpectTooDeep(inputs + std::string(64, '[') + "7" + std::string(64, ']') + "}", inputs.size() + 63);
+  // Values of ignored keys count too.
+  const std::string other = R"({"other":)";
+  EXPECT_EQ(DecodeError(other + std::string(63, '[') + std::string(63, ']') + "}", kOneFloat).message(),
+            kUnknownOrder);  // parsed to the end
+  ExpectTooDeep(other + std::string(64, '[') + std::string(64, ']') + "}", other.size() + 63);
+}
+
+TEST(PredictDecoderTest, HostileNestingIsRefusedWithoutRecursing) {
+  const std::string instances = R"({"instances":)";
+  ExpectTooDeep(instances + std::string(100000, '[') + std::string(100000, ']') + "}",
+                instances.size() + 63);
+  const std::string inputs = R"({"inputs":)";
+  ExpectTooDeep(inputs + std::string(1000000, '['), inputs.size() + 63);
+  const std::string other = R"({"other":)";
+  ExpectTooDeep(other + std::string(100000, '['), other.size() + 63);
+  ExpectTooDeep(Repeated(R"({"a":)", 100000), 5 * 64);
+  ExpectTooDeep(Repeated(R"({"a":)", 1000000) + "1" + std::string(1000000, '}'), 5 * 64);
+  ExpectTooDeep(R"({"instances":[{"x":)" + std::string(100000, '[') + "1" +
+                    std::string(100000, ']') + "}]}",
+                std::string_view(R"({"instances":[{"x":)").size() + 61);
 }
 
 // --- Values --------------------------------------------------------------------
@@ -342,6 +380,97 @@ TEST(PredictDecoderTest, IntegersMustBeWhole) {
             "Input i: value 1.5 at [0,1] is not an integer (DT_INT32)");
   EXPECT_THAT(DecodeError(R"({"inputs": [NaN]})", {In("i", DataType::kInt64)}).message(),
               HasSubstr("value NaN at [0] is not an integer"));
+}
+
+TEST(PredictDecoderTest, EveryIntegerTypeTakesBothEndsAndRefusesOneBeyond) {
+  struct Case {
+    DataType type;
+    const char* name;
+    std::string min_minus_1, min, max, max_plus_1;
+  };
+  const Case cases[] = {
+      {DataType::kInt8, "DT_INT8", "-129", "-128", "127", "128"},
+      {DataType::kInt16, "DT_INT16", "-32769", "-32768", "32767", "32768"},
+      {DataType::kInt32, "DT_INT32", "-2147483649", "-2147483648", "2147483647", "2147483648"},
+      {DataType::kInt64, "DT_INT64", "-9223372036854775809", "-9223372036854775808",
+       "9223372036854775807", "9223372036854775808"},
+      {DataType::kUint8, "DT_UINT8", "-1", "0", "255", "256"},
+      {DataType::kUint16, "DT_UINT16", "-1", "0", "65535", "65536"},
+      {DataType::kUint32, "DT_UINT32", "-1", "0", "4294967295", "4294967296"},
+      {DataType::kUint64, "DT_UINT64", "-1", "0", "18446744073709551615", "18446744073709551616"},
+  };
+  for (const Case& c : cases) {
+    auto ok = DecodePredictRequest(R"({"instances": [[)" + c.min + ", " + c.max + "]]}",
+                                   {In("x", c.type, {-1, 2})});
+    ASSERT_TRUE(ok.ok()) << c.name << ": " << ok.status().message();
+    // The same values in other notations, and one past each end in them.
+    for (const std::string& beyond :
+         {c.min_minus_1, c.max_plus_1, c.min_minus_1 + ".0", c.max_plus_1 + "e0",
+          c.max_plus_1 + "0e-1"}) {
+      Status s = DecodeError(R"({"instances": [[0, )" + beyond + "]]}", {In("x", c.type, {-1, 2})});
+      EXPECT_EQ(s.message(), "Input x: value " + beyond + " at [0,1] is out of range for " + c.name);
+    }
+  }
+  auto d = DecodeOk(R"({"instances": [[-9223372036854775808, 9223372036854775807]]})",
+                    {In("x", DataType::kInt64, {-1, 2})});
+  EXPECT_EQ(Values<int64_t>(d.inputs[0].tensor),
+            (std::vector<int64_t>{std::numeric_limits<int64_t>::min(),
+                                  std::numeric_limits<int64_t>::max()}));
+  d = DecodeOk(R"({"instances": [[18446744073709551615, 1.8446744073709551615e19]]})",
+               {In("x", DataType::kUint64, {-1, 2})});
+  EXPECT_EQ(Values<uint64_t>(d.inputs[0].tensor),
+            (std::vector<uint64_t>{std::numeric_limits<uint64_t>::max(),
+                                   std::numeric_limits<uint64_t>::max()}));
+}
+
+TEST(PredictDecoderTest, TheReportedInt64IsRefused) {
+  Status s = DecodeError(R"({"instances": [[-9223372036854775809,1,2]]})",
+                         {In("x", DataType::kInt64, {-1, 3})});
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "Input x: value -9223372036854775809 at [0,0] is out of range for DT_INT64");
+}
+
+TEST(PredictDecoderTest, IntegersInAnyNotationAreExact) {
+  const std::vector<TensorInfo> i64 = {In("i", DataType::kInt64)};
+  auto d = DecodeOk(R"({"inputs": [3.0, 3e2, 300e-2, 0.3e1, -0.0, 0e999, 9223372036854775807.0,
+                                   -92233720368547758.08e2]})",
+                    i64);
+  EXPECT_EQ(Values<int64_t>(d.inputs[0].tensor),
+            (std::vector<int64_t>{3, 300, 3, 3, 0, 0, std::numeric_limits<int64_t>::max(),
+                                  std::numeric_limits<int64_t>::min()}));
+  // Not whole, even where a double would round it to a whole number.
+  for (const char* v : {"-9223372036854775808.5", "9223372036854775806.5", "1.0000000000000000001",
+                        "5e-1", "1e-99999999999"}) {
+    EXPECT_EQ(DecodeError(R"({"inputs": [)" + std::string(v) + "]}", i64).message(),
+              "Input i: value " + std::string(v) + " at [0] is not an integer (DT_INT64)");
+  }
+  EXPECT_EQ(DecodeError(R"({"inputs": [1e99999999999]})", i64).message(),
+            "Input i: value 1e99999999999 at [0] is out of range for DT_INT64");
+}
+
+TEST(PredictDecoderTest, EveryFloatTypeRefusesBothEnds) {
+  struct Case {
+    DataType type;
+    const char* name;
+    const char* beyond;
+  };
+  const Case cases[] = {
+      {DataType::kFp32, "DT_FLOAT", "3.4028236e38"},  {DataType::kFp32, "DT_FLOAT", "-3.4028236e38"},
+      {DataType::kFp64, "DT_DOUBLE", "1e309"},        {DataType::kFp64, "DT_DOUBLE", "-1e309"},
+      {DataType::kFp16, "DT_HALF", "65520"},          {DataType::kFp16, "DT_HALF", "-65520"},
+      {DataType::kBf16, "DT_BFLOAT16", "3.4e38"},     {DataType::kBf16, "DT_BFLOAT16", "-1e39"},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(DecodeError(R"({"inputs": [0, )" + std::string(c.beyond) + "]}", {In("f", c.type)})
+                  .message(),
+              "Input f: value " + std::string(c.beyond) + " at [1] is out of range for " + c.name);
+  }
+  ExpectDecodes<uint16_t>(DataType::kFp16, "[-65504, 65504, 65519]", {0xfbff, 0x7bff, 0x7bff});
+  ExpectDecodes<double>(DataType::kFp64, "[-1.7976931348623157e308, 1.7976931348623157e308]",
+                        {-std::numeric_limits<double>::max(), std::numeric_limits<double>::max()});
+  // BOOL takes only true and false.
+  EXPECT_EQ(DecodeError(R"({"inputs": [true, 1]})", {In("b", DataType::kBool)}).message(),
+            "Input b: number 1 at [1] is not of expected type DT_BOOL");
 }
 
 TEST(PredictDecoderTest, WrongTypes) {
