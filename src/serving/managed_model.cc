@@ -184,10 +184,16 @@ bool ManagedModel::Reconcile(const LoadContext& ctx, const ModelConfig& config, 
   {
     std::lock_guard lock(mu_);
     config_ = config;
+    reload_all |= std::exchange(reload_pending_, false);
   }
   auto on_disk = ListVersions(ctx.fs, config.base_path);
   if (!on_disk.ok() && !BasePathGone(on_disk.status())) {
-    // What is on disk is unknown: what is loaded keeps serving.
+    // What is on disk is unknown: what is loaded keeps serving, and a reload
+    // asked for now is done by the first Reconcile that can list it.
+    if (reload_all) {
+      std::lock_guard lock(mu_);
+      reload_pending_ = true;
+    }
     return SetFault(on_disk.status());
   }
   std::vector<int64_t> wanted =
@@ -248,6 +254,12 @@ Status ManagedModel::NoVersionLocked() const {
   return NotFound("Model " + name_ + " has no version: " + fault_.message());
 }
 
+Status ManagedModel::NotLoadedLocked(int64_t version, const VersionRecord& record) const {
+  if (record.status.ok()) return Unavailable("Model with requested version is not loaded yet");
+  return Unavailable("Model " + name_ + " version " + std::to_string(version) +
+                     " failed to load: " + record.status.message());
+}
+
 Result<ModelHandle> ManagedModel::Acquire(int64_t version) const {
   std::lock_guard lock(mu_);
   if (!fault_.ok()) {
@@ -258,13 +270,24 @@ Result<ModelHandle> ManagedModel::Acquire(int64_t version) const {
     if (!any_available) return NoVersionLocked();
   }
   if (version == kDefaultVersion) {
+    // Nothing AVAILABLE: a load still running is "not loaded yet"; else the
+    // newest failed load is named.
+    const VersionRecord* failed = nullptr;
+    int64_t failed_version = 0;
     bool loading = false;
     for (auto it = versions_.rbegin(); it != versions_.rend(); ++it) {
-      if (it->second.state == VersionState::kAvailable) return it->second.servable;
-      loading |= it->second.state == VersionState::kLoading ||
-                 it->second.state == VersionState::kStart;
+      const VersionRecord& record = it->second;
+      if (record.state == VersionState::kAvailable) return record.servable;
+      if (record.state != VersionState::kLoading && record.state != VersionState::kStart) continue;
+      if (record.status.ok()) {
+        loading = true;
+      } else if (!failed) {
+        failed = &record;
+        failed_version = it->first;
+      }
     }
     if (loading) return Unavailable("Model with requested version is not loaded yet");
+    if (failed) return NotLoadedLocked(failed_version, *failed);
     if (!versions_.empty()) return NotFound("Model with requested version is retired");
     return NotFound("Model with requested version is not found");
   }
@@ -275,7 +298,7 @@ Result<ModelHandle> ManagedModel::Acquire(int64_t version) const {
       return it->second.servable;
     case VersionState::kStart:
     case VersionState::kLoading:
-      return Unavailable("Model with requested version is not loaded yet");
+      return NotLoadedLocked(version, it->second);
     default:
       return NotFound("Model with requested version is retired");
   }

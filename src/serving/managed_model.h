@@ -58,18 +58,25 @@ class ManagedModel : public std::enable_shared_from_this<ManagedModel> {
   explicit ManagedModel(std::string name) : name_(std::move(name)) {}
 
   const std::string& name() const { return name_; }
+  // The config last given to Reconcile.
   ModelConfig config() const;
 
   // Applies `config` and the version directories now on disk. When
   // `reload_all`, versions that stay are reloaded too (their config changed).
-  // Returns true when any version changed state.
+  // When the base path cannot be listed, nothing is loaded or retired and a
+  // requested reload stays pending: the next Reconcile that lists the base
+  // path does it, whatever its own `reload_all`. config() is `config` either
+  // way. Returns true when any version changed state.
   bool Reconcile(const LoadContext& ctx, const ModelConfig& config, bool reload_all);
 
   // Retires every version (the model left the config).
   bool RetireAll(const LoadContext& ctx);
 
   // The servable of `version` (kDefaultVersion: highest AVAILABLE).
-  // kNotFound / kUnavailable with OVMS's texts otherwise; with a repository
+  // kNotFound / kUnavailable with OVMS's texts otherwise, except that a
+  // version whose load failed is kUnavailable "Model <name> version <v>
+  // failed to load: <load error>" (for kDefaultVersion: the newest failed
+  // one, when nothing is AVAILABLE or still loading); with a repository
   // fault and no AVAILABLE version, kNotFound "Model <name> has no version:
   // <fault>".
   Result<ModelHandle> Acquire(int64_t version) const;
@@ -99,6 +106,9 @@ class ManagedModel : public std::enable_shared_from_this<ManagedModel> {
   // REQUIRES: mu_ held. The AVAILABLE versions outside `wanted` kept serving
   // in place of wanted versions that are not AVAILABLE (see the rule above).
   std::vector<int64_t> StandInsLocked(const std::vector<int64_t>& wanted) const;
+  // REQUIRES: mu_ held. kUnavailable for `record` (LOADING or START): "not
+  // loaded yet", or its load error when the load failed.
+  Status NotLoadedLocked(int64_t version, const VersionRecord& record) const;
   // REQUIRES: mu_ held. kNotFound "Model <name> has no version: <fault>".
   Status NoVersionLocked() const;
 
@@ -106,6 +116,8 @@ class ManagedModel : public std::enable_shared_from_this<ManagedModel> {
   mutable std::mutex mu_;
   ModelConfig config_;
   std::map<int64_t, VersionRecord> versions_;
+  // A reload_all that could not run yet (base path not listable).
+  bool reload_pending_ = false;
   // Why the last Reconcile found nothing to serve, e.g. NotFound "base path
   // /m does not exist"; OK when the repository is fine.
   Status fault_;

@@ -277,7 +277,7 @@ TEST_F(ModelManagerTest, FailedSuccessorLeavesTheOldVersionServing) {
   EXPECT_EQ(manager_->GetMetadata("m", kDefaultVersion)->version, 1);
   EXPECT_EQ(manager_->GetMetadata("m", kDefaultVersion)->versions, (std::vector<int64_t>{1}));
   EXPECT_TRUE(service_->ModelReady("m", kDefaultVersion).ok());
-  EXPECT_EQ(InferFirst("m", 2).status(), Unavailable("Model with requested version is not loaded yet"));
+  EXPECT_EQ(InferFirst("m", 2).status(), Unavailable("Model m version 2 failed to load: fake load failure"));
 
   // Polling again changes nothing and retries nothing.
   int loads = backend_->loads();
@@ -296,6 +296,36 @@ TEST_F(ModelManagerTest, FailedSuccessorLeavesTheOldVersionServing) {
   EXPECT_EQ(statuses[1].state, VersionState::kEnd);
   EXPECT_EQ(statuses[1].status, Unknown("fake load failure"));
   EXPECT_EQ(statuses[2].state, VersionState::kAvailable);
+}
+
+TEST_F(ModelManagerTest, AModelWhoseOnlyVersionFailedNamesTheLoadErrorEverywhere) {
+  AddVersion("m", 2, "fail");
+  manager_->ApplyConfig(Models({Config("m")}));
+  const Status why = Unavailable("Model m version 2 failed to load: fake load failure");
+  EXPECT_EQ(InferFirst("m").status(), why);
+  EXPECT_EQ(InferFirst("m", 2).status(), why);
+  EXPECT_EQ(manager_->GetMetadata("m", kDefaultVersion).status(), why);
+  EXPECT_EQ(manager_->GetMetadata("m", 2).status(), why);
+  EXPECT_EQ(service_->ModelReady("m", kDefaultVersion), why);
+  EXPECT_EQ(service_->ModelReady("m", 2), why);
+  // The status still lists the version with its own error.
+  auto listed = manager_->GetStatus("m", kDefaultVersion)->at(0);
+  EXPECT_EQ(listed.state, VersionState::kLoading);
+  EXPECT_EQ(listed.status, Unknown("fake load failure"));
+}
+
+TEST_F(ModelManagerTest, WithEveryVersionFailedTheDefaultNamesTheNewest) {
+  AddVersion("m", 1, "fail");
+  AddVersion("m", 2, "fail");
+  manager_->ApplyConfig(Models({Config("m", {VersionPolicy::Kind::kAll, 1, {}})}));
+  EXPECT_EQ(InferFirst("m").status(), Unavailable("Model m version 2 failed to load: fake load failure"));
+  EXPECT_EQ(InferFirst("m", 1).status(), Unavailable("Model m version 1 failed to load: fake load failure"));
+  EXPECT_EQ(InferFirst("m", 3).status(), NotFound("Model with requested version is not found"));
+  // Removed, the failed version is retired, not a load error.
+  fs_.Remove("/repo/m/2");
+  manager_->RefreshVersions();
+  EXPECT_EQ(InferFirst("m", 2).status(), NotFound("Model with requested version is retired"));
+  EXPECT_EQ(InferFirst("m").status(), Unavailable("Model m version 1 failed to load: fake load failure"));
 }
 
 TEST_F(ModelManagerTest, LatestTwoKeepsOneOldVersionPerFailedNewOne) {
@@ -500,6 +530,30 @@ TEST_F(ModelManagerTest, UnlistableBasePathKeepsWhatIsLoadedServing) {
   fs_.SetListError("/repo/n", Status::Ok());
   manager_->RefreshVersions();
   EXPECT_EQ(*InferFirst("n"), 2.f);
+}
+
+TEST_F(ModelManagerTest, ConfigChangeWhileTheBasePathIsUnlistableIsAppliedOnceItIsListable) {
+  AddVersion("m", 1, "offset=10");
+  manager_->ApplyConfig(Models({Config("m")}));
+  const int loads = backend_->loads();
+  fs_.SetListError("/repo/m", Status(StatusCode::kPermissionDenied, "denied"));
+  ModelConfig changed = Config("m");
+  changed.nireq = 3;
+  changed.plugin_config = {{"INFERENCE_NUM_THREADS", "5"}};
+  manager_->ApplyConfig(Models({changed}));
+  manager_->RefreshVersions();
+  EXPECT_EQ(backend_->loads(), loads);  // nothing can be read: the old load serves
+  EXPECT_EQ(*InferFirst("m"), 11.f);
+
+  // Listable again: the next poll reloads version 1 with the new settings, once.
+  fs_.SetListError("/repo/m", Status::Ok());
+  EXPECT_TRUE(manager_->RefreshVersions());
+  EXPECT_EQ(backend_->loads(), loads + 1);
+  EXPECT_EQ(backend_->last_intra_op_threads(), 5);
+  EXPECT_EQ(*InferFirst("m"), 11.f);
+  EXPECT_FALSE(manager_->RefreshVersions());
+  EXPECT_FALSE(manager_->ApplyConfig(Models({changed})));
+  EXPECT_EQ(backend_->loads(), loads + 1);
 }
 
 // --- Scheduling and dynamic batching through the manager ----------------

@@ -13,8 +13,11 @@ import pytest
 import requests
 
 from conftest import kpb, torch_reference, write_config
+from four_doors import WireError, tfs_grpc_predict, tfs_rest_predict
+from tensorflow_serving.apis import get_model_metadata_pb2  # noqa: E402
 from tensorflow_serving.apis import get_model_status_pb2  # noqa: E402
 from tensorflow_serving.apis import model_service_pb2_grpc  # noqa: E402
+from tensorflow_serving.apis import prediction_service_pb2_grpc  # noqa: E402
 
 POLL = ["--file_system_poll_wait_seconds", "1"]
 X = np.random.default_rng(7).standard_normal((2, 16)).astype(np.float32)
@@ -29,8 +32,8 @@ def wait_until(predicate, timeout=20, what="condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def infer(stub, model="dense", x=X):
-    req = kpb.ModelInferRequest(model_name=model)
+def infer(stub, model="dense", x=X, version=""):
+    req = kpb.ModelInferRequest(model_name=model, model_version=version)
     req.inputs.add(name="x", datatype="FP32", shape=list(x.shape))
     req.raw_input_contents.append(x.tobytes())
     resp = stub.ModelInfer(req, timeout=10)
@@ -172,6 +175,11 @@ def test_failed_new_version_keeps_the_old_one_serving(start_tessera, repo, model
         assert by_grpc[2].status.error_message == listed[2]["status"]["error_message"]
         md = server.stub.ModelMetadata(kpb.ModelMetadataRequest(name="dense"), timeout=10)
         assert list(md.versions) == ["1"]
+        with pytest.raises(grpc.RpcError) as err:  # asked for by number, it names its error
+            infer(server.stub, version="2")
+        assert (err.value.code(), err.value.details()) == (
+            grpc.StatusCode.UNAVAILABLE,
+            "Model dense version 2 failed to load: " + listed[2]["status"]["error_message"])
         assert requests.get(f"{server.rest_url}/v2/models/dense/ready", timeout=10).status_code == 200
 
         # A good successor replaces version 1; the failed one stays listed.
@@ -190,6 +198,70 @@ def test_failed_new_version_keeps_the_old_one_serving(start_tessera, repo, model
     assert listed[2]["status"]["error_code"] == "UNKNOWN"
     assert listed[2]["status"]["error_message"].startswith(message.format(dir=repo / "dense" / "2"))
     assert listed[3]["state"] == "AVAILABLE"
+
+
+def failed_everywhere(server, model):
+    """Inference, metadata and readiness of `model` on the four front doors,
+    each as (code, message)."""
+    def caught(call):
+        try:
+            call()
+        except WireError as e:
+            return e.code, e.message
+        except grpc.RpcError as e:
+            return e.code().name, e.details()
+        raise AssertionError("the call succeeded")
+
+    def tfs_grpc_metadata():
+        req = get_model_metadata_pb2.GetModelMetadataRequest(metadata_field=["signature_def"])
+        req.model_spec.name = model
+        prediction_service_pb2_grpc.PredictionServiceStub(server.channel).GetModelMetadata(
+            req, timeout=10)
+
+    def rest(method, path, body=None):
+        resp = requests.request(method, f"{server.rest_url}{path}", data=body, timeout=10)
+        raise WireError(resp.status_code, resp.json()["error"])
+
+    return {
+        "tfs grpc predict": caught(lambda: tfs_grpc_predict(server, model, array=X, name="x")),
+        "tfs grpc metadata": caught(tfs_grpc_metadata),
+        "tfs rest predict": caught(lambda: tfs_rest_predict(server, model, {"instances": X.tolist()})),
+        "tfs rest metadata": caught(lambda: rest("GET", f"/v1/models/{model}/metadata")),
+        "kserve grpc infer": caught(lambda: infer(server.stub, model)),
+        "kserve grpc metadata": caught(
+            lambda: server.stub.ModelMetadata(kpb.ModelMetadataRequest(name=model), timeout=10)),
+        "kserve rest infer": caught(lambda: rest("POST", f"/v2/models/{model}/infer", json.dumps(
+            {"inputs": [{"name": "x", "shape": list(X.shape), "datatype": "FP32",
+                         "data": X.ravel().tolist()}]}))),
+        "kserve rest metadata": caught(lambda: rest("GET", f"/v2/models/{model}")),
+        "kserve rest ready": caught(lambda: rest("GET", f"/v2/models/{model}/ready")),
+    }
+
+
+def test_a_model_whose_only_version_failed_names_the_load_error_everywhere(start_tessera, repo):
+    broken = repo / "broken"
+    (broken / "1").mkdir(parents=True)
+    corrupt(repo / "dense" / "1" / "model.pt")(broken / "1")
+    write_config(repo / "config.json", [{"name": "broken", "base_path": str(broken)},
+                                        {"name": "dense", "base_path": str(repo / "dense")}])
+    server = start_tessera("--config_path", str(repo / "config.json"), *POLL)
+    listed = versions_by_number(server, "broken")[1]
+    assert listed["state"] == "LOADING"
+    assert listed["status"]["error_code"] == "UNKNOWN"
+    load_error = listed["status"]["error_message"]
+    assert load_error.startswith(TORCH_ZIP.format(dir=broken / "1"))
+    text = f"Model broken version 1 failed to load: {load_error}"
+    answers = failed_everywhere(server, "broken")
+    grpc_doors = {door for door in answers if " grpc " in door}
+    assert answers == {door: ("UNAVAILABLE" if door in grpc_doors else 503, text)
+                       for door in answers}
+    # KServe gRPC readiness is an answer without a message.
+    assert not server.stub.ModelReady(kpb.ModelReadyRequest(name="broken"), timeout=10).ready
+    # Asked for by number, the same; the other model is untouched.
+    with pytest.raises(grpc.RpcError) as err:
+        infer(server.stub, "broken", version="1")
+    assert (err.value.code(), err.value.details()) == (grpc.StatusCode.UNAVAILABLE, text)
+    assert infer(server.stub)[0] == "2"
 
 
 # --- base path faults ---------------------------------------------------------
