@@ -56,7 +56,8 @@ struct ServerCore {
   uint64_t next_id = 1;   // GUARDED_BY(mu)
   // Open connections, refused ones included. GUARDED_BY(mu)
   std::map<uint64_t, std::weak_ptr<SessionBase>> sessions;
-  // Open connections that serve requests (not refused). GUARDED_BY(mu)
+  // Open connections that serve requests (not refused, not lingering after
+  // an error answer). GUARDED_BY(mu)
   size_t serving = 0;
   // Set by Start() before the io threads run when TLS is on.
   std::unique_ptr<net::ssl::context> ssl;
@@ -161,7 +162,8 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       : core_(std::move(core)),
         stream_(std::forward<StreamArgs>(stream_args)...),
         timer_(stream_.get_executor()),
-        refuse_(refuse) {}
+        refuse_(refuse),
+        counted_(!refuse) {}
 
   ~Session() override { Unregister(); }
 
@@ -172,7 +174,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       std::lock_guard lock(core_->mu);
       id_ = core_->next_id++;
       core_->sessions.emplace(id_, this->weak_from_this());
-      if (!refuse_) ++core_->serving;
+      if (counted_) ++core_->serving;
       stopping = core_->stopping;
     }
     net::dispatch(stream_.get_executor(), [self = this->shared_from_this(), stopping] {
@@ -441,6 +443,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // could lose the answer.
   void Linger() {
     state_ = State::kLingering;
+    Uncount();
     error_code ignored;
     socket().shutdown(tcp::socket::shutdown_send, ignored);
     Arm(kLingerTime, Phase::kLinger);
@@ -471,9 +474,18 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void Unregister() {
     std::lock_guard lock(core_->mu);
     if (core_->sessions.erase(id_) > 0) {
-      if (!refuse_) --core_->serving;
+      if (counted_) --core_->serving;
+      counted_ = false;
       core_->cv.notify_all();
     }
+  }
+
+  // A lingering connection serves no more requests: it leaves the count the
+  // connection limit is checked against (it stays open for Shutdown).
+  void Uncount() {
+    std::lock_guard lock(core_->mu);
+    if (counted_ && core_->sessions.count(id_) > 0) --core_->serving;
+    counted_ = false;
   }
 
   std::shared_ptr<ServerCore> core_;  // first member: destroyed after stream_
@@ -484,6 +496,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   Phase phase_ = Phase::kHeader;
   bool timed_out_ = false;  // the armed timer fired and cancelled the read
   const bool refuse_;
+  bool counted_;  // GUARDED_BY(core_->mu): counted in core_->serving
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   State state_ = State::kHandshake;

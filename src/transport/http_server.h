@@ -36,7 +36,8 @@
 //       before the body is read), 431 header block larger than
 //       max_header_bytes;
 //   503 "Too many connections (limit N)" to a connection accepted while
-//       max_connections are already open: answered at once, without reading
+//       max_connections are already open (not counting refused ones, nor
+//       ones lingering after an error answer): answered at once, without reading
 //       a request (after the TLS handshake when TLS is on);
 //   500 when a handler dropped its HttpRespond without calling it.
 // The time to write a response is not bounded.
