@@ -12,7 +12,7 @@ PACKAGES=(
   libopenblas0-openmp
   libonnx-dev libonnx-testdata
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libboost-dev rapidjson-dev libspdlog-dev libfmt-dev libcxxopts-dev
+  libboost-dev libssl-dev openssl rapidjson-dev libspdlog-dev libfmt-dev libcxxopts-dev
   libopencv-imgcodecs-dev libopencv-imgproc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-grpcio python3-protobuf python3-numpy python3-requests

@@ -8,6 +8,7 @@
 
 #include "frontend/http_router.h"
 #include "transport/http_server.h"
+#include "transport/url_path.h"
 
 namespace tessera::frontend {
 namespace {
@@ -18,14 +19,17 @@ using tcp = net::ip::tcp;
 using transport::HttpRequest;
 using transport::HttpResponse;
 
-// GET /hello/{name} -> "hello name".
+// GET /hello/{name} -> "hello name", routed as the REST frontends route: on
+// the raw path split into decoded segments.
 class HelloFrontend : public RestFrontend {
  public:
   RouteResult Route(const HttpRequest& request) const override {
-    std::smatch m;
-    if (!std::regex_match(request.path, m, pattern_)) return RouteResult::NoMatch();
+    auto segments = transport::SplitUrlPath(request.path);
+    if (!segments.ok() || segments->size() != 2 || !std::regex_match((*segments)[0].text, pattern_)) {
+      return RouteResult::NoMatch();
+    }
     if (request.method != "GET") return RouteResult::WrongMethod("GET");
-    std::string name = m[1];
+    std::string name = (*segments)[1].text;
     return RouteResult::Matched([name](std::shared_ptr<const HttpRequest>, transport::HttpRespond respond) {
       HttpResponse r;
       r.content_type = "text/plain";
@@ -35,7 +39,7 @@ class HelloFrontend : public RestFrontend {
   }
 
  private:
-  std::regex pattern_ = UrlRegex("/hello/([^/]+)");
+  std::regex pattern_ = UrlRegex("hello");
 };
 
 TEST(HttpRouterServerTest, StatusCodesOnTheWire) {
@@ -74,6 +78,11 @@ TEST(HttpRouterServerTest, StatusCodesOnTheWire) {
   EXPECT_EQ(wrong.body(), R"({"error":"Method not allowed: POST"})");
   EXPECT_TRUE(wrong.keep_alive());
   EXPECT_EQ(call(http::verb::get, "/hello/again").body(), "hello again");
+  // An escaped '/' is part of the name, not a separator.
+  EXPECT_EQ(call(http::verb::get, "/hello/a%2Fb").body(), "hello a/b");
+  auto deeper = call(http::verb::get, "/hello/a/b");
+  EXPECT_EQ(deeper.result_int(), 404u);
+  EXPECT_EQ(deeper.body(), R"({"error":"Not Found: /hello/a/b"})");
 }
 
 }  // namespace

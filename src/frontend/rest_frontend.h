@@ -15,9 +15,11 @@
 //                    the router answers 405;
 //       kNoMatch     not one of its URLs; the router tries the next frontend
 //                    and answers 404 when none matches.
-//   - URL patterns are matched case-insensitively (as TF Serving and OVMS
-//     do) against HttpRequest::path, which is already percent-decoded and
-//     has the query split off. Model names keep the case the client sent.
+//   - HttpRequest::path is the RAW path (query split off, escapes intact).
+//     Frontends split it with transport::SplitUrlPath (url_path.h) and match
+//     the decoded segments, so "%2F"/"%3A" are data, never separators. Fixed
+//     words match case-insensitively (as TF Serving and OVMS do); model
+//     names keep the case the client sent.
 //   - The handler owns the request from then on: it must call `respond`
 //     exactly once, from any thread, possibly after it returned. Tensors may
 //     borrow bytes of request->body as long as they keep the shared_ptr alive

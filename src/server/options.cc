@@ -12,6 +12,7 @@
 
 #include "common/logging.h"
 #include "repository/config_parser.h"
+#include "transport/tls.h"
 
 #ifndef TESSERA_VERSION_STRING
 #define TESSERA_VERSION_STRING "unknown"
@@ -68,6 +69,19 @@ std::unique_ptr<cxxopts::Options> BuildOptions() {
       ("metrics_enable", "Serve Prometheus metrics on the REST port",
           text()->default_value("false")->implicit_value("true"), "true|false")
       ("metrics_list", "Comma-separated metrics to enable (default: the default set)", text(), "LIST");
+  options->add_options("server")
+      ("rest_header_timeout_seconds", "Seconds for a REST request's line and headers to arrive (also the keep-alive idle time)",
+          text()->default_value("60"), "SECONDS")
+      ("rest_body_timeout_seconds", "Seconds for a REST request's body to arrive after its headers",
+          text()->default_value("60"), "SECONDS")
+      ("rest_max_connections", "Open REST connections at most; more are answered 503",
+          text()->default_value("1024"), "N")
+      ("grpc_tls_cert", "PEM certificate chain: serve gRPC over TLS (needs --grpc_tls_key)", text(), "FILE")
+      ("grpc_tls_key", "PEM private key of --grpc_tls_cert", text(), "FILE")
+      ("grpc_tls_client_ca", "PEM CA certificates: gRPC clients must present a certificate they signed", text(), "FILE")
+      ("rest_tls_cert", "PEM certificate chain: serve REST over TLS (needs --rest_tls_key)", text(), "FILE")
+      ("rest_tls_key", "PEM private key of --rest_tls_cert", text(), "FILE")
+      ("rest_tls_client_ca", "PEM CA certificates: REST clients must present a certificate they signed", text(), "FILE");
   options->add_options("config mode")
       ("config_path", "config.json file, or a directory holding config.json", text(), "PATH");
   options->add_options("single model")
@@ -305,6 +319,40 @@ Status ReadImageFlags(const FlagReader& flags, ServerOptions& o) {
   return flags.Int("max_image_pixels", 1, kMaxImagePixelsCap, &o.max_image_pixels);
 }
 
+// One server's TLS flags `prefix`_tls_{cert,key,client_ca}: read, and the
+// files checked now so a bad one stops start-up with a line naming the flag.
+Status ReadTlsFlags(const FlagReader& flags, const std::string& prefix, bool server_enabled,
+                    std::string& cert, std::string& key, std::string& client_ca) {
+  const std::string cert_flag = prefix + "_tls_cert", key_flag = prefix + "_tls_key",
+                    ca_flag = prefix + "_tls_client_ca";
+  cert = flags.Text(cert_flag);
+  key = flags.Text(key_flag);
+  client_ca = flags.Text(ca_flag);
+  if (cert.empty() && key.empty() && client_ca.empty()) return Status::Ok();
+  const std::string port_flag = prefix == "grpc" ? "--port" : "--rest_port";
+  if (!server_enabled) {
+    const std::string& given = !cert.empty() ? cert_flag : !key.empty() ? key_flag : ca_flag;
+    return InvalidArgument("--" + given + " is set but " + port_flag + " is 0: there is no " +
+                           (prefix == "grpc" ? "gRPC" : "REST") + " server");
+  }
+  return transport::CheckTlsFiles({cert, key, client_ca},
+                                  {"--" + cert_flag, "--" + key_flag, "--" + ca_flag});
+}
+
+Status ReadHardeningFlags(const FlagReader& flags, ServerOptions& o) {
+  constexpr int kMaxTimeoutSeconds = 24 * 3600;
+  TESSERA_RETURN_IF_ERROR(
+      flags.Int("rest_header_timeout_seconds", 1, kMaxTimeoutSeconds, &o.rest_header_timeout_seconds));
+  TESSERA_RETURN_IF_ERROR(
+      flags.Int("rest_body_timeout_seconds", 1, kMaxTimeoutSeconds, &o.rest_body_timeout_seconds));
+  TESSERA_RETURN_IF_ERROR(flags.Int("rest_max_connections", 1, 1000000, &o.rest_max_connections));
+  TESSERA_RETURN_IF_ERROR(ReadTlsFlags(flags, "grpc", o.port > 0, o.grpc_tls_cert, o.grpc_tls_key,
+                                       o.grpc_tls_client_ca));
+  TESSERA_RETURN_IF_ERROR(ReadTlsFlags(flags, "rest", o.rest_port > 0, o.rest_tls_cert, o.rest_tls_key,
+                                       o.rest_tls_client_ca));
+  return Status::Ok();
+}
+
 Status ReadModelFlags(const FlagReader& flags, ServerOptions& o) {
   o.config_path = flags.Text("config_path");
   o.model_name = flags.Text("model_name");
@@ -373,6 +421,7 @@ Result<ParsedCommandLine> ParseCommandLine(int argc, const char* const* argv) {
     TESSERA_RETURN_IF_ERROR(ReadModelFlags(flags, parsed.options));
     TESSERA_RETURN_IF_ERROR(ReadServerFlags(flags, parsed.options));
     TESSERA_RETURN_IF_ERROR(ReadImageFlags(flags, parsed.options));
+    TESSERA_RETURN_IF_ERROR(ReadHardeningFlags(flags, parsed.options));
   } catch (const cxxopts::exceptions::exception& e) {
     return CommandLineError(e, argc, argv);
   } catch (const std::exception& e) {

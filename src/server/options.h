@@ -46,6 +46,12 @@ struct ServerOptions {
   // Largest width x height an encoded image may declare (checked before it
   // is decoded); 1..2^30 (OpenCV's own cap). = image::kDefaultMaxImagePixels.
   int max_image_pixels = 16777216;
+  // --- REST limits and TLS (both servers); see README "REST server" and docs/tls.md ---
+  int rest_header_timeout_seconds = 60;  // request line + headers must arrive in this time
+  int rest_body_timeout_seconds = 60;    // the body must arrive in this time after the headers
+  int rest_max_connections = 1024;       // open REST connections; more are answered 503
+  std::string grpc_tls_cert, grpc_tls_key, grpc_tls_client_ca;  // PEM files; "" = plaintext
+  std::string rest_tls_cert, rest_tls_key, rest_tls_client_ca;  // PEM files; "" = plaintext
 
   // --- Config mode ---
   std::string config_path;  // set => config mode

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -381,6 +382,45 @@ TEST(ParseCommandLineTest, MaxImagePixels) {
   EXPECT_EQ(ModelErrorOf({"--max_image_pixels", "abc"}),
             "--max_image_pixels must be an integer (got \"abc\")");
   EXPECT_EQ(ModelErrorOf({"--max_image_pixels"}), "--max_image_pixels needs a value");
+}
+
+// --- REST limits and TLS flags ---
+
+TEST(ParseCommandLineTest, RestLimitsDefaultsAndValues) {
+  auto parsed = ParseModel({"--rest_port", "8000"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->options.rest_header_timeout_seconds, 60);
+  EXPECT_EQ(parsed->options.rest_body_timeout_seconds, 60);
+  EXPECT_EQ(parsed->options.rest_max_connections, 1024);
+  EXPECT_TRUE(parsed->options.rest_tls_cert.empty());
+  EXPECT_TRUE(parsed->options.grpc_tls_cert.empty());
+  parsed = ParseModel({"--rest_port", "8000", "--rest_header_timeout_seconds", "5",
+                       "--rest_body_timeout_seconds", "2", "--rest_max_connections", "4"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->options.rest_header_timeout_seconds, 5);
+  EXPECT_EQ(parsed->options.rest_body_timeout_seconds, 2);
+  EXPECT_EQ(parsed->options.rest_max_connections, 4);
+  EXPECT_EQ(ModelErrorOf({"--rest_body_timeout_seconds", "0"}),
+            "--rest_body_timeout_seconds must be between 1 and 86400 (got 0)");
+  EXPECT_EQ(ModelErrorOf({"--rest_max_connections", "x"}), "--rest_max_connections must be an integer (got \"x\")");
+}
+
+TEST(ParseCommandLineTest, TlsFlagsAreCheckedNamingTheFlag) {
+  const std::string missing = "/no/such/dir/cert.pem";
+  EXPECT_EQ(ModelErrorOf({"--grpc_tls_cert", missing, "--grpc_tls_key", missing}),
+            "--grpc_tls_cert: cannot read " + missing + ": No such file or directory");
+  EXPECT_EQ(ModelErrorOf({"--rest_port", "8000", "--rest_tls_cert", missing}),
+            "--rest_tls_cert requires --rest_tls_key");
+  EXPECT_EQ(ModelErrorOf({"--rest_port", "8000", "--rest_tls_key", missing}),
+            "--rest_tls_key requires --rest_tls_cert");
+  EXPECT_EQ(ModelErrorOf({"--grpc_tls_client_ca", missing}), "--grpc_tls_client_ca requires --grpc_tls_cert");
+  EXPECT_EQ(ModelErrorOf({"--rest_tls_cert", missing, "--rest_tls_key", missing}),
+            "--rest_tls_cert is set but --rest_port is 0: there is no REST server");
+  // A file that is there but holds no certificate.
+  const std::string empty = ::testing::TempDir() + "/options_test_empty.pem";
+  { std::FILE* f = std::fopen(empty.c_str(), "w"); ASSERT_NE(f, nullptr); std::fclose(f); }
+  EXPECT_EQ(ModelErrorOf({"--grpc_tls_cert", empty, "--grpc_tls_key", empty}),
+            "--grpc_tls_cert: " + empty + " holds no PEM certificate");
 }
 
 }  // namespace

@@ -167,6 +167,7 @@ Status Server::Start() {
     grpc_options.address = s.options.grpc_bind_address;
     grpc_options.port = s.options.port;
     grpc_options.num_servers = s.options.grpc_workers;
+    grpc_options.tls = {s.options.grpc_tls_cert, s.options.grpc_tls_key, s.options.grpc_tls_client_ca};
     s.grpc = std::make_unique<transport::GrpcServer>(grpc_options);
     s.grpc->AddService(s.kserve.get());
     s.grpc->AddService(s.tfs_predict.get());
@@ -188,9 +189,16 @@ Status Server::Start() {
     http_options.address = s.options.rest_bind_address;
     http_options.port = s.options.rest_port;
     http_options.num_threads = std::max(1, s.options.rest_workers);
+    http_options.header_timeout = std::chrono::seconds(s.options.rest_header_timeout_seconds);
+    http_options.body_timeout = std::chrono::seconds(s.options.rest_body_timeout_seconds);
+    http_options.max_connections = static_cast<size_t>(s.options.rest_max_connections);
+    http_options.tls = {s.options.rest_tls_cert, s.options.rest_tls_key, s.options.rest_tls_client_ca};
     s.http = std::make_unique<transport::HttpServer>(http_options, s.router->AsHandler());
     TESSERA_RETURN_IF_ERROR(s.http->Start());
-    TLOG_INFO("REST listening on {}", s.http->endpoint());
+    TLOG_INFO("REST listening on {}{}", s.http->endpoint(),
+              s.options.rest_tls_cert.empty()         ? ""
+              : s.options.rest_tls_client_ca.empty() ? " (TLS)"
+                                                     : " (mutual TLS)");
   }
 
   s.manager->ApplyConfig(initial.config);

@@ -1,6 +1,7 @@
 #include "transport/grpc_server.h"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/security/server_credentials.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include <thread>
 
 #include "common/logging.h"
+#include "common/result.h"
 
 namespace tessera::transport {
 namespace {
@@ -71,6 +73,23 @@ Status ValidateOptions(const GrpcServerOptions& o) {
   return Status::Ok();
 }
 
+// Plaintext, or TLS with the (checked) files of `tls`.
+Result<std::shared_ptr<grpc::ServerCredentials>> Credentials(const TlsFiles& tls) {
+  if (!tls.enabled()) return grpc::InsecureServerCredentials();
+  TESSERA_RETURN_IF_ERROR(CheckTlsFiles(tls));
+  TESSERA_ASSIGN_OR_RETURN(std::string cert, ReadTlsFile(tls.cert_file));
+  TESSERA_ASSIGN_OR_RETURN(std::string key, ReadTlsFile(tls.key_file));
+  const bool mutual = !tls.client_ca_file.empty();
+  grpc::SslServerCredentialsOptions options(
+      mutual ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+             : GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
+  if (mutual) {
+    TESSERA_ASSIGN_OR_RETURN(options.pem_root_certs, ReadTlsFile(tls.client_ca_file));
+  }
+  options.pem_key_cert_pairs.push_back({std::move(key), std::move(cert)});
+  return grpc::SslServerCredentials(options);
+}
+
 }  // namespace
 
 std::string FormatHostForGrpc(const std::string& address) {
@@ -99,13 +118,15 @@ Status GrpcServer::Start() {
   if (services_.empty()) return FailedPrecondition("gRPC server has no services to serve");
   const std::string host = FormatHostForGrpc(options_.address);
   const std::string where = host + ":" + std::to_string(options_.port);
+  TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                           Credentials(options_.tls));
   if (options_.port != 0) TESSERA_RETURN_IF_ERROR(ProbeBind(options_.address, options_.port));
 
   const bool share_port = options_.num_servers > 1;
   for (int i = 0; i < options_.num_servers; ++i) {
     grpc::ServerBuilder builder;
     int selected_port = 0;
-    builder.AddListeningPort(where, grpc::InsecureServerCredentials(), &selected_port);
+    builder.AddListeningPort(where, credentials, &selected_port);
     builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
     builder.SetMaxSendMessageSize(options_.max_message_bytes);
     // Off for a single instance so a port another process holds is an error.
@@ -121,8 +142,11 @@ Status GrpcServer::Start() {
     bound_port_ = selected_port;
     servers_.push_back(std::move(server));
   }
-  TLOG_INFO("gRPC server listening on {} ({} instance{})", endpoint(), servers_.size(),
-            servers_.size() == 1 ? "" : "s");
+  TLOG_INFO("gRPC server listening on {} ({} instance{}{})", endpoint(), servers_.size(),
+            servers_.size() == 1 ? "" : "s",
+            !options_.tls.enabled()                 ? ""
+            : options_.tls.client_ca_file.empty() ? ", TLS"
+                                                  : ", mutual TLS");
   return Status::Ok();
 }
 

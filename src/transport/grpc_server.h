@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "transport/tls.h"
 
 namespace grpc {
 class Server;
@@ -41,6 +42,9 @@ struct GrpcServerOptions {
   int max_message_bytes = kDefaultMaxMessageBytes;
   // Number of server instances sharing the port (>= 1); see the file comment.
   int num_servers = 1;
+  // Empty: plaintext. Otherwise TLS with these files (grpc::SslServerCredentials);
+  // with a client CA, calls need a client certificate signed by it.
+  TlsFiles tls;
 };
 
 class GrpcServer {
@@ -56,7 +60,8 @@ class GrpcServer {
   // must outlive this GrpcServer. REQUIRES: called before Start().
   void AddService(grpc::Service* service);
 
-  // Binds and starts serving. Errors: kInvalidArgument (bad options),
+  // Binds and starts serving. Errors: kInvalidArgument (bad options, TLS
+  // files that fail CheckTlsFiles),
   // kUnavailable naming address and port when the port is taken or the
   // address cannot be bound, kFailedPrecondition when already started or
   // when no service was added.

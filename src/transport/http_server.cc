@@ -1,5 +1,6 @@
 #include "transport/http_server.h"
 
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -9,14 +10,19 @@
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <condition_variable>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "common/logging.h"
+#include "transport/url_path.h"
 
 namespace tessera::transport {
 
@@ -28,7 +34,7 @@ using boost::system::error_code;
 
 namespace internal_http {
 
-class Session;
+class SessionBase;
 
 // State shared by the server and every connection. Connections hold it, so
 // the io_context (and the socket services) outlive every socket.
@@ -48,8 +54,13 @@ struct ServerCore {
   bool stopping = false;  // GUARDED_BY(mu): no new requests are read
   bool stopped = false;   // GUARDED_BY(mu): responses are dropped
   uint64_t next_id = 1;   // GUARDED_BY(mu)
-  // Open connections. GUARDED_BY(mu)
-  std::map<uint64_t, std::weak_ptr<Session>> sessions;
+  // Open connections, refused ones included. GUARDED_BY(mu)
+  std::map<uint64_t, std::weak_ptr<SessionBase>> sessions;
+  // Open connections that serve requests (not refused, not lingering after
+  // an error answer). GUARDED_BY(mu)
+  size_t serving = 0;
+  // Set by Start() before the io threads run when TLS is on.
+  std::unique_ptr<net::ssl::context> ssl;
 
   bool is_stopping() {
     std::lock_guard lock(mu);
@@ -120,29 +131,58 @@ std::string FormatEndpoint(const std::string& address, int port) {
 
 namespace internal_http {
 
-// One connection. All members are used on the connection's strand only,
-// except PostResponse (any thread).
-class Session : public std::enable_shared_from_this<Session> {
+// What Shutdown needs of a connection, whatever its stream type.
+class SessionBase {
  public:
-  Session(std::shared_ptr<ServerCore> core, tcp::socket socket)
-      : core_(std::move(core)), stream_(std::move(socket)) {}
+  virtual ~SessionBase() = default;
+  // Any thread: closes the connection if it is waiting for a new request.
+  virtual void PostStopIfIdle() = 0;
+  // Any thread: closes the connection whatever it is doing.
+  virtual void PostClose() = 0;
+};
 
-  ~Session() { Unregister(); }
+using PlainStream = tcp::socket;
+using TlsStream = beast::ssl_stream<tcp::socket>;
 
-  // Registers with the server and starts reading the first request.
+// How long an error answer's connection keeps reading (and dropping) what
+// the client still sends before it is closed.
+constexpr std::chrono::seconds kLingerTime{1};
+
+// One connection over `Stream` (PlainStream or TlsStream). All members are
+// used on the connection's strand only, except the Post* functions (any
+// thread).
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
+ public:
+  static constexpr bool kTls = !std::is_same_v<Stream, PlainStream>;
+
+  // `refuse`: answer 503 (too many connections) instead of reading requests.
+  template <class... StreamArgs>
+  Session(std::shared_ptr<ServerCore> core, bool refuse, StreamArgs&&... stream_args)
+      : core_(std::move(core)),
+        stream_(std::forward<StreamArgs>(stream_args)...),
+        timer_(stream_.get_executor()),
+        refuse_(refuse),
+        counted_(!refuse) {}
+
+  ~Session() override { Unregister(); }
+
+  // Registers with the server and starts the connection.
   void Start() {
     bool stopping;
     {
       std::lock_guard lock(core_->mu);
       id_ = core_->next_id++;
-      core_->sessions.emplace(id_, weak_from_this());
+      core_->sessions.emplace(id_, this->weak_from_this());
+      if (counted_) ++core_->serving;
       stopping = core_->stopping;
     }
-    net::dispatch(stream_.get_executor(), [self = shared_from_this(), stopping] {
-      if (stopping) {
-        self->Close();
+    net::dispatch(stream_.get_executor(), [self = this->shared_from_this(), stopping] {
+      if (stopping) return self->Close();
+      if constexpr (kTls) {
+        self->Handshake();
       } else {
-        self->ReadHeader();
+        self->Begin();
       }
     });
   }
@@ -151,27 +191,76 @@ class Session : public std::enable_shared_from_this<Session> {
   void PostResponse(HttpResponse response) {
     std::lock_guard lock(core_->mu);
     if (core_->stopped) return;
-    net::post(stream_.get_executor(), [self = shared_from_this(), r = std::move(response)]() mutable {
-      self->Write(std::move(r));
+    net::post(stream_.get_executor(),
+              [self = this->shared_from_this(), r = std::move(response)]() mutable {
+                self->Write(std::move(r));
+              });
+  }
+
+  void PostStopIfIdle() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      const bool waiting = self->state_ == State::kIdle && self->buffer_.size() == 0 &&
+                           !self->parser_->got_some();
+      if (waiting || self->state_ == State::kHandshake) self->Close();
     });
   }
 
-  // Any thread: closes the connection if it is waiting for a new request.
-  void PostStopIfIdle() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->state_ == State::kIdle && self->buffer_.size() == 0 && !self->parser_->got_some()) {
-        self->Close();
-      }
-    });
-  }
-
-  // Any thread: closes the connection whatever it is doing.
-  void PostClose() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] { self->Close(); });
+  void PostClose() override {
+    net::post(stream_.get_executor(), [self = this->shared_from_this()] { self->Close(); });
   }
 
  private:
-  enum class State { kIdle, kReadingBody, kHandling, kWriting, kClosed };
+  enum class State { kHandshake, kIdle, kReadingBody, kHandling, kWriting, kLingering, kClosed };
+  // What the armed timer bounds.
+  enum class Phase { kHeader, kBody, kLinger };
+
+  tcp::socket& socket() { return beast::get_lowest_layer(stream_); }
+
+  // Arms the one timer of the connection; a pending read is cancelled when
+  // it fires (see OnTimeout). Re-arming or Disarm() makes an earlier expiry
+  // a no-op.
+  void Arm(std::chrono::steady_clock::duration after, Phase phase) {
+    phase_ = phase;
+    timed_out_ = false;
+    timer_.expires_after(after);
+    timer_.async_wait([self = this->shared_from_this(), generation = ++timer_generation_](error_code ec) {
+      if (ec || generation != self->timer_generation_) return;
+      self->OnTimeout();
+    });
+  }
+
+  void Disarm() {
+    ++timer_generation_;
+    timer_.cancel();
+  }
+
+  void OnTimeout() {
+    if (phase_ == Phase::kLinger) return Close();
+    timed_out_ = true;
+    error_code ignored;
+    socket().cancel(ignored);
+  }
+
+  void Handshake() {
+    state_ = State::kHandshake;
+    Arm(core_->options.header_timeout, Phase::kHeader);
+    stream_.async_handshake(net::ssl::stream_base::server,
+                            [self = this->shared_from_this()](error_code ec) {
+                              if (ec) {
+                                TLOG_DEBUG("TLS handshake failed: {}", ec.message());
+                                return self->Close();
+                              }
+                              self->Begin();
+                            });
+  }
+
+  void Begin() {
+    if (refuse_) {
+      return WriteError(503, "Too many connections (limit " +
+                                 std::to_string(core_->options.max_connections) + ")");
+    }
+    ReadHeader();
+  }
 
   void ReadHeader() {
     state_ = State::kIdle;
@@ -179,24 +268,36 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(core_->options.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(
         std::min<size_t>(core_->options.max_header_bytes, UINT32_MAX)));
-    stream_.expires_after(core_->options.idle_timeout);
+    Arm(core_->options.header_timeout, Phase::kHeader);
     http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](error_code ec, size_t) { self->OnHeader(ec); });
+                            [self = this->shared_from_this()](error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(error_code ec) {
-    if (ec) return OnReadError(ec);
-    stream_.expires_never();
+    if (ec) {
+      // Idle (no byte of a new request) is closed silently; a started
+      // request that did not finish in time is answered.
+      if (timed_out_ && (buffer_.size() > 0 || parser_->got_some())) {
+        return WriteError(408, "Timed out reading the request header (limit " +
+                                   Seconds(core_->options.header_timeout) + ")");
+      }
+      return OnReadError(ec);
+    }
     state_ = State::kReadingBody;
     const auto& header = parser_->get();
+    if (header.version() >= 11 && header.find(http::field::host) == header.end()) {
+      return WriteError(400, "Missing Host header");
+    }
+    Arm(core_->options.body_timeout, Phase::kBody);
     auto expect = header.find(http::field::expect);
     if (expect != header.end() && beast::iequals(expect->value(), "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
                                                                      header.version());
-      http::async_write(stream_, *cont, [self = shared_from_this(), cont](error_code ec, size_t) {
-        if (ec) return self->Close();
-        self->ReadBody();
-      });
+      http::async_write(stream_, *cont,
+                        [self = this->shared_from_this(), cont](error_code ec, size_t) {
+                          if (ec) return self->OnBodyError(ec);
+                          self->ReadBody();
+                        });
       return;
     }
     ReadBody();
@@ -204,10 +305,24 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadBody() {
     http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](error_code ec, size_t) {
-                       if (ec) return self->OnReadError(ec);
+                     [self = this->shared_from_this()](error_code ec, size_t) {
+                       if (ec) return self->OnBodyError(ec);
+                       self->Disarm();
                        self->Dispatch();
                      });
+  }
+
+  void OnBodyError(error_code ec) {
+    if (timed_out_) {
+      return WriteError(408, "Timed out reading the request body (limit " +
+                                 Seconds(core_->options.body_timeout) + ")");
+    }
+    OnReadError(ec);
+  }
+
+  static std::string Seconds(std::chrono::milliseconds d) {
+    if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + " s";
+    return std::to_string(d.count()) + " ms";
   }
 
   void OnReadError(error_code ec) {
@@ -239,9 +354,9 @@ class Session : public std::enable_shared_from_this<Session> {
       request->query = std::string(target.substr(question + 1));
       target = target.substr(0, question);
     }
-    auto path = PercentDecode(target);
-    if (!path.ok()) return WriteError(400, path.status().message());
-    request->path = std::move(path).value();
+    Status escapes = CheckPercentEncoding(target);
+    if (!escapes.ok()) return WriteError(400, escapes.message());
+    request->path = std::string(target);
     request->headers.reserve(std::distance(message.begin(), message.end()));
     for (const auto& field : message) {
       request->headers.emplace_back(ToLower({field.name_string().data(), field.name_string().size()}),
@@ -250,7 +365,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request->body = std::move(message.body());
     state_ = State::kHandling;
 
-    auto responder = std::make_shared<Responder>(shared_from_this());
+    auto responder = std::make_shared<Responder>(this->shared_from_this());
     try {
       core_->handler(std::move(request),
                      [responder](HttpResponse response) { responder->Respond(std::move(response)); });
@@ -287,15 +402,20 @@ class Session : public std::enable_shared_from_this<Session> {
   void Write(HttpResponse response) {
     if (state_ != State::kHandling) return;  // closed meanwhile
     bool close = !keep_alive_ || core_->is_stopping();
-    WriteResponse(std::move(response), close);
+    WriteResponse(std::move(response), close ? AfterWrite::kClose : AfterWrite::kNextRequest);
   }
 
+  // Answers an error the server found itself; the connection then lingers
+  // and closes.
   void WriteError(int status, std::string message) {
+    Disarm();
     version_ = 11;
-    WriteResponse(ErrorResponse(status, message), /*close=*/true);
+    WriteResponse(ErrorResponse(status, message), AfterWrite::kLinger);
   }
 
-  void WriteResponse(HttpResponse response, bool close) {
+  enum class AfterWrite { kNextRequest, kClose, kLinger };
+
+  void WriteResponse(HttpResponse response, AfterWrite after) {
     if (response.status < 100 || response.status > 999) {
       TLOG_ERROR("HTTP handler answered with invalid status {}", response.status);
       response = ErrorResponse(500, "Invalid response status");
@@ -307,13 +427,36 @@ class Session : public std::enable_shared_from_this<Session> {
     if (!response.content_type.empty()) out->set(http::field::content_type, response.content_type);
     for (const auto& [name, value] : response.headers) out->set(name, value);
     out->body() = std::move(response.body);
-    out->keep_alive(!close);
+    out->keep_alive(after == AfterWrite::kNextRequest);
     out->prepare_payload();
     state_ = State::kWriting;
-    http::async_write(stream_, *out, [self = shared_from_this(), out, close](error_code ec, size_t) {
-      if (ec || close) return self->Close();
+    http::async_write(stream_, *out, [self = this->shared_from_this(), out, after](error_code ec, size_t) {
+      if (ec || after == AfterWrite::kClose) return self->Close();
+      if (after == AfterWrite::kLinger) return self->Linger();
       self->ReadHeader();
     });
+  }
+
+  // Stops sending (the client sees the end of the answer), then reads and
+  // drops what the client still sends until it closes or kLingerTime passes:
+  // closing with unread bytes would reset the connection, and the client
+  // could lose the answer.
+  void Linger() {
+    state_ = State::kLingering;
+    Uncount();
+    error_code ignored;
+    socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Arm(kLingerTime, Phase::kLinger);
+    Drain();
+  }
+
+  void Drain() {
+    socket().async_read_some(net::buffer(drain_buffer_),
+                             [self = this->shared_from_this()](error_code ec, size_t) {
+                               if (self->state_ != State::kLingering) return;
+                               if (ec) return self->Close();
+                               self->Drain();
+                             });
   }
 
   // The connection counts as open (for Shutdown) until closed, even while a
@@ -321,43 +464,111 @@ class Session : public std::enable_shared_from_this<Session> {
   void Close() {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
+    Disarm();
     error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.close();
+    socket().shutdown(tcp::socket::shutdown_send, ignored);
+    socket().close(ignored);
     Unregister();
   }
 
   void Unregister() {
     std::lock_guard lock(core_->mu);
-    if (core_->sessions.erase(id_) > 0) core_->cv.notify_all();
+    if (core_->sessions.erase(id_) > 0) {
+      if (counted_) --core_->serving;
+      counted_ = false;
+      core_->cv.notify_all();
+    }
+  }
+
+  // A lingering connection serves no more requests: it leaves the count the
+  // connection limit is checked against (it stays open for Shutdown).
+  void Uncount() {
+    std::lock_guard lock(core_->mu);
+    if (counted_ && core_->sessions.count(id_) > 0) --core_->serving;
+    counted_ = false;
   }
 
   std::shared_ptr<ServerCore> core_;  // first member: destroyed after stream_
   uint64_t id_ = 0;
-  beast::tcp_stream stream_;
+  Stream stream_;
+  net::steady_timer timer_;
+  uint64_t timer_generation_ = 0;
+  Phase phase_ = Phase::kHeader;
+  bool timed_out_ = false;  // the armed timer fired and cancelled the read
+  const bool refuse_;
+  bool counted_;  // GUARDED_BY(core_->mu): counted in core_->serving
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  State state_ = State::kIdle;
+  State state_ = State::kHandshake;
   unsigned version_ = 11;
   bool keep_alive_ = false;
+  std::array<char, 4096> drain_buffer_;
 };
 
 }  // namespace internal_http
 
 namespace {
 
+// Refused connections still being answered beyond this many are closed at
+// accept without an answer, so a flood cannot hold descriptors through them.
+constexpr size_t kMaxRefusedInFlight = 64;
+
+void StartSession(const std::shared_ptr<ServerCore>& core, tcp::socket socket) {
+  bool refuse = false;
+  {
+    std::lock_guard lock(core->mu);
+    if (core->serving >= core->options.max_connections) {
+      if (core->sessions.size() - core->serving >= kMaxRefusedInFlight) return;  // closes `socket`
+      refuse = true;
+    }
+  }
+  if (core->ssl) {
+    std::make_shared<internal_http::Session<internal_http::TlsStream>>(core, refuse, std::move(socket),
+                                                                      *core->ssl)
+        ->Start();
+  } else {
+    std::make_shared<internal_http::Session<internal_http::PlainStream>>(core, refuse, std::move(socket))
+        ->Start();
+  }
+}
+
 void Accept(std::shared_ptr<ServerCore> core) {
   core->acceptor.async_accept(net::make_strand(core->ioc), [core](error_code ec, tcp::socket socket) {
     if (!core->acceptor.is_open()) return;
     if (ec) {
       TLOG_WARN("HTTP accept failed: {}", ec.message());
-    } else {
-      error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<internal_http::Session>(core, std::move(socket))->Start();
+      // Out of descriptors: the connection stays queued; retry in a while
+      // instead of spinning on the same error.
+      auto timer = std::make_shared<net::steady_timer>(core->acceptor.get_executor(),
+                                                       std::chrono::milliseconds(100));
+      timer->async_wait([core, timer](error_code) { Accept(core); });
+      return;
     }
+    error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    StartSession(core, std::move(socket));
     Accept(core);
   });
+}
+
+// The server's TLS context for `files` (already checked by CheckTlsFiles).
+Result<std::unique_ptr<net::ssl::context>> MakeTlsContext(const TlsFiles& files) {
+  auto ctx = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+  error_code ec;
+  ctx->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                       net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                       net::ssl::context::no_tlsv1_1 | net::ssl::context::single_dh_use,
+                   ec);
+  if (!ec) ctx->use_certificate_chain_file(files.cert_file, ec);
+  if (!ec) ctx->use_private_key_file(files.key_file, net::ssl::context::pem, ec);
+  if (!ec && !files.client_ca_file.empty()) {
+    ctx->load_verify_file(files.client_ca_file, ec);
+    if (!ec) {
+      ctx->set_verify_mode(net::ssl::verify_peer | net::ssl::verify_fail_if_no_peer_cert, ec);
+    }
+  }
+  if (ec) return InvalidArgument("Cannot set up REST TLS: " + ec.message());
+  return ctx;
 }
 
 Status ValidateOptions(const HttpServerOptions& o) {
@@ -365,34 +576,13 @@ Status ValidateOptions(const HttpServerOptions& o) {
   if (o.num_threads < 1) return InvalidArgument("REST workers must be at least 1");
   if (o.max_body_bytes == 0) return InvalidArgument("REST body limit must be positive");
   if (o.max_header_bytes == 0) return InvalidArgument("REST header limit must be positive");
-  if (o.idle_timeout.count() <= 0) return InvalidArgument("REST idle timeout must be positive");
+  if (o.header_timeout.count() <= 0) return InvalidArgument("REST header timeout must be positive");
+  if (o.body_timeout.count() <= 0) return InvalidArgument("REST body timeout must be positive");
+  if (o.max_connections == 0) return InvalidArgument("REST connection limit must be positive");
   return Status::Ok();
 }
 
 }  // namespace
-
-Result<std::string> PercentDecode(std::string_view text) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '%') {
-      out += text[i];
-      continue;
-    }
-    int high = i + 2 < text.size() ? hex(text[i + 1]) : -1;
-    int low = high >= 0 ? hex(text[i + 2]) : -1;
-    if (low < 0) return InvalidArgument("Malformed percent-encoding in the request path");
-    out += static_cast<char>(high * 16 + low);
-    i += 2;
-  }
-  return out;
-}
 
 HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler)
     : options_(options), core_(std::make_shared<ServerCore>(std::move(options), std::move(handler))) {}
@@ -409,6 +599,10 @@ size_t HttpServer::connection_count() const {
 Status HttpServer::Start() {
   if (started_) return FailedPrecondition("HTTP server already started");
   TESSERA_RETURN_IF_ERROR(ValidateOptions(options_));
+  if (options_.tls.enabled()) {
+    TESSERA_RETURN_IF_ERROR(CheckTlsFiles(options_.tls));
+    TESSERA_ASSIGN_OR_RETURN(core_->ssl, MakeTlsContext(options_.tls));
+  }
   const std::string where = FormatEndpoint(options_.address, options_.port);
 
   error_code ec;
@@ -455,14 +649,14 @@ void HttpServer::Shutdown(std::chrono::steady_clock::time_point deadline) {
   ServerCore& core = *core_;
 
   auto live_sessions = [&core] {
-    std::vector<std::shared_ptr<internal_http::Session>> out;
+    std::vector<std::shared_ptr<internal_http::SessionBase>> out;
     for (auto& [id, weak] : core.sessions) {
       if (auto s = weak.lock()) out.push_back(std::move(s));
     }
     return out;
   };
 
-  std::vector<std::shared_ptr<internal_http::Session>> sessions;
+  std::vector<std::shared_ptr<internal_http::SessionBase>> sessions;
   {
     std::lock_guard lock(core.mu);
     core.stopping = true;

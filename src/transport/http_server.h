@@ -12,16 +12,40 @@
 //
 // Protocol: HTTP/1.1 keep-alive (and HTTP/1.0 "Connection: keep-alive");
 // one request at a time per connection, in order. "Expect: 100-continue" is
-// answered. The request target is split at '?': HttpRequest::path is the
-// percent-decoded part before it, HttpRequest::query the raw part after it.
-// Header names are lower-cased. Errors answered by the server itself, with a
-// JSON body {"error": "..."} and the connection closed afterwards:
+// answered. The request target is split at '?': HttpRequest::path is the RAW
+// part before it (percent-escapes intact: the REST frontends split it at its
+// raw separators and decode each segment, see url_path.h), HttpRequest::query
+// the raw part after it. Header names are lower-cased.
+//
+// Errors answered by the server itself, with a JSON body {"error": "..."};
+// the connection is then closed (the server stops sending, reads and drops
+// what the client still sends for up to 1 s, then closes, so that the client
+// reads the answer rather than a reset):
+//   400 anything malformed (bad request line, bad header, bad chunking, bad
+//       percent-encoding in the path), and an HTTP/1.1 request without a
+//       Host header (RFC 7230 5.4; HTTP/1.0 needs none): "Missing Host header";
+//   408 the request line and headers did not all arrive within
+//       header_timeout of the connection being ready for a request (accepted,
+//       or the previous response written): "Timed out reading the request
+//       header (limit N s)"; or the body did not all arrive within
+//       body_timeout of the end of the headers: "Timed out reading the
+//       request body (limit N s)". A connection that received no byte of a
+//       new request within header_timeout is an idle keep-alive connection
+//       and is closed without an answer;
 //   413 body larger than max_body_bytes (checked against Content-Length
 //       before the body is read), 431 header block larger than
-//       max_header_bytes, 400 anything else malformed (bad request line,
-//       bad header, bad chunking, bad percent-encoding in the path),
+//       max_header_bytes;
+//   503 "Too many connections (limit N)" to a connection accepted while
+//       max_connections are already open (not counting refused ones, nor
+//       ones lingering after an error answer): answered at once, without reading
+//       a request (after the TLS handshake when TLS is on);
 //   500 when a handler dropped its HttpRespond without calling it.
-// A connection idle longer than idle_timeout between requests is closed.
+// The time to write a response is not bounded.
+//
+// TLS: with options.tls set, every connection is TLS (1.2 or later) with that
+// certificate; with a client CA, a client without a certificate signed by it
+// fails the handshake and is closed. The connection code is a template over
+// the stream type, so plaintext connections run exactly the plaintext code.
 //
 // Thread-safety: Start and Shutdown from one thread (Shutdown may run while
 // handlers are still completing on other threads); port()/endpoint() after
@@ -37,6 +61,7 @@
 #include "common/result.h"
 #include "common/status.h"
 #include "transport/http_types.h"
+#include "transport/tls.h"
 
 namespace tessera::transport {
 
@@ -48,8 +73,16 @@ struct ServerCore;
 inline constexpr size_t kDefaultMaxBodyBytes = size_t{1} << 30;
 // Default largest request line + header block: 64 KiB.
 inline constexpr size_t kDefaultMaxHeaderBytes = 64 * 1024;
-// Default time a keep-alive connection may sit idle between requests.
-inline constexpr std::chrono::seconds kDefaultIdleTimeout{60};
+// Default time for a request's line and headers to arrive (which is also how
+// long a keep-alive connection may sit idle between requests).
+inline constexpr std::chrono::seconds kDefaultHeaderTimeout{60};
+// Default time for a request's body to arrive once its headers have.
+inline constexpr std::chrono::seconds kDefaultBodyTimeout{60};
+// Default largest number of open connections. Each costs one file
+// descriptor and a few KiB while idle; clients of a model server keep small
+// pools (one or a few per client process), so 1024 leaves room for hundreds
+// of clients while bounding what a connection flood can hold.
+inline constexpr size_t kDefaultMaxConnections = 1024;
 
 struct HttpServerOptions {
   // Host name or IP address to bind; IPv6 may be bracketed ("[::]").
@@ -60,7 +93,10 @@ struct HttpServerOptions {
   int num_threads = 1;
   size_t max_body_bytes = kDefaultMaxBodyBytes;      // > 0
   size_t max_header_bytes = kDefaultMaxHeaderBytes;  // > 0
-  std::chrono::milliseconds idle_timeout = kDefaultIdleTimeout;  // > 0
+  std::chrono::milliseconds header_timeout = kDefaultHeaderTimeout;  // > 0
+  std::chrono::milliseconds body_timeout = kDefaultBodyTimeout;      // > 0
+  size_t max_connections = kDefaultMaxConnections;                   // > 0
+  TlsFiles tls;  // empty: plaintext
 };
 
 class HttpServer {
@@ -74,7 +110,8 @@ class HttpServer {
   HttpServer& operator=(const HttpServer&) = delete;
 
   // Binds, listens and starts the io threads. Errors: kInvalidArgument (bad
-  // options or an address that does not resolve), kUnavailable naming
+  // options, TLS files that fail CheckTlsFiles, or an address that does not
+  // resolve), kUnavailable naming
   // address:port when the port is taken or the address cannot be bound,
   // kFailedPrecondition when already started.
   Status Start();
@@ -102,9 +139,5 @@ class HttpServer {
   bool started_ = false;
   bool shut_down_ = false;
 };
-
-// Decodes %XX escapes (not '+'); kInvalidArgument when an escape is
-// malformed. Exposed for tests.
-Result<std::string> PercentDecode(std::string_view text);
 
 }  // namespace tessera::transport

@@ -32,6 +32,12 @@ class Client {
   }
 
   void SendRaw(const std::string& bytes) { net::write(socket_, net::buffer(bytes)); }
+  // False once the server has closed (or reset) the connection.
+  bool TrySendRaw(const std::string& bytes) {
+    beast::error_code ec;
+    net::write(socket_, net::buffer(bytes), ec);
+    return !ec;
+  }
 
   void Send(http::verb method, const std::string& target, std::string body = "",
             std::vector<std::pair<std::string, std::string>> headers = {}) {
@@ -104,14 +110,16 @@ bool WaitFor(const std::function<bool()>& condition, std::chrono::milliseconds t
   return condition();
 }
 
-TEST(HttpServerTest, PassesDecodedRequestAndWritesResponse) {
+TEST(HttpServerTest, PassesRawPathAndWritesResponse) {
   auto server = StartServer(EchoHandler);
   Client client(server->port());
-  client.Send(http::verb::post, "/v2/models/my%20model/infer?a=1&b=%20", "payload",
+  // The path stays raw: "%2F" and "%3A" are data the frontends decode per
+  // segment, not separators.
+  client.Send(http::verb::post, "/v2/models/my%20model%2Fx%3Ay/infer?a=1&b=%20", "payload",
               {{"X-Test", "Value"}});
   auto response = client.Read();
   EXPECT_EQ(response.result_int(), 200u);
-  EXPECT_EQ(response.body(), "POST /v2/models/my model/infer?a=1&b=%20|Value|payload");
+  EXPECT_EQ(response.body(), "POST /v2/models/my%20model%2Fx%3Ay/infer?a=1&b=%20|Value|payload");
   EXPECT_EQ(response[http::field::content_type], "text/plain");
   EXPECT_EQ(response["X-Reply"], "yes");
   EXPECT_TRUE(response.keep_alive());
@@ -400,13 +408,123 @@ TEST(HttpServerTest, ShutdownDeadlineDropsUnfinishedRequests) {
   server.reset();
 }
 
-TEST(PercentDecodeTest, DecodesAndRejectsMalformed) {
-  EXPECT_EQ(PercentDecode("/a%20b%2Fc%2fd+e").value(), "/a b/c/d+e");
-  EXPECT_EQ(PercentDecode("").value(), "");
-  EXPECT_FALSE(PercentDecode("%").ok());
-  EXPECT_FALSE(PercentDecode("%2").ok());
-  EXPECT_FALSE(PercentDecode("%g0").ok());
-  EXPECT_EQ(PercentDecode("%zz").status().code(), StatusCode::kInvalidArgument);
+// The JSON error body of `response`, checked to be JSON.
+std::string JsonError(const http::response<http::string_body>& response) {
+  EXPECT_EQ(response[http::field::content_type], "application/json");
+  return response.body();
+}
+
+TEST(HttpServerTest, MissingHostIs400ButHttp10NeedsNone) {
+  auto server = StartServer(EchoHandler);
+  Client client(server->port());
+  client.SendRaw("POST /x HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc");
+  auto response = client.Read();
+  EXPECT_EQ(response.result_int(), 400u);
+  EXPECT_EQ(JsonError(response), R"({"error":"Missing Host header"})");
+  EXPECT_FALSE(response.keep_alive());
+  EXPECT_TRUE(client.ClosedByPeer());
+
+  Client old(server->port());
+  old.SendRaw("GET /old HTTP/1.0\r\n\r\n");
+  response = old.Read();
+  EXPECT_EQ(response.result_int(), 200u);
+  EXPECT_EQ(response.body(), "GET /old?||");
+}
+
+TEST(HttpServerTest, StalledBodyIs408AndClosed) {
+  HttpServerOptions options;
+  options.body_timeout = 300ms;
+  std::atomic<int> calls{0};
+  auto server = StartServer(
+      [&](std::shared_ptr<const HttpRequest> r, HttpRespond respond) {
+        ++calls;
+        EchoHandler(r, respond);
+      },
+      options);
+  for (const char* announced : {"100", "1073741824"}) {
+    Client client(server->port());
+    client.SendRaw(std::string("POST /v2/models/m/infer HTTP/1.1\r\nHost: h\r\nContent-Length: ") +
+                   announced + "\r\n\r\n0123456789");
+    auto response = client.Read();
+    EXPECT_EQ(response.result_int(), 408u) << announced;
+    EXPECT_EQ(JsonError(response), R"J({"error":"Timed out reading the request body (limit 300 ms)"})J");
+    EXPECT_FALSE(response.keep_alive());
+    EXPECT_TRUE(client.ClosedByPeer());
+  }
+  EXPECT_EQ(calls.load(), 0);
+  EXPECT_TRUE(WaitFor([&] { return server->connection_count() == 0; }));
+  // A body that arrives in time is served; the timer does not outlive it.
+  Client client(server->port());
+  EXPECT_EQ(client.Call(http::verb::post, "/ok", "body").body(), "POST /ok?||body");
+  std::this_thread::sleep_for(400ms);
+  EXPECT_EQ(client.Call(http::verb::post, "/again", "b").body(), "POST /again?||b");
+}
+
+TEST(HttpServerTest, SlowHeaderIs408AndIdleIsClosedSilently) {
+  HttpServerOptions options;
+  options.header_timeout = 300ms;
+  auto server = StartServer(EchoHandler, options);
+  {
+    // Slowloris: a header line every 20 ms, never finished.
+    Client client(server->port());
+    client.SendRaw("GET /slow HTTP/1.1\r\nHost: h\r\n");
+    std::atomic<bool> stop{false};
+    std::thread trickle([&] {
+      for (int i = 0; i < 500 && !stop; ++i) {
+        if (!client.TrySendRaw("X-Slow-" + std::to_string(i) + ": y\r\n")) return;
+        std::this_thread::sleep_for(20ms);
+      }
+    });
+    auto response = client.Read();
+    stop = true;
+    trickle.join();
+    EXPECT_EQ(response.result_int(), 408u);
+    EXPECT_EQ(JsonError(response), R"J({"error":"Timed out reading the request header (limit 300 ms)"})J");
+    EXPECT_TRUE(client.ClosedByPeer());
+  }
+  {
+    // No byte at all: an idle connection, closed without an answer.
+    Client client(server->port());
+    EXPECT_EQ(client.Read().result_int(), 0u);
+  }
+  {
+    // Between requests the same bound applies.
+    Client client(server->port());
+    EXPECT_EQ(client.Call(http::verb::get, "/one").result_int(), 200u);
+    EXPECT_TRUE(client.ClosedByPeer());
+  }
+  EXPECT_TRUE(WaitFor([&] { return server->connection_count() == 0; }));
+}
+
+TEST(HttpServerTest, ConnectionsOverTheLimitAre503AndClosed) {
+  HttpServerOptions options;
+  options.max_connections = 2;
+  auto server = StartServer(EchoHandler, options);
+  auto first = std::make_unique<Client>(server->port());
+  Client second(server->port());
+  ASSERT_EQ(first->Call(http::verb::get, "/1").result_int(), 200u);
+  ASSERT_EQ(second.Call(http::verb::get, "/2").result_int(), 200u);
+  {
+    // Answered at once, without a request...
+    Client third(server->port());
+    auto response = third.Read();
+    EXPECT_EQ(response.result_int(), 503u);
+    EXPECT_EQ(JsonError(response), R"J({"error":"Too many connections (limit 2)"})J");
+    EXPECT_FALSE(response.keep_alive());
+    EXPECT_TRUE(third.ClosedByPeer());
+  }
+  {
+    // ...and a client that sent one still reads the answer.
+    Client third(server->port());
+    third.Send(http::verb::post, "/3", std::string(100000, 'x'));
+    EXPECT_EQ(third.Read().result_int(), 503u);
+  }
+  // The open ones keep working; once one closes, a new one is served.
+  EXPECT_EQ(second.Call(http::verb::get, "/2b").result_int(), 200u);
+  first.reset();
+  ASSERT_TRUE(WaitFor([&] { return server->connection_count() == 1; }));
+  Client fourth(server->port());
+  EXPECT_EQ(fourth.Call(http::verb::get, "/4").result_int(), 200u);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "frontend/kserve_rest/codec.h"
 #include "frontend/kserve_rest/status_map.h"
+#include "transport/url_path.h"
 
 namespace tessera::kserve_rest {
 namespace {
@@ -29,22 +30,6 @@ bool IEquals(std::string_view a, std::string_view b) {
     if (x != y) return false;
   }
   return true;
-}
-
-// "/v2/models/m" -> {"v2", "models", "m"}; empty when the path does not start
-// with '/'.
-std::vector<std::string_view> SplitPath(std::string_view path) {
-  std::vector<std::string_view> out;
-  if (path.empty() || path[0] != '/') return out;
-  size_t start = 1;
-  while (true) {
-    size_t slash = path.find('/', start);
-    out.push_back(path.substr(start, slash == std::string_view::npos ? std::string_view::npos
-                                                                     : slash - start));
-    if (slash == std::string_view::npos) break;
-    start = slash + 1;
-  }
-  return out;
 }
 
 HttpResponse Empty(int status) {
@@ -70,9 +55,16 @@ struct ParsedUrl {
   std::string version;  // "" when not given
 };
 
-ParsedUrl ParseUrl(std::string_view path) {
+// Routes on the raw path split at its raw '/' (transport/url_path.h): an
+// escaped "%2F" is part of a segment, so /v2/models/a%2Fb/infer names model
+// "a/b". A path that does not split (malformed escape) matches nothing.
+ParsedUrl ParseUrl(std::string_view raw_path) {
   ParsedUrl url;
-  std::vector<std::string_view> s = SplitPath(path);
+  auto split = transport::SplitUrlPath(raw_path);
+  if (!split.ok()) return url;
+  std::vector<std::string> s;
+  s.reserve(split->size());
+  for (transport::UrlSegment& segment : *split) s.push_back(std::move(segment.text));
   if (s.empty() || !IEquals(s[0], "v2")) return url;
   if (s.size() == 1) {
     url.endpoint = Endpoint::kServerMetadata;
@@ -84,11 +76,11 @@ ParsedUrl ParseUrl(std::string_view path) {
     return url;
   }
   if (s.size() < 3 || !IEquals(s[1], "models") || s[2].empty()) return url;
-  url.model = std::string(s[2]);
+  url.model = std::move(s[2]);
   size_t next = 3;
   if (s.size() >= 5 && IEquals(s[3], "versions")) {
     if (s[4].empty()) return url;
-    url.version = std::string(s[4]);
+    url.version = std::move(s[4]);
     next = 5;
   }
   if (s.size() == next) {

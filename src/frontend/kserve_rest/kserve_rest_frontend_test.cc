@@ -269,5 +269,20 @@ TEST_F(KServeRestFrontendTest, AsyncCompletionKeepsTheRequestAlive) {
   EXPECT_NE(out->body.find("\"data\":[5,6,7,8]"), std::string::npos) << out->body;
 }
 
+// The path is raw: segments are split at raw '/' and then decoded, so an
+// escaped "%2F" is part of the model name.
+TEST_F(KServeRestFrontendTest, EscapedSlashIsPartOfTheModelName) {
+  HttpResponse r = Call("GET", "/v2/models/dense%2Fready");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.body, R"({"error":"Model with requested name is not found"})");
+  r = Call("POST", "/v2/models/alpha%2Finfer", R"({"inputs":[]})");
+  EXPECT_EQ(r.status, 405);  // the metadata URL of model "alpha/infer"
+  EXPECT_EQ(Header(r, "Allow"), "GET");
+  EXPECT_EQ(Call("GET", "/v2/models/alpha%2Finfer").status, 404);
+  EXPECT_EQ(Call("GET", "/v2/models/%64ense/ready").status, 200);  // "%64" is 'd'
+  EXPECT_EQ(Call("GET", "/v2/models/dense/%72eady").status, 200);
+  EXPECT_EQ(Call("GET", "/v2/health%2Flive").status, 404);
+}
+
 }  // namespace
 }  // namespace tessera::kserve_rest

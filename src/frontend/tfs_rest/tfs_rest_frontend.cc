@@ -1,5 +1,6 @@
 #include "frontend/tfs_rest/tfs_rest_frontend.h"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <condition_variable>
@@ -16,6 +17,7 @@
 #include "frontend/tfs_rest/predict_decoder.h"
 #include "frontend/tfs_rest/predict_encoder.h"
 #include "frontend/tfs_rest/status_map.h"
+#include "transport/url_path.h"
 
 namespace tessera::tfs_rest {
 
@@ -53,43 +55,56 @@ bool EqualsIgnoreCase(std::string_view s, std::string_view lower) {
   return s.size() == lower.size() && StartsWithIgnoreCase(s, lower);
 }
 
-// The longest prefix of `s` without '/' or ':'.
-std::string_view Segment(std::string_view s) { return s.substr(0, s.find_first_of("/:")); }
-
 // /v1/models/{name}[/versions/{digits}|/labels/{label}]{suffix}, matched
-// without std::regex (it cost ~7 us per request): fixed words match
-// case-insensitively, {name} and {label} are runs without '/' or ':'.
+// without std::regex (it cost ~7 us per request) on the raw path split at its
+// raw '/' and ':' (transport/url_path.h): fixed words match
+// case-insensitively; {name} and {label} are whole decoded segments, so an
+// escaped "%2F" or "%3A" is part of the name, never a separator.
 struct ModelUrl {
-  std::string_view name;
-  std::optional<std::string_view> digits;  // after /versions/
-  std::optional<std::string_view> label;   // after /labels/
-  std::string_view suffix;                 // the rest: "", "/metadata", ":predict", ...
+  std::string name;
+  std::optional<std::string> digits;  // after /versions/
+  std::optional<std::string> label;   // after /labels/
+  // What follows: kNone, "/metadata", or ":verb" (verb as sent).
+  enum class Suffix { kNone, kMetadata, kVerb, kOther } suffix = Suffix::kNone;
+  std::string verb;
 };
 
-std::optional<ModelUrl> ParseModelUrl(std::string_view path) {
-  constexpr std::string_view kModels = "/v1/models/", kVersions = "/versions/", kLabels = "/labels/";
-  if (!StartsWithIgnoreCase(path, kModels)) return std::nullopt;
-  ModelUrl url;
-  std::string_view rest = path.substr(kModels.size());
-  url.name = Segment(rest);
-  if (url.name.empty()) return std::nullopt;
-  rest.remove_prefix(url.name.size());
-  if (StartsWithIgnoreCase(rest, kVersions)) {
-    std::string_view tail = rest.substr(kVersions.size());
-    size_t n = 0;
-    while (n < tail.size() && tail[n] >= '0' && tail[n] <= '9') ++n;
-    if (n > 0) {
-      url.digits = tail.substr(0, n);
-      rest = tail.substr(n);
-    }
-  } else if (StartsWithIgnoreCase(rest, kLabels)) {
-    std::string_view label = Segment(rest.substr(kLabels.size()));
-    if (!label.empty()) {
-      url.label = label;
-      rest.remove_prefix(kLabels.size() + label.size());
-    }
+bool AllDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::optional<ModelUrl> ParseModelUrl(std::string_view raw_path) {
+  auto split = transport::SplitUrlPath(raw_path, "/:");
+  if (!split.ok()) return std::nullopt;
+  const std::vector<transport::UrlSegment>& s = *split;
+  auto word = [&s](size_t i, char separator, std::string_view lower) {
+    return i < s.size() && s[i].separator == separator && EqualsIgnoreCase(s[i].text, lower);
+  };
+  if (!word(0, '/', "v1") || !word(1, '/', "models") || s.size() < 3 || s[2].separator != '/' ||
+      s[2].text.empty()) {
+    return std::nullopt;
   }
-  url.suffix = rest;
+  ModelUrl url;
+  url.name = s[2].text;
+  size_t next = 3;
+  const bool has_value = next + 1 < s.size() && s[next + 1].separator == '/';
+  if (has_value && word(next, '/', "versions") && AllDigits(s[next + 1].text)) {
+    url.digits = s[next + 1].text;
+    next += 2;
+  } else if (has_value && word(next, '/', "labels") && !s[next + 1].text.empty()) {
+    url.label = s[next + 1].text;
+    next += 2;
+  }
+  if (next == s.size()) {
+    url.suffix = ModelUrl::Suffix::kNone;
+  } else if (next + 1 == s.size() && word(next, '/', "metadata")) {
+    url.suffix = ModelUrl::Suffix::kMetadata;
+  } else if (next + 1 == s.size() && s[next].separator == ':') {
+    url.suffix = ModelUrl::Suffix::kVerb;
+    url.verb = s[next].text;
+  } else {
+    url.suffix = ModelUrl::Suffix::kOther;
+  }
   return url;
 }
 
@@ -180,9 +195,9 @@ RouteResult TfsRestFrontend::Route(const HttpRequest& request) const {
   const std::string& method = request.method;
   const std::string_view path = request.path;
   if (std::optional<ModelUrl> url = ParseModelUrl(path)) {
-    std::string name(url->name);
-    if (url->suffix.size() > 1 && url->suffix[0] == ':') {
-      std::string verb = Lower(std::string(url->suffix.substr(1)));
+    std::string name = url->name;
+    if (url->suffix == ModelUrl::Suffix::kVerb) {
+      std::string verb = Lower(url->verb);
       if (verb == "predict" || verb == "classify" || verb == "regress") {
         if (method != "POST") return RouteResult::WrongMethod("POST");
         if (verb != "predict") {
@@ -196,8 +211,8 @@ RouteResult TfsRestFrontend::Route(const HttpRequest& request) const {
                            });
       }
     }
-    const bool metadata = EqualsIgnoreCase(url->suffix, "/metadata");
-    if (url->suffix.empty() || metadata) {
+    const bool metadata = url->suffix == ModelUrl::Suffix::kMetadata;
+    if (url->suffix == ModelUrl::Suffix::kNone || metadata) {
       if (method != "GET") return RouteResult::WrongMethod("GET");
       return WithVersion(UrlVersion(*url), [this, name, metadata](int64_t version,
                                                                   const HttpRequest&,

@@ -391,5 +391,23 @@ TEST_F(TfsRestFrontendTest, FactoryMakesAWorkingFrontend) {
   EXPECT_EQ(f->Route(request).match, RouteMatch::kMatched);
 }
 
+// The path is raw: segments are split at raw '/' and ':' and then decoded,
+// so "%3A" and "%2F" are part of the model name.
+TEST_F(TfsRestFrontendTest, EscapedSeparatorsArePartOfTheModelName) {
+  auto r = Call("GET", "/v1/models/dense%3Apredict");
+  EXPECT_EQ(r.status, 404);  // the status URL of model "dense:predict"
+  EXPECT_EQ(r.body, Error("Model with requested name is not found"));
+  auto route = Route(frontend_, "POST", "/v1/models/alpha%3Apredict");
+  EXPECT_EQ(route.match, RouteMatch::kWrongMethod);
+  EXPECT_EQ(route.allow, "GET");
+  EXPECT_EQ(Call("GET", "/v1/models/dense%2Fmetadata").status, 404);
+  EXPECT_EQ(Call("GET", "/v1/models/dense%2Fversions%2F1").status, 404);
+  EXPECT_EQ(Call("GET", "/v1/models/%64ense/versions/%31").status, 200);
+  EXPECT_EQ(Call("POST", "/v1/models/dense%3Apredict:predict", R"({"instances": [[1, 2, 3, 4]]})").status,
+            404);
+  EXPECT_EQ(Route(frontend_, "GET", "/v1/config%2Freload").match, RouteMatch::kNoMatch);
+  EXPECT_EQ(Route(frontend_, "GET", "/v1/models/dense/labels/a%3Ab").match, RouteMatch::kMatched);
+}
+
 }  // namespace
 }  // namespace tessera::tfs_rest
