@@ -68,6 +68,9 @@ std::unique_ptr<cxxopts::Options> BuildOptions() {
       ("metrics_enable", "Serve Prometheus metrics on the REST port",
           text()->default_value("false")->implicit_value("true"), "true|false")
       ("metrics_list", "Comma-separated metrics to enable (default: the default set)", text(), "LIST");
+  options->add_options("server")
+      ("rest_request_timeout_ms", "REST inference requests still waiting for a worker after this many "
+          "milliseconds are answered 504; 0 disables", text()->default_value("0"), "MS");
   options->add_options("config mode")
       ("config_path", "config.json file, or a directory holding config.json", text(), "PATH");
   options->add_options("single model")
@@ -251,6 +254,14 @@ Status CheckBindAddress(const std::string& flag, const std::string& address) {
   return InvalidArgument("--" + flag + " must be a hostname or an IP address (got \"" + address + "\")");
 }
 
+Status ReadRestTimeoutFlag(const FlagReader& flags, ServerOptions& o) {
+  TESSERA_RETURN_IF_ERROR(flags.Int("rest_request_timeout_ms", 0, INT32_MAX, &o.rest_request_timeout_ms));
+  if (flags.Given("rest_request_timeout_ms") && o.rest_port == 0) {
+    return InvalidArgument("--rest_request_timeout_ms is set but --rest_port is not: there is no REST server");
+  }
+  return Status::Ok();
+}
+
 Status ReadServerFlags(const FlagReader& flags, ServerOptions& o) {
   TESSERA_RETURN_IF_ERROR(flags.Int("port", 0, kMaxPort, &o.port));
   TESSERA_RETURN_IF_ERROR(flags.Int("rest_port", 0, kMaxPort, &o.rest_port));
@@ -291,7 +302,7 @@ Status ReadServerFlags(const FlagReader& flags, ServerOptions& o) {
   }
   TESSERA_RETURN_IF_ERROR(CheckBindAddress("grpc_bind_address", o.grpc_bind_address));
   TESSERA_RETURN_IF_ERROR(CheckBindAddress("rest_bind_address", o.rest_bind_address));
-  return Status::Ok();
+  return ReadRestTimeoutFlag(flags, o);
 }
 
 Status ReadModelFlags(const FlagReader& flags, ServerOptions& o) {

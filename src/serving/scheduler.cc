@@ -43,13 +43,21 @@ Scheduler::Scheduler(SchedulerOptions options, RunBatch run)
 Scheduler::~Scheduler() { Shutdown(); }
 
 void Scheduler::Enqueue(PendingRequest request) {
+  const auto now = SchedulerClock::now();
+  if (request.request->deadline && now >= *request.request->deadline) {
+    return request.done(Status(StatusCode::kDeadlineExceeded,
+                               "Deadline exceeded before the request was queued for model " +
+                                   options_.name));
+  }
   if (options_.batching) {
-    request.arrival = SchedulerClock::now();
+    request.arrival = now;
     request.rows = BatchRows(request.inputs);
   }
   Status refused;
+  std::vector<PendingRequest> dropped;
   {
     std::lock_guard lock(mu_);
+    if (!stopping_ && queue_.size() >= options_.max_queue) SweepLocked(now, dropped);
     if (stopping_) {
       refused = Unavailable("Model " + options_.name + " is being unloaded");
     } else if (queue_.size() >= options_.max_queue) {
@@ -59,8 +67,45 @@ void Scheduler::Enqueue(PendingRequest request) {
       queue_.push_back(std::move(request));
     }
   }
+  AnswerDropped(dropped);
   if (!refused.ok()) return request.done(std::move(refused));  // `request` was not moved
   cv_.notify_one();
+}
+
+StatusCode Scheduler::DropReason(const PendingRequest& pending, SchedulerClock::time_point now) {
+  const InferRequest& r = *pending.request;
+  if (r.deadline && now >= *r.deadline) return StatusCode::kDeadlineExceeded;
+  if (r.cancelled && r.cancelled()) return StatusCode::kCancelled;
+  return StatusCode::kOk;
+}
+
+void Scheduler::SweepLocked(SchedulerClock::time_point now, std::vector<PendingRequest>& dropped) {
+  size_t write = 0;
+  for (size_t read = 0; read < queue_.size(); ++read) {
+    if (DropReason(queue_[read], now) != StatusCode::kOk) {
+      dropped.push_back(std::move(queue_[read]));
+    } else {
+      if (write != read) queue_[write] = std::move(queue_[read]);
+      ++write;
+    }
+  }
+  queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(write), queue_.end());
+}
+
+void Scheduler::AnswerDropped(std::vector<PendingRequest>& dropped) const {
+  // The reason is taken again: a request swept for its deadline stays a
+  // deadline error even if its client has also gone since.
+  const auto now = SchedulerClock::now();
+  for (auto& pending : dropped) {
+    if (DropReason(pending, now) == StatusCode::kDeadlineExceeded) {
+      pending.done(Status(StatusCode::kDeadlineExceeded,
+                          "Deadline exceeded while queued for model " + options_.name));
+    } else {
+      pending.done(Status(StatusCode::kCancelled,
+                          "Request cancelled while queued for model " + options_.name));
+    }
+  }
+  dropped.clear();
 }
 
 void Scheduler::Shutdown() {
@@ -83,31 +128,44 @@ size_t Scheduler::queued() const {
 
 void Scheduler::WorkerLoop() {
   std::vector<PendingRequest> batch;
+  std::vector<PendingRequest> dropped;
   for (;;) {
     bool more = false;
     {
       std::unique_lock lock(mu_);
       for (;;) {
+        if (!dropped.empty()) {  // answered before this worker waits or runs
+          lock.unlock();
+          AnswerDropped(dropped);
+          lock.lock();
+        }
         if (queue_.empty()) {
           if (stopping_) return;
           cv_.wait(lock);
           continue;
         }
+        const auto now = SchedulerClock::now();
         if (!options_.batching) {
-          batch.push_back(std::move(queue_.front()));
+          PendingRequest& front = queue_.front();
+          (DropReason(front, now) == StatusCode::kOk ? batch : dropped).push_back(std::move(front));
           queue_.pop_front();
+          if (batch.empty()) continue;
           break;
         }
+        SweepLocked(now, dropped);
+        if (queue_.empty()) continue;
         auto wake = SchedulerClock::time_point::max();
-        if (auto ready = FindReady(SchedulerClock::now(), &wake)) {
+        if (auto ready = FindReady(now, &wake)) {
           Take(*ready, batch);
           break;
         }
+        if (!dropped.empty()) continue;  // answer them before waiting
         cv_.wait_until(lock, wake);
       }
       more = !queue_.empty();
     }
     if (more) cv_.notify_one();  // another free worker may take what is left
+    AnswerDropped(dropped);
     run_(batch);
     batch.clear();
   }

@@ -17,6 +17,15 @@
 // and do not wait behind the oldest one's delay. Workers only gather while
 // they are free, so under load batches grow by themselves.
 //
+// Deadlines and cancellation (InferRequest::deadline / cancelled): a
+// request already past its deadline is refused by Enqueue. A queued request
+// that is past its deadline or cancelled is dropped, answered at once and
+// never handed to `run`: by the worker that would take it (with batching,
+// every dropped request is removed before a batch is gathered, so a batch
+// never holds one), and by Enqueue when the queue is full, before it refuses
+// the new request. Dropped requests are answered on that thread, outside
+// the lock.
+//
 // Thread-safety: Enqueue may be called from any thread. Shutdown (also run
 // by the destructor) runs every queued request, then joins the workers; it
 // must not be called from a worker thread.
@@ -74,7 +83,9 @@ class Scheduler {
   // Queues `request`. When the queue already holds max_queue requests its
   // `done` is called at once, on the calling thread, with kResourceExhausted
   // ("Request queue of <name> is full (<N> requests waiting)"); after
-  // Shutdown with kUnavailable ("Model <name> is being unloaded").
+  // Shutdown with kUnavailable ("Model <name> is being unloaded"); past its
+  // deadline with kDeadlineExceeded ("Deadline exceeded before the request
+  // was queued for model <name>").
   void Enqueue(PendingRequest request);
 
   void Shutdown();
@@ -90,6 +101,13 @@ class Scheduler {
   };
 
   void WorkerLoop();
+  // kOk, or why `pending` must be dropped instead of run.
+  static StatusCode DropReason(const PendingRequest& pending, SchedulerClock::time_point now);
+  // REQUIRES: mu_ held. Moves every queued request that must be dropped
+  // into `dropped`, keeping the others in order.
+  void SweepLocked(SchedulerClock::time_point now, std::vector<PendingRequest>& dropped);
+  // Answers each dropped request with its reason. REQUIRES: mu_ not held.
+  void AnswerDropped(std::vector<PendingRequest>& dropped) const;
   // REQUIRES: mu_ held, queue_ not empty. The oldest batch that may run now;
   // otherwise nullopt and `*wake` is when the first waiting batch's delay ends.
   std::optional<Batch> FindReady(SchedulerClock::time_point now, SchedulerClock::time_point* wake);
