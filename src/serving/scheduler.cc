@@ -72,11 +72,23 @@ void Scheduler::Enqueue(PendingRequest request) {
   cv_.notify_one();
 }
 
-StatusCode Scheduler::DropReason(const PendingRequest& pending, SchedulerClock::time_point now) {
+StatusCode Scheduler::DropReason(const PendingRequest& pending,
+                                 SchedulerClock::time_point now) const {
   const InferRequest& r = *pending.request;
-  if (r.deadline && now >= *r.deadline) return StatusCode::kDeadlineExceeded;
+  if (r.deadline &&
+      now + std::chrono::nanoseconds(run_nanos_.load(std::memory_order_relaxed)) >= *r.deadline) {
+    return StatusCode::kDeadlineExceeded;
+  }
   if (r.cancelled && r.cancelled()) return StatusCode::kCancelled;
   return StatusCode::kOk;
+}
+
+void Scheduler::RecordRun(SchedulerClock::duration took) {
+  const int64_t nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(took).count();
+  const int64_t old = run_nanos_.load(std::memory_order_relaxed);
+  // Weight 1/8: a few runs follow a change of load, one outlier fades fast.
+  // Workers race here harmlessly: a lost update is one sample less.
+  run_nanos_.store(old == 0 ? nanos : old + (nanos - old) / 8, std::memory_order_relaxed);
 }
 
 void Scheduler::SweepLocked(SchedulerClock::time_point now, std::vector<PendingRequest>& dropped) {
@@ -166,7 +178,9 @@ void Scheduler::WorkerLoop() {
     }
     if (more) cv_.notify_one();  // another free worker may take what is left
     AnswerDropped(dropped);
+    const auto started = SchedulerClock::now();
     run_(batch);
+    RecordRun(SchedulerClock::now() - started);
     batch.clear();
   }
 }

@@ -19,8 +19,9 @@
 //
 // Deadlines and cancellation (InferRequest::deadline / cancelled): a
 // request already past its deadline is refused by Enqueue. A queued request
-// that is past its deadline or cancelled is dropped, answered at once and
-// never handed to `run`: by the worker that would take it (with batching,
+// that is cancelled, or whose deadline will have passed before a run of the
+// usual length could finish (a moving average of this scheduler's run
+// times), is dropped, answered at once and never handed to `run`: by the worker that would take it (with batching,
 // every dropped request is removed before a batch is gathered, so a batch
 // never holds one), and by Enqueue when the queue is full, before it refuses
 // the new request. Dropped requests are answered on that thread, outside
@@ -31,6 +32,7 @@
 // must not be called from a worker thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -102,7 +104,9 @@ class Scheduler {
 
   void WorkerLoop();
   // kOk, or why `pending` must be dropped instead of run.
-  static StatusCode DropReason(const PendingRequest& pending, SchedulerClock::time_point now);
+  StatusCode DropReason(const PendingRequest& pending, SchedulerClock::time_point now) const;
+  // Folds one run's duration into run_nanos_.
+  void RecordRun(SchedulerClock::duration took);
   // REQUIRES: mu_ held. Moves every queued request that must be dropped
   // into `dropped`, keeping the others in order.
   void SweepLocked(SchedulerClock::time_point now, std::vector<PendingRequest>& dropped);
@@ -119,6 +123,10 @@ class Scheduler {
 
   const SchedulerOptions options_;
   const std::chrono::microseconds max_delay_;
+  // Moving average of how long one call of `run_` takes (0 before the
+  // first): a queued request is not started when it could not finish
+  // before its deadline.
+  std::atomic<int64_t> run_nanos_{0};
   RunBatch run_;
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -328,6 +328,24 @@ TEST_F(SchedulerTest, AnExpiredRequestIsLeftOutOfItsBatch) {
   EXPECT_EQ(Batches(), (std::vector<Ids>{{"block"}, {"a", "c", "e"}}));
 }
 
+TEST_F(SchedulerTest, ARequestThatCouldNotFinishBeforeItsDeadlineIsNotStarted) {
+  Start(1, 100, std::nullopt);
+  BlockOneWorker();
+  SetDeadline("a", SchedulerClock::now() + 1h);
+  Send("a");
+  Send("b");
+  std::this_thread::sleep_for(300ms);  // the one run so far takes longer than this
+  // Not passed yet when the worker looks, but a run as long as the last one
+  // would end after it.
+  SetDeadline("a", SchedulerClock::now() + 200ms);
+  Release();
+  ASSERT_TRUE(WaitResults(3));
+  scheduler_->Shutdown();
+  EXPECT_EQ(ResultOf("a"), kExpiredInQueue);
+  EXPECT_TRUE(ResultOf("b").ok());
+  EXPECT_EQ(Batches(), (std::vector<Ids>{{"block"}, {"b"}}));
+}
+
 TEST_F(SchedulerTest, ShutdownAnswersExpiredRequestsWithoutRunningThem) {
   Start(1, 100, std::nullopt);
   BlockOneWorker();
