@@ -49,10 +49,8 @@ void Scheduler::Enqueue(PendingRequest request) {
                                "Deadline exceeded before the request was queued for model " +
                                    options_.name));
   }
-  if (options_.batching) {
-    request.arrival = now;
-    request.rows = BatchRows(request.inputs);
-  }
+  request.arrival = now;
+  if (options_.batching) request.rows = BatchRows(request.inputs);
   Status refused;
   std::vector<PendingRequest> dropped;
   {
@@ -75,9 +73,15 @@ void Scheduler::Enqueue(PendingRequest request) {
 StatusCode Scheduler::DropReason(const PendingRequest& pending,
                                  SchedulerClock::time_point now) const {
   const InferRequest& r = *pending.request;
-  if (r.deadline &&
-      now + std::chrono::nanoseconds(run_nanos_.load(std::memory_order_relaxed)) >= *r.deadline) {
-    return StatusCode::kDeadlineExceeded;
+  if (r.deadline) {
+    if (now >= *r.deadline) return StatusCode::kDeadlineExceeded;
+    // A run of the usual length would end after the deadline. Only when the
+    // wait made it late: a request whose whole budget is shorter than the
+    // usual run still runs (so the average keeps following the runs).
+    const std::chrono::nanoseconds usual(run_nanos_.load(std::memory_order_relaxed));
+    if (now + usual >= *r.deadline && pending.arrival + usual < *r.deadline) {
+      return StatusCode::kDeadlineExceeded;
+    }
   }
   if (r.cancelled && r.cancelled()) return StatusCode::kCancelled;
   return StatusCode::kOk;

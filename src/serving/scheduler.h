@@ -19,13 +19,16 @@
 //
 // Deadlines and cancellation (InferRequest::deadline / cancelled): a
 // request already past its deadline is refused by Enqueue. A queued request
-// that is cancelled, or whose deadline will have passed before a run of the
-// usual length could finish (a moving average of this scheduler's run
-// times), is dropped, answered at once and never handed to `run`: by the worker that would take it (with batching,
-// every dropped request is removed before a batch is gathered, so a batch
-// never holds one), and by Enqueue when the queue is full, before it refuses
-// the new request. Dropped requests are answered on that thread, outside
-// the lock.
+// that is cancelled, past its deadline, or that waited so long that a run of
+// the usual length (a moving average of this scheduler's run times) would
+// end after its deadline, is dropped, answered at once and never handed to
+// `run`. (A request whose whole budget is shorter than the usual run is not
+// dropped for that reason, so runs go on and the average stays current.)
+// Dropping happens in the worker that would take the request (with
+// batching, every dropped request is removed before a batch is gathered, so
+// a batch never holds one) and in Enqueue when the queue is full, before it
+// refuses the new request. Dropped requests are answered on that thread,
+// outside the lock.
 //
 // Thread-safety: Enqueue may be called from any thread. Shutdown (also run
 // by the destructor) runs every queued request, then joins the workers; it

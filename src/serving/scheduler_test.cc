@@ -346,6 +346,19 @@ TEST_F(SchedulerTest, ARequestThatCouldNotFinishBeforeItsDeadlineIsNotStarted) {
   EXPECT_EQ(Batches(), (std::vector<Ids>{{"block"}, {"b"}}));
 }
 
+TEST_F(SchedulerTest, ARequestWithABudgetShorterThanTheUsualRunStillRuns) {
+  Start(1, 100, std::nullopt);
+  BlockOneWorker();
+  std::this_thread::sleep_for(600ms);  // the usual run is now longer than 600 ms
+  Release();
+  ASSERT_TRUE(WaitAnswered(1));
+  // The worker is free: waiting did not make it late, so it is not dropped.
+  SetDeadline("short", SchedulerClock::now() + 500ms);
+  Send("short");
+  ASSERT_TRUE(WaitResults(2));
+  EXPECT_TRUE(ResultOf("short").ok()) << ResultOf("short").ToString();
+}
+
 TEST_F(SchedulerTest, ShutdownAnswersExpiredRequestsWithoutRunningThem) {
   Start(1, 100, std::nullopt);
   BlockOneWorker();
