@@ -9,13 +9,17 @@
 // --deadline_ms every call carries that gRPC deadline, so a successful call
 // was answered within it (rps is then the goodput). `errors` counts every
 // failed call, `deadline_exceeded` and `exhausted` (RESOURCE_EXHAUSTED) the
-// two overload answers among them.
+// two overload answers among them. With --backoff_ms a caller answered
+// RESOURCE_EXHAUSTED waits that long before its next call, as a client
+// retrying a full server would (0: at once).
 //
 // Usage: batching_bench --target HOST:PORT --model NAME --shape 1,256
 //                       [--concurrency 16] [--seconds 5] [--label TEXT] [--deadline_ms 0]
+//                       [--backoff_ms 0]
 // The input is one FP32 tensor "x" of that shape (random values, sent as
 // raw_input_contents). Exit status 1 when no call succeeded or an argument is
 // malformed. bench/batching_compare.py drives it; see bench/README.md.
+#include <grpcpp/alarm.h>
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -47,6 +51,7 @@ struct Options {
   double seconds = 5;
   std::string label = "run";
   int deadline_ms = 0;  // 0 = calls without a deadline
+  int backoff_ms = 0;   // wait after RESOURCE_EXHAUSTED
 };
 
 // One caller: a request reused for every call, and its latencies.
@@ -54,6 +59,7 @@ struct Caller {
   kserve::ModelInferRequest request;
   kserve::ModelInferResponse response;
   std::unique_ptr<grpc::ClientContext> context;
+  grpc::Alarm backoff;  // delays the next call after RESOURCE_EXHAUSTED
   Clock::time_point sent;
   std::vector<double> latencies_us;
   int64_t errors = 0;
@@ -122,7 +128,14 @@ class Load {
       if (status.error_code() == grpc::RESOURCE_EXHAUSTED) ++caller.exhausted;
       if (caller.errors++ == 0) caller.first_error = status.error_message();
     }
-    if (now < end_) return Send(caller);
+    if (now < end_) {
+      if (status.error_code() != grpc::RESOURCE_EXHAUSTED || options_.backoff_ms <= 0) {
+        return Send(caller);
+      }
+      caller.backoff.Set(std::chrono::system_clock::now() + std::chrono::milliseconds(options_.backoff_ms),
+                         [this, &caller](bool) { Send(caller); });
+      return;
+    }
     std::lock_guard lock(mu_);
     if (--active_ == 0) done_cv_.notify_all();
   }
@@ -162,6 +175,7 @@ bool ParseArgs(int argc, char** argv, Options* options) {
   if (args.count("--seconds")) options->seconds = std::atof(args["--seconds"].c_str());
   if (args.count("--label")) options->label = args["--label"];
   if (args.count("--deadline_ms")) options->deadline_ms = std::atoi(args["--deadline_ms"].c_str());
+  if (args.count("--backoff_ms")) options->backoff_ms = std::atoi(args["--backoff_ms"].c_str());
   return options->concurrency >= 1 && options->seconds > 0;
 }
 
@@ -178,7 +192,7 @@ int main(int argc, char** argv) {
   if (!ParseArgs(argc, argv, &options)) {
     std::fprintf(stderr,
                  "usage: batching_bench --target HOST:PORT --model NAME --shape 1,256 "
-                 "[--concurrency 16] [--seconds 5] [--label TEXT] [--deadline_ms 0]\n");
+                 "[--concurrency 16] [--seconds 5] [--label TEXT] [--deadline_ms 0] [--backoff_ms 0]\n");
     return 1;
   }
   grpc::ChannelArguments channel_args;
