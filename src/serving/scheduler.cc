@@ -109,11 +109,14 @@ void Scheduler::SweepLocked(SchedulerClock::time_point now, std::vector<PendingR
 }
 
 void Scheduler::AnswerDropped(std::vector<PendingRequest>& dropped) const {
-  // The reason is taken again: a request swept for its deadline stays a
-  // deadline error even if its client has also gone since.
+  // A request is cancelled when its client went away before its deadline
+  // passed; every other dropped request was dropped for its deadline (also
+  // one the run-time rule dropped, which a later look might no longer drop).
   const auto now = SchedulerClock::now();
   for (auto& pending : dropped) {
-    if (DropReason(pending, now) == StatusCode::kDeadlineExceeded) {
+    const InferRequest& r = *pending.request;
+    const bool passed = r.deadline && now >= *r.deadline;
+    if (passed || !r.cancelled || !r.cancelled()) {
       pending.done(Status(StatusCode::kDeadlineExceeded,
                           "Deadline exceeded while queued for model " + options_.name));
     } else {
