@@ -3,12 +3,23 @@
 // last one answers) for `seconds`, then it prints one line of figures:
 //
 //   label=<label> requests=<n> errors=<n> seconds=<s> rps=<req/s> p50_us=<> p90_us=<> p99_us=<>
+//   deadline_exceeded=<n> exhausted=<n>
+//
+// `requests`, `rps` and the percentiles count successful calls only; with
+// --deadline_ms every call carries that gRPC deadline, so a successful call
+// was answered within it (rps is then the goodput). `errors` counts every
+// failed call, `deadline_exceeded` and `exhausted` (RESOURCE_EXHAUSTED) the
+// two overload answers among them. With --backoff_ms a caller answered
+// RESOURCE_EXHAUSTED waits that long before its next call, as a client
+// retrying a full server would (0: at once).
 //
 // Usage: batching_bench --target HOST:PORT --model NAME --shape 1,256
-//                       [--concurrency 16] [--seconds 5] [--label TEXT]
+//                       [--concurrency 16] [--seconds 5] [--label TEXT] [--deadline_ms 0]
+//                       [--backoff_ms 0]
 // The input is one FP32 tensor "x" of that shape (random values, sent as
 // raw_input_contents). Exit status 1 when no call succeeded or an argument is
 // malformed. bench/batching_compare.py drives it; see bench/README.md.
+#include <grpcpp/alarm.h>
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -39,6 +50,8 @@ struct Options {
   int concurrency = 16;
   double seconds = 5;
   std::string label = "run";
+  int deadline_ms = 0;  // 0 = calls without a deadline
+  int backoff_ms = 0;   // wait after RESOURCE_EXHAUSTED
 };
 
 // One caller: a request reused for every call, and its latencies.
@@ -46,9 +59,12 @@ struct Caller {
   kserve::ModelInferRequest request;
   kserve::ModelInferResponse response;
   std::unique_ptr<grpc::ClientContext> context;
+  grpc::Alarm backoff;  // delays the next call after RESOURCE_EXHAUSTED
   Clock::time_point sent;
   std::vector<double> latencies_us;
   int64_t errors = 0;
+  int64_t deadline_exceeded = 0;
+  int64_t exhausted = 0;
   std::string first_error;
 };
 
@@ -94,6 +110,10 @@ class Load {
 
   void Send(Caller& caller) {
     caller.context = std::make_unique<grpc::ClientContext>();
+    if (options_.deadline_ms > 0) {
+      caller.context->set_deadline(std::chrono::system_clock::now() +
+                                   std::chrono::milliseconds(options_.deadline_ms));
+    }
     caller.sent = Clock::now();
     stub_->async()->ModelInfer(caller.context.get(), &caller.request, &caller.response,
                                [this, &caller](grpc::Status status) { Answered(caller, status); });
@@ -103,10 +123,19 @@ class Load {
     auto now = Clock::now();
     if (status.ok()) {
       caller.latencies_us.push_back(std::chrono::duration<double, std::micro>(now - caller.sent).count());
-    } else if (caller.errors++ == 0) {
-      caller.first_error = status.error_message();
+    } else {
+      if (status.error_code() == grpc::DEADLINE_EXCEEDED) ++caller.deadline_exceeded;
+      if (status.error_code() == grpc::RESOURCE_EXHAUSTED) ++caller.exhausted;
+      if (caller.errors++ == 0) caller.first_error = status.error_message();
     }
-    if (now < end_) return Send(caller);
+    if (now < end_) {
+      if (status.error_code() != grpc::RESOURCE_EXHAUSTED || options_.backoff_ms <= 0) {
+        return Send(caller);
+      }
+      caller.backoff.Set(std::chrono::system_clock::now() + std::chrono::milliseconds(options_.backoff_ms),
+                         [this, &caller](bool) { Send(caller); });
+      return;
+    }
     std::lock_guard lock(mu_);
     if (--active_ == 0) done_cv_.notify_all();
   }
@@ -145,6 +174,8 @@ bool ParseArgs(int argc, char** argv, Options* options) {
   if (args.count("--concurrency")) options->concurrency = std::atoi(args["--concurrency"].c_str());
   if (args.count("--seconds")) options->seconds = std::atof(args["--seconds"].c_str());
   if (args.count("--label")) options->label = args["--label"];
+  if (args.count("--deadline_ms")) options->deadline_ms = std::atoi(args["--deadline_ms"].c_str());
+  if (args.count("--backoff_ms")) options->backoff_ms = std::atoi(args["--backoff_ms"].c_str());
   return options->concurrency >= 1 && options->seconds > 0;
 }
 
@@ -161,7 +192,7 @@ int main(int argc, char** argv) {
   if (!ParseArgs(argc, argv, &options)) {
     std::fprintf(stderr,
                  "usage: batching_bench --target HOST:PORT --model NAME --shape 1,256 "
-                 "[--concurrency 16] [--seconds 5] [--label TEXT]\n");
+                 "[--concurrency 16] [--seconds 5] [--label TEXT] [--deadline_ms 0] [--backoff_ms 0]\n");
     return 1;
   }
   grpc::ChannelArguments channel_args;
@@ -174,17 +205,23 @@ int main(int argc, char** argv) {
 
   std::vector<double> latencies;
   int64_t errors = 0;
+  int64_t deadline_exceeded = 0;
+  int64_t exhausted = 0;
   std::string first_error;
   for (const auto& caller : load.callers()) {
     latencies.insert(latencies.end(), caller.latencies_us.begin(), caller.latencies_us.end());
     errors += caller.errors;
+    deadline_exceeded += caller.deadline_exceeded;
+    exhausted += caller.exhausted;
     if (first_error.empty()) first_error = caller.first_error;
   }
   std::sort(latencies.begin(), latencies.end());
-  std::printf("label=%s requests=%zu errors=%lld seconds=%.3f rps=%.1f p50_us=%.0f p90_us=%.0f p99_us=%.0f\n",
+  std::printf("label=%s requests=%zu errors=%lld seconds=%.3f rps=%.1f p50_us=%.0f p90_us=%.0f p99_us=%.0f "
+              "deadline_exceeded=%lld exhausted=%lld\n",
               options.label.c_str(), latencies.size(), static_cast<long long>(errors), elapsed,
               latencies.size() / elapsed, Percentile(latencies, 0.50), Percentile(latencies, 0.90),
-              Percentile(latencies, 0.99));
+              Percentile(latencies, 0.99), static_cast<long long>(deadline_exceeded),
+              static_cast<long long>(exhausted));
   if (!first_error.empty()) std::fprintf(stderr, "first error: %s\n", first_error.c_str());
   return latencies.empty() ? 1 : 0;
 }

@@ -21,6 +21,17 @@ class InferenceService {
   // Errors: kNotFound (model/version), kUnavailable (version not loaded yet,
   // or shutting down), kInvalidArgument (names, types, shapes, sizes),
   // kResourceExhausted (queue full), kInternal (engine failure).
+  //
+  // Deadline and cancellation: a request whose `deadline` has already
+  // passed is refused before it is queued, kDeadlineExceeded ("Deadline
+  // exceeded before the request was queued for model <name>"). A queued
+  // request whose deadline passes (or that waited so long that a run of the
+  // model's usual length would end after it), or whose `cancelled()` turns
+  // true, before a worker takes it never runs: it is answered kDeadlineExceeded
+  // ("Deadline exceeded while queued for model <name>") or kCancelled
+  // ("Request cancelled while queued for model <name>") when a worker next
+  // looks at the queue or a new request finds the queue full. A request that
+  // has started running is not interrupted and is answered as usual.
   virtual void Infer(const InferRequest& request, InferCallback done) = 0;
 
   // Metadata of `version` (kDefaultVersion: the default version).

@@ -2,8 +2,10 @@
 // back from. No wire type (protobuf, JSON) appears here or below.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,16 @@ struct VersionStatus {
   Status status;  // OK, or why the version failed (a failed load: kUnknown)
 };
 
+// When a request must have been taken by a worker; unset = no deadline.
+using DeadlineClock = std::chrono::steady_clock;
+using Deadline = std::optional<DeadlineClock::time_point>;
+
+// The earlier of two deadlines (unset is later than any time).
+Deadline EarlierDeadline(Deadline a, Deadline b);
+// `now` + `timeout`; unset when timeout <= 0 (no timeout).
+Deadline DeadlineAfter(std::chrono::microseconds timeout,
+                       DeadlineClock::time_point now = DeadlineClock::now());
+
 struct InferRequest {
   std::string model_name;
   int64_t model_version = kDefaultVersion;
@@ -41,6 +53,13 @@ struct InferRequest {
   std::vector<NamedTensor> inputs;
   // Names of the outputs wanted; empty means all, in signature order.
   std::vector<std::string> requested_outputs;
+  // Set by the frontend from the client's deadline or timeout; see
+  // InferenceService::Infer for what the core does with it.
+  Deadline deadline;
+  // Set by the frontend when the client can go away (a gRPC call): returns
+  // true once it has. Thread-safe; called from any thread, never after the
+  // request's callback has started.
+  std::function<bool()> cancelled;
 };
 
 struct InferResponse {

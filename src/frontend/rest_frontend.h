@@ -28,6 +28,7 @@
 //   - Handlers must not throw.
 #pragma once
 
+#include <chrono>
 #include <regex>
 #include <string>
 #include <string_view>
@@ -65,6 +66,16 @@ class RestFrontend {
   virtual ~RestFrontend() = default;
   // See the file comment. Thread-safe, non-blocking.
   virtual RouteResult Route(const transport::HttpRequest& request) const = 0;
+
+  // The server-wide timeout of an inference request (--rest_request_timeout_ms),
+  // counted from when its body has been decoded; zero = none. A request's own
+  // timeout (KServe parameters.timeout) applies when earlier. Set it before
+  // the frontend serves; not synchronised.
+  void set_request_timeout(std::chrono::milliseconds timeout) { request_timeout_ = timeout; }
+  std::chrono::milliseconds request_timeout() const { return request_timeout_; }
+
+ private:
+  std::chrono::milliseconds request_timeout_{0};
 };
 
 // An HttpResponse with `status`, Content-Type application/json and the body

@@ -81,7 +81,9 @@ std::unique_ptr<cxxopts::Options> BuildOptions() {
       ("grpc_tls_client_ca", "PEM CA certificates: gRPC clients must present a certificate they signed", text(), "FILE")
       ("rest_tls_cert", "PEM certificate chain: serve REST over TLS (needs --rest_tls_key)", text(), "FILE")
       ("rest_tls_key", "PEM private key of --rest_tls_cert", text(), "FILE")
-      ("rest_tls_client_ca", "PEM CA certificates: REST clients must present a certificate they signed", text(), "FILE");
+      ("rest_tls_client_ca", "PEM CA certificates: REST clients must present a certificate they signed", text(), "FILE")
+      ("rest_request_timeout_ms", "REST inference requests still waiting for a worker after this many "
+          "milliseconds are answered 504; 0 disables", text()->default_value("0"), "MS");
   options->add_options("config mode")
       ("config_path", "config.json file, or a directory holding config.json", text(), "PATH");
   options->add_options("single model")
@@ -268,6 +270,14 @@ Status CheckBindAddress(const std::string& flag, const std::string& address) {
   return InvalidArgument("--" + flag + " must be a hostname or an IP address (got \"" + address + "\")");
 }
 
+Status ReadRestTimeoutFlag(const FlagReader& flags, ServerOptions& o) {
+  TESSERA_RETURN_IF_ERROR(flags.Int("rest_request_timeout_ms", 0, INT32_MAX, &o.rest_request_timeout_ms));
+  if (flags.Given("rest_request_timeout_ms") && o.rest_port == 0) {
+    return InvalidArgument("--rest_request_timeout_ms is set but --rest_port is not: there is no REST server");
+  }
+  return Status::Ok();
+}
+
 Status ReadServerFlags(const FlagReader& flags, ServerOptions& o) {
   TESSERA_RETURN_IF_ERROR(flags.Int("port", 0, kMaxPort, &o.port));
   TESSERA_RETURN_IF_ERROR(flags.Int("rest_port", 0, kMaxPort, &o.rest_port));
@@ -308,7 +318,7 @@ Status ReadServerFlags(const FlagReader& flags, ServerOptions& o) {
   }
   TESSERA_RETURN_IF_ERROR(CheckBindAddress("grpc_bind_address", o.grpc_bind_address));
   TESSERA_RETURN_IF_ERROR(CheckBindAddress("rest_bind_address", o.rest_bind_address));
-  return Status::Ok();
+  return ReadRestTimeoutFlag(flags, o);
 }
 
 // The bound OpenCV itself puts on an image (OPENCV_IO_MAX_IMAGE_PIXELS's

@@ -41,6 +41,9 @@ struct ServerOptions {
   int file_system_poll_wait_seconds = 1;  // 0 = no polling
   bool metrics_enable = false;     // GET /metrics on the REST port
   std::vector<std::string> metrics_list;  // empty = default metrics
+  // --rest_request_timeout_ms: deadline of REST inference requests that
+  // have not started running; 0 = none.
+  int rest_request_timeout_ms = 0;
 
   // --- Encoded images ---
   // Largest width x height an encoded image may declare (checked before it

@@ -423,5 +423,18 @@ TEST(ParseCommandLineTest, TlsFlagsAreCheckedNamingTheFlag) {
             "--grpc_tls_cert: " + empty + " holds no PEM certificate");
 }
 
+TEST(ParseCommandLineTest, RestRequestTimeout) {
+  auto none = ParseModel({"--rest_port", "8000"});
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_EQ(none->options.rest_request_timeout_ms, 0);
+  auto set = ParseModel({"--rest_port", "8000", "--rest_request_timeout_ms", "250"});
+  ASSERT_TRUE(set.ok()) << set.status().message();
+  EXPECT_EQ(set->options.rest_request_timeout_ms, 250);
+  EXPECT_EQ(ModelErrorOf({"--rest_port", "8000", "--rest_request_timeout_ms", "-1"}),
+            "--rest_request_timeout_ms must be between 0 and 2147483647 (got -1)");
+  EXPECT_EQ(ModelErrorOf({"--rest_request_timeout_ms", "100"}),
+            "--rest_request_timeout_ms is set but --rest_port is not: there is no REST server");
+}
+
 }  // namespace
 }  // namespace tessera

@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <thread>
 
@@ -185,6 +186,10 @@ Status Server::Start() {
         tfs_rest::MakeTfsRestFrontend(*s.service, s.admin.get(), s.tfs_rest_metrics.get());
     s.router->Add(s.tfs_rest.get());
     if (s.metrics_endpoint) s.router->Add(s.metrics_endpoint.get());
+    // Deadline of REST inference requests (--rest_request_timeout_ms).
+    const std::chrono::milliseconds rest_timeout(s.options.rest_request_timeout_ms);
+    s.kserve_rest->set_request_timeout(rest_timeout);
+    s.tfs_rest->set_request_timeout(rest_timeout);
     transport::HttpServerOptions http_options;
     http_options.address = s.options.rest_bind_address;
     http_options.port = s.options.rest_port;

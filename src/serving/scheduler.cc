@@ -43,13 +43,19 @@ Scheduler::Scheduler(SchedulerOptions options, RunBatch run)
 Scheduler::~Scheduler() { Shutdown(); }
 
 void Scheduler::Enqueue(PendingRequest request) {
-  if (options_.batching) {
-    request.arrival = SchedulerClock::now();
-    request.rows = BatchRows(request.inputs);
+  const auto now = SchedulerClock::now();
+  if (request.request->deadline && now >= *request.request->deadline) {
+    return request.done(Status(StatusCode::kDeadlineExceeded,
+                               "Deadline exceeded before the request was queued for model " +
+                                   options_.name));
   }
+  request.arrival = now;
+  if (options_.batching) request.rows = BatchRows(request.inputs);
   Status refused;
+  std::vector<PendingRequest> dropped;
   {
     std::lock_guard lock(mu_);
+    if (!stopping_ && queue_.size() >= options_.max_queue) SweepLocked(now, dropped);
     if (stopping_) {
       refused = Unavailable("Model " + options_.name + " is being unloaded");
     } else if (queue_.size() >= options_.max_queue) {
@@ -59,8 +65,66 @@ void Scheduler::Enqueue(PendingRequest request) {
       queue_.push_back(std::move(request));
     }
   }
+  AnswerDropped(dropped);
   if (!refused.ok()) return request.done(std::move(refused));  // `request` was not moved
   cv_.notify_one();
+}
+
+StatusCode Scheduler::DropReason(const PendingRequest& pending,
+                                 SchedulerClock::time_point now) const {
+  const InferRequest& r = *pending.request;
+  if (r.deadline) {
+    if (now >= *r.deadline) return StatusCode::kDeadlineExceeded;
+    // A run of the usual length would end after the deadline. Only when the
+    // wait made it late: a request whose whole budget is shorter than the
+    // usual run still runs (so the average keeps following the runs).
+    const std::chrono::nanoseconds usual(run_nanos_.load(std::memory_order_relaxed));
+    if (now + usual >= *r.deadline && pending.arrival + usual < *r.deadline) {
+      return StatusCode::kDeadlineExceeded;
+    }
+  }
+  if (r.cancelled && r.cancelled()) return StatusCode::kCancelled;
+  return StatusCode::kOk;
+}
+
+void Scheduler::RecordRun(SchedulerClock::duration took) {
+  const int64_t nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(took).count();
+  const int64_t old = run_nanos_.load(std::memory_order_relaxed);
+  // Weight 1/8: a few runs follow a change of load, one outlier fades fast.
+  // Workers race here harmlessly: a lost update is one sample less.
+  run_nanos_.store(old == 0 ? nanos : old + (nanos - old) / 8, std::memory_order_relaxed);
+}
+
+void Scheduler::SweepLocked(SchedulerClock::time_point now, std::vector<PendingRequest>& dropped) {
+  size_t write = 0;
+  for (size_t read = 0; read < queue_.size(); ++read) {
+    if (DropReason(queue_[read], now) != StatusCode::kOk) {
+      dropped.push_back(std::move(queue_[read]));
+    } else {
+      if (write != read) queue_[write] = std::move(queue_[read]);
+      ++write;
+    }
+  }
+  queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(write), queue_.end());
+}
+
+void Scheduler::AnswerDropped(std::vector<PendingRequest>& dropped) const {
+  // A request is cancelled when its client went away before its deadline
+  // passed; every other dropped request was dropped for its deadline (also
+  // one the run-time rule dropped, which a later look might no longer drop).
+  const auto now = SchedulerClock::now();
+  for (auto& pending : dropped) {
+    const InferRequest& r = *pending.request;
+    const bool passed = r.deadline && now >= *r.deadline;
+    if (passed || !r.cancelled || !r.cancelled()) {
+      pending.done(Status(StatusCode::kDeadlineExceeded,
+                          "Deadline exceeded while queued for model " + options_.name));
+    } else {
+      pending.done(Status(StatusCode::kCancelled,
+                          "Request cancelled while queued for model " + options_.name));
+    }
+  }
+  dropped.clear();
 }
 
 void Scheduler::Shutdown() {
@@ -83,32 +147,47 @@ size_t Scheduler::queued() const {
 
 void Scheduler::WorkerLoop() {
   std::vector<PendingRequest> batch;
+  std::vector<PendingRequest> dropped;
   for (;;) {
     bool more = false;
     {
       std::unique_lock lock(mu_);
       for (;;) {
+        if (!dropped.empty()) {  // answered before this worker waits or runs
+          lock.unlock();
+          AnswerDropped(dropped);
+          lock.lock();
+        }
         if (queue_.empty()) {
           if (stopping_) return;
           cv_.wait(lock);
           continue;
         }
+        const auto now = SchedulerClock::now();
         if (!options_.batching) {
-          batch.push_back(std::move(queue_.front()));
+          PendingRequest& front = queue_.front();
+          (DropReason(front, now) == StatusCode::kOk ? batch : dropped).push_back(std::move(front));
           queue_.pop_front();
+          if (batch.empty()) continue;
           break;
         }
+        SweepLocked(now, dropped);
+        if (queue_.empty()) continue;
         auto wake = SchedulerClock::time_point::max();
-        if (auto ready = FindReady(SchedulerClock::now(), &wake)) {
+        if (auto ready = FindReady(now, &wake)) {
           Take(*ready, batch);
           break;
         }
+        if (!dropped.empty()) continue;  // answer them before waiting
         cv_.wait_until(lock, wake);
       }
       more = !queue_.empty();
     }
     if (more) cv_.notify_one();  // another free worker may take what is left
+    AnswerDropped(dropped);
+    const auto started = SchedulerClock::now();
     run_(batch);
+    RecordRun(SchedulerClock::now() - started);
     batch.clear();
   }
 }

@@ -17,11 +17,25 @@
 // and do not wait behind the oldest one's delay. Workers only gather while
 // they are free, so under load batches grow by themselves.
 //
+// Deadlines and cancellation (InferRequest::deadline / cancelled): a
+// request already past its deadline is refused by Enqueue. A queued request
+// that is cancelled, past its deadline, or that waited so long that a run of
+// the usual length (a moving average of this scheduler's run times) would
+// end after its deadline, is dropped, answered at once and never handed to
+// `run`. (A request whose whole budget is shorter than the usual run is not
+// dropped for that reason, so runs go on and the average stays current.)
+// Dropping happens in the worker that would take the request (with
+// batching, every dropped request is removed before a batch is gathered, so
+// a batch never holds one) and in Enqueue when the queue is full, before it
+// refuses the new request. Dropped requests are answered on that thread,
+// outside the lock.
+//
 // Thread-safety: Enqueue may be called from any thread. Shutdown (also run
 // by the destructor) runs every queued request, then joins the workers; it
 // must not be called from a worker thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -74,7 +88,9 @@ class Scheduler {
   // Queues `request`. When the queue already holds max_queue requests its
   // `done` is called at once, on the calling thread, with kResourceExhausted
   // ("Request queue of <name> is full (<N> requests waiting)"); after
-  // Shutdown with kUnavailable ("Model <name> is being unloaded").
+  // Shutdown with kUnavailable ("Model <name> is being unloaded"); past its
+  // deadline with kDeadlineExceeded ("Deadline exceeded before the request
+  // was queued for model <name>").
   void Enqueue(PendingRequest request);
 
   void Shutdown();
@@ -90,6 +106,15 @@ class Scheduler {
   };
 
   void WorkerLoop();
+  // kOk, or why `pending` must be dropped instead of run.
+  StatusCode DropReason(const PendingRequest& pending, SchedulerClock::time_point now) const;
+  // Folds one run's duration into run_nanos_.
+  void RecordRun(SchedulerClock::duration took);
+  // REQUIRES: mu_ held. Moves every queued request that must be dropped
+  // into `dropped`, keeping the others in order.
+  void SweepLocked(SchedulerClock::time_point now, std::vector<PendingRequest>& dropped);
+  // Answers each dropped request with its reason. REQUIRES: mu_ not held.
+  void AnswerDropped(std::vector<PendingRequest>& dropped) const;
   // REQUIRES: mu_ held, queue_ not empty. The oldest batch that may run now;
   // otherwise nullopt and `*wake` is when the first waiting batch's delay ends.
   std::optional<Batch> FindReady(SchedulerClock::time_point now, SchedulerClock::time_point* wake);
@@ -101,6 +126,10 @@ class Scheduler {
 
   const SchedulerOptions options_;
   const std::chrono::microseconds max_delay_;
+  // Moving average of how long one call of `run_` takes (0 before the
+  // first): a queued request is not started when it could not finish
+  // before its deadline.
+  std::atomic<int64_t> run_nanos_{0};
   RunBatch run_;
   mutable std::mutex mu_;
   std::condition_variable cv_;

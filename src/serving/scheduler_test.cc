@@ -62,6 +62,20 @@ class SchedulerTest : public ::testing::Test {
     if (!released_.exchange(true)) release_.set_value();
   }
 
+  // Waits until `n` requests have a result, whatever it is.
+  bool WaitResults(size_t n) {
+    std::unique_lock lock(mu_);
+    return answered_cv_.wait_for(lock, 5s, [&] { return results_.size() >= n; });
+  }
+
+  // Deadlines are read from the request while it is queued. The tests move
+  // them while every worker is blocked (no worker reads them then; the gate
+  // orders these writes before the workers' reads), which stands in for
+  // time passing while the request waits.
+  void SetDeadline(const std::string& id, SchedulerClock::time_point deadline) {
+    requests_[id].deadline = deadline;
+  }
+
   bool WaitAnswered(int n) {
     std::unique_lock lock(mu_);
     return answered_cv_.wait_for(lock, 5s, [&] { return answered_ >= n; });
@@ -211,6 +225,150 @@ TEST_F(SchedulerTest, ShutdownFlushesWaitingBatches) {
   scheduler_->Shutdown();
   EXPECT_EQ(answered_, 2);
   EXPECT_EQ(Batches(), (std::vector<Ids>{{"a", "b"}}));
+}
+
+// --- deadlines and cancellation ---------------------------------------------
+
+const Status kExpiredInQueue(StatusCode::kDeadlineExceeded, "Deadline exceeded while queued for model m");
+const Status kCancelledInQueue(StatusCode::kCancelled, "Request cancelled while queued for model m");
+
+TEST_F(SchedulerTest, ARequestPastItsDeadlineIsRefusedBeforeQueueing) {
+  Start(1, 100, std::nullopt);
+  BlockOneWorker();
+  SetDeadline("late", SchedulerClock::now() - 1s);
+  Send("late");
+  EXPECT_EQ(ResultOf("late"),
+            Status(StatusCode::kDeadlineExceeded,
+                   "Deadline exceeded before the request was queued for model m"));
+  EXPECT_EQ(scheduler_->queued(), 0u);
+  Release();
+  ASSERT_TRUE(WaitAnswered(1));
+  scheduler_->Shutdown();
+  EXPECT_EQ(Batches(), (std::vector<Ids>{{"block"}}));
+}
+
+TEST_F(SchedulerTest, ARequestWhoseDeadlinePassesWhileQueuedNeverRuns) {
+  Start(1, 100, std::nullopt);
+  BlockOneWorker();
+  SetDeadline("a", SchedulerClock::now() + 1h);
+  SetDeadline("b", SchedulerClock::now() + 1h);
+  Send("a");
+  Send("b");
+  Send("c");  // no deadline
+  EXPECT_EQ(scheduler_->queued(), 3u);
+  SetDeadline("a", SchedulerClock::now() - 1ms);  // a's deadline passes; b's does not
+  Release();
+  ASSERT_TRUE(WaitResults(4));
+  scheduler_->Shutdown();
+  EXPECT_EQ(ResultOf("a"), kExpiredInQueue);
+  EXPECT_TRUE(ResultOf("b").ok());
+  EXPECT_TRUE(ResultOf("c").ok());
+  EXPECT_EQ(Batches(), (std::vector<Ids>{{"block"}, {"b"}, {"c"}}));
+}
+
+TEST_F(SchedulerTest, ACancelledRequestIsDroppedFromTheQueue) {
+  Start(1, 100, std::nullopt);
+  std::atomic<bool> gone{false};
+  requests_["a"].cancelled = [&gone] { return gone.load(); };
+  BlockOneWorker();
+  Send("a");
+  Send("b");
+  gone = true;  // the client of a goes away while it waits
+  Release();
+  ASSERT_TRUE(WaitResults(3));
+  scheduler_->Shutdown();
+  EXPECT_EQ(ResultOf("a"), kCancelledInQueue);
+  EXPECT_TRUE(ResultOf("b").ok());
+  EXPECT_EQ(Batches(), (std::vector<Ids>{{"block"}, {"b"}}));
+}
+
+TEST_F(SchedulerTest, AFullQueueOfExpiredRequestsMakesRoomForANewOne) {
+  Start(1, 2, std::nullopt);
+  BlockOneWorker();
+  SetDeadline("a", SchedulerClock::now() + 1h);
+  SetDeadline("b", SchedulerClock::now() + 1h);
+  Send("a");
+  Send("b");
+  SetDeadline("a", SchedulerClock::now() - 1ms);
+  SetDeadline("b", SchedulerClock::now() - 1ms);
+  Send("c");  // the queue is full of dead requests: they go, c is queued
+  EXPECT_EQ(ResultOf("a"), kExpiredInQueue);  // answered on this thread, at once
+  EXPECT_EQ(ResultOf("b"), kExpiredInQueue);
+  EXPECT_EQ(scheduler_->queued(), 1u);
+  Release();
+  ASSERT_TRUE(WaitResults(4));
+  scheduler_->Shutdown();
+  EXPECT_TRUE(ResultOf("c").ok());
+  EXPECT_EQ(Batches(), (std::vector<Ids>{{"block"}, {"c"}}));
+}
+
+TEST_F(SchedulerTest, AFullQueueOfLiveRequestsStillRefuses) {
+  Start(1, 1, std::nullopt);
+  BlockOneWorker();
+  SetDeadline("a", SchedulerClock::now() + 1h);
+  Send("a");
+  Send("b");
+  EXPECT_EQ(ResultOf("b").code(), StatusCode::kResourceExhausted);
+}
+
+TEST_F(SchedulerTest, AnExpiredRequestIsLeftOutOfItsBatch) {
+  Start(1, 100, Batching(4));
+  BlockOneWorker();
+  SetDeadline("b", SchedulerClock::now() + 1h);
+  std::atomic<bool> gone{false};
+  requests_["d"].cancelled = [&gone] { return gone.load(); };
+  for (const char* id : {"a", "b", "c", "d", "e"}) Send(id);
+  SetDeadline("b", SchedulerClock::now() - 1ms);
+  gone = true;
+  Release();
+  ASSERT_TRUE(WaitResults(6));
+  scheduler_->Shutdown();
+  EXPECT_EQ(ResultOf("b"), kExpiredInQueue);
+  EXPECT_EQ(ResultOf("d"), kCancelledInQueue);
+  EXPECT_EQ(Batches(), (std::vector<Ids>{{"block"}, {"a", "c", "e"}}));
+}
+
+TEST_F(SchedulerTest, ARequestThatCouldNotFinishBeforeItsDeadlineIsNotStarted) {
+  Start(1, 100, std::nullopt);
+  BlockOneWorker();
+  SetDeadline("a", SchedulerClock::now() + 1h);
+  Send("a");
+  Send("b");
+  std::this_thread::sleep_for(300ms);  // the one run so far takes longer than this
+  // Not passed yet when the worker looks, but a run as long as the last one
+  // would end after it.
+  SetDeadline("a", SchedulerClock::now() + 200ms);
+  Release();
+  ASSERT_TRUE(WaitResults(3));
+  scheduler_->Shutdown();
+  EXPECT_EQ(ResultOf("a"), kExpiredInQueue);
+  EXPECT_TRUE(ResultOf("b").ok());
+  EXPECT_EQ(Batches(), (std::vector<Ids>{{"block"}, {"b"}}));
+}
+
+TEST_F(SchedulerTest, ARequestWithABudgetShorterThanTheUsualRunStillRuns) {
+  Start(1, 100, std::nullopt);
+  BlockOneWorker();
+  std::this_thread::sleep_for(600ms);  // the usual run is now longer than 600 ms
+  Release();
+  ASSERT_TRUE(WaitAnswered(1));
+  // The worker is free: waiting did not make it late, so it is not dropped.
+  SetDeadline("short", SchedulerClock::now() + 500ms);
+  Send("short");
+  ASSERT_TRUE(WaitResults(2));
+  EXPECT_TRUE(ResultOf("short").ok()) << ResultOf("short").ToString();
+}
+
+TEST_F(SchedulerTest, ShutdownAnswersExpiredRequestsWithoutRunningThem) {
+  Start(1, 100, std::nullopt);
+  BlockOneWorker();
+  SetDeadline("a", SchedulerClock::now() + 1h);
+  Send("a");
+  SetDeadline("a", SchedulerClock::now() - 1ms);
+  Release();
+  scheduler_->Shutdown();
+  EXPECT_EQ(ResultOf("a"), kExpiredInQueue);
+  EXPECT_EQ(Batches(), (std::vector<Ids>{{"block"}}));
 }
 
 }  // namespace

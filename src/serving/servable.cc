@@ -29,6 +29,18 @@ void Servable::Infer(const InferRequest& request, InferCallback done) {
       done(std::move(result));
     };
   }
+  if (metrics_.queue_length) {
+    // A request dropped from the queue (deadline, cancellation) is answered
+    // without a run, so the queue length is reported here too. The scheduler
+    // answers every request before this servable goes away.
+    done = [this, done = std::move(done)](Result<InferResponse> result) {
+      const StatusCode code = result.status().code();
+      if (code == StatusCode::kDeadlineExceeded || code == StatusCode::kCancelled) {
+        ReportQueueLength();
+      }
+      done(std::move(result));
+    };
+  }
   auto inputs = interface_.PrepareInputs(request.inputs);
   if (!inputs.ok()) return done(inputs.status());
   auto outputs = SelectOutputs(signature(), request.requested_outputs);

@@ -187,11 +187,28 @@ Result<int64_t> ParseModelVersion(const std::string& version) {
   return value;
 }
 
+Result<std::chrono::microseconds> DecodeTimeout(const ModelInferRequest& request) {
+  auto it = request.parameters().find("timeout");
+  if (it == request.parameters().end()) return std::chrono::microseconds::zero();
+  const inference::InferParameter& p = it->second;
+  using Choice = inference::InferParameter::ParameterChoiceCase;
+  if (p.parameter_choice_case() == Choice::kInt64Param && p.int64_param() >= 0) {
+    return std::chrono::microseconds(p.int64_param());
+  }
+  if (p.parameter_choice_case() == Choice::kUint64Param) {
+    constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
+    return std::chrono::microseconds(static_cast<int64_t>(std::min(p.uint64_param(), kMax)));
+  }
+  return InvalidArgument("Invalid parameter 'timeout': expected a non-negative integer (microseconds)");
+}
+
 Result<InferRequest> DecodeInferRequest(const ModelInferRequest& request) {
   InferRequest out;
   out.model_name = request.model_name();
   TESSERA_ASSIGN_OR_RETURN(out.model_version, ParseModelVersion(request.model_version()));
   out.id = request.id();
+  TESSERA_ASSIGN_OR_RETURN(auto timeout, DecodeTimeout(request));
+  out.deadline = DeadlineAfter(timeout);
 
   const bool raw = request.raw_input_contents_size() > 0;
   if (raw && request.raw_input_contents_size() != request.inputs_size()) {

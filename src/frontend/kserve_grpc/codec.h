@@ -2,6 +2,7 @@
 // no I/O, no state, safe to call from any thread.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -30,7 +31,15 @@ Result<int64_t> ParseModelVersion(const std::string& version);
 // count not matching the shape (or values in a field of another datatype, or
 // a value out of the datatype's range), an input without data, a repeated
 // input name, a bad model_version.
+//
+// Request parameter "timeout" (Triton's extension: microseconds, int64_param
+// or uint64_param) sets `deadline` to now + timeout; 0 or absent: none.
+// Another type or a negative value is kInvalidArgument ("Invalid parameter
+// 'timeout': expected a non-negative integer (microseconds)").
 Result<InferRequest> DecodeInferRequest(const inference::ModelInferRequest& request);
+
+// The request's parameter "timeout" (see DecodeInferRequest); 0 when absent.
+Result<std::chrono::microseconds> DecodeTimeout(const inference::ModelInferRequest& request);
 
 // Fills `out` from `response`: model name, version (empty when 0), id, and
 // every output's name, datatype and shape, with its bytes appended to

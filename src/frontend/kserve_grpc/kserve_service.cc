@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/logging.h"
+#include "frontend/kserve_grpc/call_context.h"
 #include "frontend/kserve_grpc/codec.h"
 #include "frontend/kserve_grpc/status_map.h"
 
@@ -67,9 +68,10 @@ class KServeGrpcService::StreamReactor
     : public grpc::ServerBidiReactor<ModelInferRequest, ModelStreamInferResponse> {
  public:
   StreamReactor(InferenceService& service, int max_in_flight,
-                std::shared_ptr<std::atomic<int>> active, const metrics::FrontDoorMetrics* metrics)
+                std::shared_ptr<std::atomic<int>> active, const metrics::FrontDoorMetrics* metrics,
+                Deadline deadline)
       : service_(service), max_in_flight_(max_in_flight), active_(std::move(active)),
-        metrics_(metrics) {
+        metrics_(metrics), deadline_(deadline) {
     ++*active_;
     // No reaction can run before the constructor returns: no lock needed.
     reading_ = std::make_unique<ModelInferRequest>();
@@ -140,6 +142,8 @@ class KServeGrpcService::StreamReactor
       return;
     }
     call->core = std::move(decoded).value();
+    call->core.deadline = EarlierDeadline(call->core.deadline, deadline_);
+    call->core.cancelled = FlagCancelled(gone_);
     service_.Infer(call->core, [this, call, meter](Result<InferResponse> result) {
       auto reply = std::make_unique<ModelStreamInferResponse>();
       int64_t version = result.ok() ? result->model_version : call->core.model_version;
@@ -170,6 +174,7 @@ class KServeGrpcService::StreamReactor
   // written stays queued until OnWriteDone; gRPC still points at it.
   void Break() {
     broken_ = true;
+    gone_->store(true, std::memory_order_relaxed);
     while (queue_.size() > (writing_ ? 1u : 0u)) queue_.pop_back();
   }
 
@@ -206,6 +211,9 @@ class KServeGrpcService::StreamReactor
   // the engine finishes requests it already accepted.
   std::shared_ptr<std::atomic<int>> active_;
   const metrics::FrontDoorMetrics* const metrics_;
+  const Deadline deadline_;  // the stream's: applies to every request on it
+  // Set once the client is gone; queued requests of the stream are dropped.
+  const std::shared_ptr<std::atomic<bool>> gone_ = std::make_shared<std::atomic<bool>>(false);
   std::mutex mu_;
   std::unique_ptr<ModelInferRequest> reading_;  // target of the read in flight, if any
   std::deque<std::unique_ptr<ModelStreamInferResponse>> queue_;  // front: being written
@@ -286,6 +294,8 @@ grpc::ServerUnaryReactor* KServeGrpcService::ModelInfer(grpc::CallbackServerCont
   // The core request must stay valid until the callback has run; the
   // callback owns it. `request` and `response` are gRPC's until Finish.
   auto core = std::make_shared<InferRequest>(std::move(decoded).value());
+  core->deadline = EarlierDeadline(core->deadline, CallDeadline(*ctx));
+  core->cancelled = CallCancelled(*ctx);  // ctx lives until Finish, in the callback
   const InferRequest& core_ref = *core;
   service_.Infer(core_ref, [reactor, request, response, core, meter](Result<InferResponse> result) {
     int64_t version = result.ok() ? result->model_version : core->model_version;
@@ -297,8 +307,9 @@ grpc::ServerUnaryReactor* KServeGrpcService::ModelInfer(grpc::CallbackServerCont
 }
 
 grpc::ServerBidiReactor<ModelInferRequest, ModelStreamInferResponse>*
-KServeGrpcService::ModelStreamInfer(grpc::CallbackServerContext*) {
-  return new StreamReactor(service_, max_in_flight_per_stream_, active_streams_, metrics_);
+KServeGrpcService::ModelStreamInfer(grpc::CallbackServerContext* ctx) {
+  return new StreamReactor(service_, max_in_flight_per_stream_, active_streams_, metrics_,
+                           CallDeadline(*ctx));
 }
 
 }  // namespace tessera::kserve_grpc

@@ -16,6 +16,14 @@
 // pauses at that point, so a client that sends faster than it reads applies
 // backpressure through gRPC flow control instead of growing server memory.
 //
+// Deadlines: ModelInfer passes the call's deadline, or the request's
+// parameter "timeout" (microseconds) when that is earlier, as the core
+// request's deadline, and a cancellation check of the call. On a stream the
+// stream's deadline and timeout parameters apply to each request; once the
+// client goes away its queued requests are dropped. See
+// InferenceService::Infer for what the core does with them; the answers map
+// to DEADLINE_EXCEEDED and CANCELLED.
+//
 // Ownership and thread-safety: `service` is not owned and must outlive this
 // object, and every Infer callback it accepted must run before it is
 // destroyed. The gRPC server must be shut down (which waits for every call)

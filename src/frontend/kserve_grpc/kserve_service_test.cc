@@ -291,6 +291,10 @@ TEST_F(KServeServiceTest, ModelInferMapsServiceErrorsToGrpcCodes) {
       {ResourceExhausted("queue full"), grpc::RESOURCE_EXHAUSTED},
       {FailedPrecondition("reload needed"), grpc::FAILED_PRECONDITION},
       {Internal("engine failed"), grpc::INTERNAL},
+      {Status(StatusCode::kDeadlineExceeded, "Deadline exceeded while queued for model echo"),
+       grpc::DEADLINE_EXCEEDED},
+      {Status(StatusCode::kCancelled, "Request cancelled while queued for model echo"),
+       grpc::CANCELLED},
   };
   for (const auto& [status, code] : cases) {
     fake_.SetHandler([status = status](const InferRequest&) -> Result<InferResponse> {
@@ -349,6 +353,133 @@ TEST_F(KServeServiceTest, ModelInferDoesNotHoldGrpcThreadsWhileInferring) {
     grpc::Status s = call.get();
     EXPECT_TRUE(s.ok()) << s.error_message();
   }
+}
+
+// --- deadlines and cancellation --------------------------------------------
+
+void SetTimeout(ModelInferRequest& req, int64_t microseconds) {
+  (*req.mutable_parameters())["timeout"].set_int64_param(microseconds);
+}
+
+// Waits (up to 5 s) for the request's cancellation check to turn true, as
+// the core would see it; false when it has none or it stays false.
+bool SeesCancel(const InferRequest& request) {
+  if (!request.cancelled) return false;
+  for (int i = 0; i < 500 && !request.cancelled(); ++i) std::this_thread::sleep_for(10ms);
+  return request.cancelled();
+}
+
+TEST_F(KServeServiceTest, ModelInferPassesTheCallDeadline) {
+  const auto before = DeadlineClock::now();
+  ModelInferResponse resp;
+  ASSERT_TRUE(Infer(RawRequest("d", {1.f}), &resp).ok());  // the client allows 20 s
+  const auto after = DeadlineClock::now();
+  ASSERT_EQ(fake_.call_count(), 1u);
+  const InferRequest call = fake_.calls()[0];
+  ASSERT_TRUE(call.deadline.has_value());
+  EXPECT_GT(*call.deadline, before);
+  EXPECT_LE(*call.deadline, after + 21s);  // gRPC rounds the timeout it sends up
+  ASSERT_TRUE(call.cancelled != nullptr);
+}
+
+TEST_F(KServeServiceTest, ModelInferWithoutAClientDeadlineHasNone) {
+  grpc::ClientContext ctx;  // no deadline
+  ModelInferResponse resp;
+  ASSERT_TRUE(stub_->ModelInfer(&ctx, RawRequest("d", {1.f}), &resp).ok());
+  ASSERT_EQ(fake_.call_count(), 1u);
+  EXPECT_FALSE(fake_.calls()[0].deadline.has_value());
+}
+
+TEST_F(KServeServiceTest, ModelInferTimeoutParameterWinsWhenEarlier) {
+  ModelInferRequest req = RawRequest("t", {1.f});
+  SetTimeout(req, 2'000'000);  // 2 s, the client allows 20 s
+  const auto before = DeadlineClock::now();
+  ModelInferResponse resp;
+  ASSERT_TRUE(Infer(req, &resp).ok());
+  const auto after = DeadlineClock::now();
+  const InferRequest call = fake_.calls()[0];
+  ASSERT_TRUE(call.deadline.has_value());
+  EXPECT_GE(*call.deadline, before + 2s);
+  EXPECT_LE(*call.deadline, after + 2s);
+
+  // A timeout of 0 is none: the call's deadline applies.
+  grpc::ClientContext ctx;
+  req = RawRequest("t0", {1.f});
+  SetTimeout(req, 0);
+  ASSERT_TRUE(stub_->ModelInfer(&ctx, req, &resp).ok());
+  EXPECT_FALSE(fake_.calls()[1].deadline.has_value());
+}
+
+TEST_F(KServeServiceTest, ModelInferBadTimeoutParameterIsInvalidArgument) {
+  ModelInferRequest req = RawRequest("t", {1.f});
+  (*req.mutable_parameters())["timeout"].set_string_param("1s");
+  ModelInferResponse resp;
+  grpc::Status s = Infer(req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "Invalid parameter 'timeout': expected a non-negative integer (microseconds)");
+  SetTimeout(req, -1);
+  s = Infer(req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_EQ(fake_.call_count(), 0u);
+}
+
+TEST_F(KServeServiceTest, ModelInferCancelledByTheClientIsSeenByTheCore) {
+  std::promise<bool> saw_cancel;  // set by the handler (WaitForIdle does not wait for it)
+  fake_.SetHandler([&saw_cancel](const InferRequest& request) -> Result<InferResponse> {
+    saw_cancel.set_value(SeesCancel(request));
+    return FakeInferenceService::Echo(request);
+  });
+  fake_.SetAsync(true);
+  fake_.SetHold(true);
+  grpc::ClientContext ctx;
+  auto call = std::async(std::launch::async, [&] {
+    ModelInferResponse resp;
+    return stub_->ModelInfer(&ctx, RawRequest("c", {1.f}), &resp);
+  });
+  ASSERT_TRUE(fake_.WaitForCalls(1, 10s));
+  ctx.TryCancel();
+  EXPECT_EQ(call.get().error_code(), grpc::CANCELLED);
+  fake_.SetHold(false);  // the core looks at the request only now
+  auto seen = saw_cancel.get_future();
+  ASSERT_EQ(seen.wait_for(10s), std::future_status::ready);
+  EXPECT_TRUE(seen.get());
+}
+
+TEST_F(KServeServiceTest, StreamRequestsCarryTheStreamDeadlineAndCancellation) {
+  std::promise<bool> saw_cancel;  // set by the handler of "held"
+  fake_.SetHandler([&saw_cancel](const InferRequest& request) -> Result<InferResponse> {
+    if (request.id == "held") saw_cancel.set_value(SeesCancel(request));
+    return FakeInferenceService::Echo(request);
+  });
+  const auto before = DeadlineClock::now();
+  auto ctx = Context();  // 20 s for the whole stream
+  std::unique_ptr<Stream> stream = stub_->ModelStreamInfer(ctx.get());
+  ModelInferRequest timed = RawRequest("timed", {1.f});
+  SetTimeout(timed, 1'000'000);
+  ASSERT_TRUE(stream->Write(RawRequest("plain", {1.f})));
+  ASSERT_TRUE(stream->Write(timed));
+  ModelStreamInferResponse reply;
+  ASSERT_TRUE(stream->Read(&reply));
+  ASSERT_TRUE(stream->Read(&reply));
+  const auto after = DeadlineClock::now();
+  std::map<std::string, InferRequest> calls;
+  for (const auto& c : fake_.calls()) calls[c.id] = c;
+  ASSERT_TRUE(calls["plain"].deadline.has_value());
+  EXPECT_GT(*calls["plain"].deadline, before);
+  EXPECT_LE(*calls["plain"].deadline, after + 21s);  // gRPC rounds the timeout it sends up
+  ASSERT_TRUE(calls["timed"].deadline.has_value());
+  EXPECT_LE(*calls["timed"].deadline, after + 1s);  // its own timeout is earlier
+
+  fake_.SetAsync(true);
+  fake_.SetHold(true);
+  ASSERT_TRUE(stream->Write(RawRequest("held", {1.f})));
+  ASSERT_TRUE(fake_.WaitForCalls(3, 10s));
+  ctx->TryCancel();
+  EXPECT_EQ(stream->Finish().error_code(), grpc::CANCELLED);
+  fake_.SetHold(false);
+  auto seen = saw_cancel.get_future();
+  ASSERT_EQ(seen.wait_for(10s), std::future_status::ready);
+  EXPECT_TRUE(seen.get());
 }
 
 // --- ModelStreamInfer ------------------------------------------------------

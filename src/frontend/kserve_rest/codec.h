@@ -45,7 +45,9 @@ struct DecodedInfer {
 // errors) and strings for BYTES. Inputs with parameters.binary_data_size take
 // their bytes from `binary`, in input order; those tensors BORROW the bytes
 // and hold `keepalive`, so REQUIRES: `binary` stays valid while `keepalive`
-// lives. JSON data is copied into owned tensors.
+// lives. JSON data is copied into owned tensors. Request parameter
+// "timeout" (Triton's: microseconds, a non-negative integer; 0 = none) sets
+// the request's deadline to now + timeout.
 //
 // Errors are kInvalidArgument: malformed JSON (with the offset), nesting
 // deeper than kMaxJsonDepth arrays and objects in the whole document ("JSON

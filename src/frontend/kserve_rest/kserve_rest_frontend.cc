@@ -155,8 +155,11 @@ Result<DecodedInfer> DecodeBody(InferenceService& service, const std::string& mo
   return DecodeRawBinaryRequest(metadata.signature.inputs[0], body, std::move(keepalive));
 }
 
+// `timeout`: the server-wide default (zero = none); the body's own
+// parameters.timeout wins when earlier.
 void Infer(InferenceService& service, CallMeter meter, const ParsedUrl& url,
-           std::shared_ptr<const HttpRequest> http, HttpRespond respond) {
+           std::chrono::milliseconds timeout, std::shared_ptr<const HttpRequest> http,
+           HttpRespond respond) {
   auto version = VersionOf(url.version);
   if (!version.ok()) return respond(ErrorResponse(version.status()));
   auto decoded = DecodeBody(service, url.model, *version, http);
@@ -169,6 +172,7 @@ void Infer(InferenceService& service, CallMeter meter, const ParsedUrl& url,
   call->request = std::move(decoded->request);
   call->request.model_name = url.model;
   call->request.model_version = *version;
+  call->request.deadline = EarlierDeadline(call->request.deadline, DeadlineAfter(timeout));
   call->format = std::move(decoded->format);
   call->respond = std::move(respond);
   call->meter = meter;
@@ -243,9 +247,10 @@ RouteResult KServeRestFrontend::Route(const HttpRequest& request) const {
           });
     case Endpoint::kInfer:
       return RouteResult::Matched(
-          [&service, metrics, url](std::shared_ptr<const HttpRequest> http, HttpRespond respond) {
-            Infer(service, CallMeter(metrics, metrics::Method::kModelInfer), url, std::move(http),
-                  std::move(respond));
+          [&service, metrics, url, timeout = request_timeout()](std::shared_ptr<const HttpRequest> http,
+                                                                HttpRespond respond) {
+            Infer(service, CallMeter(metrics, metrics::Method::kModelInfer), url, timeout,
+                  std::move(http), std::move(respond));
           });
     case Endpoint::kNone: break;
   }

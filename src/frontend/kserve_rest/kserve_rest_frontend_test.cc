@@ -181,6 +181,49 @@ TEST_F(KServeRestFrontendTest, InferErrors) {
   EXPECT_EQ(Call("POST", "/v2/models/dense/versions/x/infer", "{}").status, 400);
 }
 
+constexpr char kDenseInput[] = R"("inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}])";
+
+TEST_F(KServeRestFrontendTest, InferTimeoutParameterAndServerDefault) {
+  const std::string plain = std::string("{") + kDenseInput + "}";
+  const std::string timed = std::string(R"({"parameters":{"timeout":2000000},)") + kDenseInput + "}";
+  EXPECT_EQ(Call("POST", "/v2/models/dense/infer", plain).status, 200);
+  EXPECT_FALSE(fake_.calls()[0].deadline.has_value());  // none by default
+
+  auto before = DeadlineClock::now();
+  EXPECT_EQ(Call("POST", "/v2/models/dense/infer", timed).status, 200);
+  auto after = DeadlineClock::now();
+  InferRequest call = fake_.calls()[1];
+  ASSERT_TRUE(call.deadline.has_value());  // parameters.timeout: 2 s
+  EXPECT_GE(*call.deadline, before + 2s);
+  EXPECT_LE(*call.deadline, after + 2s);
+
+  frontend_.set_request_timeout(std::chrono::milliseconds(5000));
+  before = DeadlineClock::now();
+  EXPECT_EQ(Call("POST", "/v2/models/dense/infer", plain).status, 200);
+  EXPECT_EQ(Call("POST", "/v2/models/dense/infer", timed).status, 200);
+  after = DeadlineClock::now();
+  call = fake_.calls()[2];
+  ASSERT_TRUE(call.deadline.has_value());  // the server default: 5 s
+  EXPECT_GE(*call.deadline, before + 5s);
+  EXPECT_LE(*call.deadline, after + 5s);
+  call = fake_.calls()[3];
+  ASSERT_TRUE(call.deadline.has_value());  // the earlier of the two: 2 s
+  EXPECT_LE(*call.deadline, after + 2s);
+
+  HttpResponse r = Call("POST", "/v2/models/dense/infer",
+                        std::string(R"({"parameters":{"timeout":-5},)") + kDenseInput + "}");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.body, R"j({"error":"Invalid JSON type of 'timeout' in the request: expected a non-negative integer (microseconds)"})j");
+  EXPECT_EQ(fake_.call_count(), 4u);
+
+  fake_.SetHandler([](const InferRequest&) -> Result<InferResponse> {
+    return Status(StatusCode::kDeadlineExceeded, "Deadline exceeded while queued for model dense");
+  });
+  r = Call("POST", "/v2/models/dense/infer", timed);
+  EXPECT_EQ(r.status, 504);
+  EXPECT_EQ(r.body, R"({"error":"Deadline exceeded while queued for model dense"})");
+}
+
 TEST_F(KServeRestFrontendTest, BinaryInferBorrowsTheBodyAndAnswersBinary) {
   const std::string json =
       R"({"inputs":[{"name":"x","shape":[1,4],"datatype":"FP32","parameters":{"binary_data_size":16}}],)"

@@ -3,7 +3,9 @@
 #include <rapidjson/error/en.h>
 #include <rapidjson/reader.h>
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -370,7 +372,7 @@ class RequestReader {
   };
   enum class Field {
     kNone, kSkip, kId, kParameters, kInputs, kOutputs, kName, kShape, kDatatype, kData,
-    kBinaryDataOutput, kBinaryDataSize, kBinaryData,
+    kBinaryDataOutput, kBinaryDataSize, kBinaryData, kTimeout,
   };
 
   // At a container start: true when the container is (inside) the value of
@@ -404,6 +406,7 @@ class RequestReader {
   std::vector<std::string> output_names_;
   OutputFormat format_;
   std::optional<bool> output_binary_;  // of the output being read
+  uint64_t timeout_us_ = 0;            // parameters.timeout; 0 = none
 };
 
 std::string RequestReader::Context() const {
@@ -443,6 +446,10 @@ bool RequestReader::OnScalar(const Scalar& v) {
     case Field::kBinaryDataOutput:
       if (!want(Scalar::Kind::kBool, "binary_data_output", "a boolean")) return false;
       format_.binary_default = v.b;
+      return true;
+    case Field::kTimeout:
+      if (!want(Scalar::Kind::kUint, "timeout", "a non-negative integer (microseconds)")) return false;
+      timeout_us_ = v.u;
       return true;
     case Field::kBinaryData:
       if (!want(Scalar::Kind::kBool, "binary_data", "a boolean")) return false;
@@ -592,6 +599,7 @@ bool RequestReader::Key(const Ch* s, SizeType length, bool) {
       break;
     case Where::kTopParams:
       if (key == "binary_data_output") field = Field::kBinaryDataOutput;
+      else if (key == "timeout") field = Field::kTimeout;
       break;
     case Where::kInput:
       if (key == "name") field = Field::kName;
@@ -751,6 +759,9 @@ Result<DecodedInfer> RequestReader::Finish(std::string_view binary,
     if (name.empty()) return InvalidArgument("Missing 'name' of a requested output");
   }
   decoded.format = std::move(format_);
+  constexpr uint64_t kMaxTimeout = static_cast<uint64_t>(INT64_MAX);
+  decoded.request.deadline = DeadlineAfter(
+      std::chrono::microseconds(static_cast<int64_t>(std::min(timeout_us_, kMaxTimeout))));
   std::unordered_set<std::string> names;
   size_t offset = 0;
   decoded.request.inputs.resize(inputs_.size());

@@ -3,6 +3,7 @@
 #include <memory>
 #include <utility>
 
+#include "frontend/kserve_grpc/call_context.h"
 #include "frontend/kserve_grpc/status_map.h"
 #include "frontend/tfs_grpc/codec.h"
 
@@ -49,6 +50,8 @@ grpc::ServerUnaryReactor* TfsPredictionService::Predict(grpc::CallbackServerCont
   // The core request must stay valid until the callback has run; the
   // callback owns it. `request` and `response` are gRPC's until Finish.
   auto core = std::make_shared<InferRequest>(std::move(decoded).value());
+  core->deadline = kserve_grpc::CallDeadline(*ctx);
+  core->cancelled = kserve_grpc::CallCancelled(*ctx);  // ctx lives until Finish, in the callback
   const InferRequest& core_ref = *core;
   service_.Infer(core_ref, [reactor, request, response, core, meter](Result<InferResponse> result) {
     int64_t version = result.ok() ? result->model_version : core->model_version;

@@ -6,7 +6,11 @@
 // Predict decodes the request, calls InferenceService::Infer and finishes
 // the RPC from the completion callback. gRPC keeps the request message alive
 // until Finish, so tensor_content inputs reach the engine as borrowed
-// tensors. GetModelMetadata answers from the service's metadata at once.
+// tensors. The call's deadline becomes the core request's deadline, with a
+// cancellation check of the call: a request whose deadline passes, or whose
+// client cancels, while it waits for a worker never runs and is answered
+// DEADLINE_EXCEEDED or CANCELLED (InferenceService::Infer).
+// GetModelMetadata answers from the service's metadata at once.
 // Classify, Regress and MultiInference are not part of the service: gRPC
 // answers them with UNIMPLEMENTED.
 //

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <future>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/testing/fake_inference_service.h"
@@ -184,6 +185,10 @@ TEST_F(TfsPredictionServiceTest, ServiceErrorsMapToGrpcCodes) {
       {Internal("engine failed"), grpc::INTERNAL},
       {FailedPrecondition("reload needed"), grpc::FAILED_PRECONDITION},
       {ResourceExhausted("queue full"), grpc::RESOURCE_EXHAUSTED},
+      {Status(StatusCode::kDeadlineExceeded, "Deadline exceeded while queued for model echo"),
+       grpc::DEADLINE_EXCEEDED},
+      {Status(StatusCode::kCancelled, "Request cancelled while queued for model echo"),
+       grpc::CANCELLED},
   };
   for (const auto& [status, code] : cases) {
     fake_.SetHandler([status = status](const InferRequest&) -> Result<InferResponse> {
@@ -194,6 +199,45 @@ TEST_F(TfsPredictionServiceTest, ServiceErrorsMapToGrpcCodes) {
     EXPECT_EQ(s.error_code(), code) << status.ToString();
     EXPECT_EQ(s.error_message(), status.message());
   }
+}
+
+TEST_F(TfsPredictionServiceTest, PredictPassesTheCallDeadlineAndCancellation) {
+  const auto before = DeadlineClock::now();
+  PredictResponse resp;
+  ASSERT_TRUE(Predict(Request("echo", {1.f}), &resp).ok());  // the client allows 20 s
+  const auto after = DeadlineClock::now();
+  ASSERT_EQ(fake_.call_count(), 1u);
+  InferRequest call = fake_.calls()[0];
+  ASSERT_TRUE(call.deadline.has_value());
+  EXPECT_GT(*call.deadline, before);
+  EXPECT_LE(*call.deadline, after + 21s);  // gRPC rounds the timeout it sends up
+
+  grpc::ClientContext no_deadline;
+  ASSERT_TRUE(stub_->Predict(&no_deadline, Request("echo", {1.f}), &resp).ok());
+  EXPECT_FALSE(fake_.calls()[1].deadline.has_value());
+
+  std::promise<bool> saw_cancel;  // set by the handler (WaitForIdle does not wait for it)
+  fake_.SetHandler([&saw_cancel](const InferRequest& request) -> Result<InferResponse> {
+    for (int i = 0; i < 500 && request.cancelled && !request.cancelled(); ++i) {
+      std::this_thread::sleep_for(10ms);
+    }
+    saw_cancel.set_value(request.cancelled && request.cancelled());
+    return FakeInferenceService::Echo(request);
+  });
+  fake_.SetAsync(true);
+  fake_.SetHold(true);
+  grpc::ClientContext ctx;
+  auto pending = std::async(std::launch::async, [&] {
+    PredictResponse r;
+    return stub_->Predict(&ctx, Request("echo", {1.f}), &r);
+  });
+  ASSERT_TRUE(fake_.WaitForCalls(3, 10s));
+  ctx.TryCancel();
+  EXPECT_EQ(pending.get().error_code(), grpc::CANCELLED);
+  fake_.SetHold(false);
+  auto seen = saw_cancel.get_future();
+  ASSERT_EQ(seen.wait_for(10s), std::future_status::ready);
+  EXPECT_TRUE(seen.get());
 }
 
 TEST_F(TfsPredictionServiceTest, BrokenEngineOutputIsInternal) {

@@ -280,6 +280,7 @@ void TfsRestFrontend::HandlePredict(const std::string& name, int64_t version,
   infer->model_name = name;
   infer->model_version = version;
   infer->inputs = std::move(decoded->inputs);
+  infer->deadline = DeadlineAfter(request_timeout());
   PredictFormat format = decoded->format;
   // The callback owns the request (inputs own their bytes) until it runs.
   service_.Infer(*infer, [infer, format, meter, respond = std::move(respond)](

@@ -315,6 +315,30 @@ TEST_F(TfsRestFrontendTest, InferenceErrorsUseTheStatusTable) {
   }
 }
 
+TEST_F(TfsRestFrontendTest, PredictCarriesTheServerRequestTimeout) {
+  auto r = Call("POST", "/v1/models/dense:predict", R"({"inputs": [[1, 2, 3, 4]]})");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_FALSE(service_.calls()[0].deadline.has_value());  // none by default
+
+  frontend_.set_request_timeout(std::chrono::milliseconds(1500));
+  const auto before = DeadlineClock::now();
+  r = Call("POST", "/v1/models/dense:predict", R"({"inputs": [[1, 2, 3, 4]]})");
+  const auto after = DeadlineClock::now();
+  EXPECT_EQ(r.status, 200);
+  const InferRequest call = service_.calls()[1];
+  ASSERT_TRUE(call.deadline.has_value());
+  EXPECT_GE(*call.deadline, before + std::chrono::milliseconds(1500));
+  EXPECT_LE(*call.deadline, after + std::chrono::milliseconds(1500));
+  EXPECT_FALSE(call.cancelled);  // REST requests have no cancellation check
+
+  service_.SetHandler([](const InferRequest&) -> Result<InferResponse> {
+    return Status(StatusCode::kDeadlineExceeded, "Deadline exceeded while queued for model dense");
+  });
+  r = Call("POST", "/v1/models/dense:predict", R"({"inputs": [[1, 2, 3, 4]]})");
+  EXPECT_EQ(r.status, 504);
+  EXPECT_EQ(r.body, Error("Deadline exceeded while queued for model dense"));
+}
+
 TEST_F(TfsRestFrontendTest, PredictCompletesAsynchronously) {
   service_.SetAsync(true);
   service_.SetDelay([](const InferRequest&) { return std::chrono::milliseconds(20); });
