@@ -53,6 +53,7 @@ void Scheduler::Enqueue(PendingRequest request) {
   if (options_.batching) request.rows = BatchRows(request.inputs);
   Status refused;
   std::vector<PendingRequest> dropped;
+  bool wake_expiry = false;
   {
     std::lock_guard lock(mu_);
     if (!stopping_ && queue_.size() >= options_.max_queue) SweepLocked(now, dropped);
@@ -62,29 +63,74 @@ void Scheduler::Enqueue(PendingRequest request) {
       refused = ResourceExhausted("Request queue of " + options_.name + " is full (" +
                                   std::to_string(options_.max_queue) + " requests waiting)");
     } else {
+      const auto look = NextLook(request, now);
       queue_.push_back(std::move(request));
+      if (look != SchedulerClock::time_point::max()) {
+        if (!expiry_.joinable()) {
+          expiry_ = std::thread([this] { ExpiryLoop(); });
+        } else {
+          wake_expiry = look < expiry_wake_;
+        }
+      }
     }
   }
   AnswerDropped(dropped);
   if (!refused.ok()) return request.done(std::move(refused));  // `request` was not moved
   cv_.notify_one();
+  if (wake_expiry) expiry_cv_.notify_one();
 }
 
 StatusCode Scheduler::DropReason(const PendingRequest& pending,
                                  SchedulerClock::time_point now) const {
+  if (now >= DeadlineDropTime(pending)) return StatusCode::kDeadlineExceeded;
   const InferRequest& r = *pending.request;
-  if (r.deadline) {
-    if (now >= *r.deadline) return StatusCode::kDeadlineExceeded;
-    // A run of the usual length would end after the deadline. Only when the
-    // wait made it late: a request whose whole budget is shorter than the
-    // usual run still runs (so the average keeps following the runs).
-    const std::chrono::nanoseconds usual(run_nanos_.load(std::memory_order_relaxed));
-    if (now + usual >= *r.deadline && pending.arrival + usual < *r.deadline) {
-      return StatusCode::kDeadlineExceeded;
-    }
-  }
   if (r.cancelled && r.cancelled()) return StatusCode::kCancelled;
   return StatusCode::kOk;
+}
+
+SchedulerClock::time_point Scheduler::DeadlineDropTime(const PendingRequest& pending) const {
+  const InferRequest& r = *pending.request;
+  if (!r.deadline) return SchedulerClock::time_point::max();
+  // From when a run of the usual length would end after the deadline. Only
+  // when the wait made it late: a request whose whole budget is shorter than
+  // the usual run still runs until its deadline (so the average keeps
+  // following the runs).
+  const std::chrono::nanoseconds usual(run_nanos_.load(std::memory_order_relaxed));
+  if (pending.arrival + usual < *r.deadline) return *r.deadline - usual;
+  return *r.deadline;
+}
+
+SchedulerClock::time_point Scheduler::NextLook(const PendingRequest& pending,
+                                               SchedulerClock::time_point now) const {
+  const auto drop = DeadlineDropTime(pending);
+  if (!pending.request->cancelled) return drop;
+  return std::min(drop, now + kCancelPoll);
+}
+
+void Scheduler::ExpiryLoop() {
+  std::vector<PendingRequest> dropped;
+  std::unique_lock lock(mu_);
+  for (;;) {
+    const auto now = SchedulerClock::now();
+    SweepLocked(now, dropped);
+    if (!dropped.empty()) {
+      // Enqueue need not wake this thread while it answers: it scans the
+      // queue again before it sleeps.
+      expiry_wake_ = SchedulerClock::time_point::min();
+      lock.unlock();
+      AnswerDropped(dropped);
+      lock.lock();
+      continue;
+    }
+    if (stopping_ && queue_.empty()) return;  // Shutdown notifies once the workers are done
+    expiry_wake_ = SchedulerClock::time_point::max();
+    for (const auto& pending : queue_) expiry_wake_ = std::min(expiry_wake_, NextLook(pending, now));
+    if (expiry_wake_ == SchedulerClock::time_point::max()) {
+      expiry_cv_.wait(lock);
+    } else {
+      expiry_cv_.wait_until(lock, expiry_wake_);
+    }
+  }
 }
 
 void Scheduler::RecordRun(SchedulerClock::duration took) {
@@ -138,6 +184,10 @@ void Scheduler::Shutdown() {
     if (t.joinable()) t.join();
   }
   threads_.clear();
+  // The workers emptied the queue; no Enqueue starts the expiry thread any
+  // more, so expiry_ is read without the lock.
+  expiry_cv_.notify_all();
+  if (expiry_.joinable()) expiry_.join();
 }
 
 size_t Scheduler::queued() const {

@@ -24,15 +24,26 @@
 // end after its deadline, is dropped, answered at once and never handed to
 // `run`. (A request whose whole budget is shorter than the usual run is not
 // dropped for that reason, so runs go on and the average stays current.)
-// Dropping happens in the worker that would take the request (with
-// batching, every dropped request is removed before a batch is gathered, so
-// a batch never holds one) and in Enqueue when the queue is full, before it
-// refuses the new request. Dropped requests are answered on that thread,
-// outside the lock.
+// Dropping happens at the request's drop time (its deadline, or earlier by
+// the usual run as of the last look when the rule above applies) even while every
+// worker is busy: an expiry thread, started with the first queued request
+// that has a deadline or a cancel check, sleeps on its own condition
+// variable until the earliest drop time of the queue (recomputed by one scan
+// of the queue whenever it wakes; Enqueue wakes it when a new request drops
+// earlier), then removes what must be dropped. `cancelled` is a poll: while
+// a queued request has a cancel check, the expiry thread also looks every
+// kCancelPoll. Workers drop too, before they run or gather (with batching,
+// every dropped request is removed before a batch is gathered, so a batch
+// never holds one), and so does Enqueue when the queue is full, before it
+// refuses the new request. Whoever removes a request from the queue answers
+// it, on its own thread, outside the lock.
 //
 // Thread-safety: Enqueue may be called from any thread. Shutdown (also run
-// by the destructor) runs every queued request, then joins the workers; it
-// must not be called from a worker thread.
+// by the destructor) runs every queued request (the expiry thread still
+// drops the ones whose drop time comes while the workers drain the queue),
+// then joins the workers and the expiry thread; it must not be called from
+// `run` or from a `done` that the scheduler calls (a worker's or the expiry
+// thread's).
 #pragma once
 
 #include <atomic>
@@ -96,6 +107,9 @@ class Scheduler {
   void Shutdown();
 
   size_t queued() const;
+
+  // How often the expiry thread polls `cancelled` of queued requests.
+  static constexpr std::chrono::milliseconds kCancelPoll{100};
   int num_workers() const { return static_cast<int>(threads_.size()); }
 
  private:
@@ -108,6 +122,15 @@ class Scheduler {
   void WorkerLoop();
   // kOk, or why `pending` must be dropped instead of run.
   StatusCode DropReason(const PendingRequest& pending, SchedulerClock::time_point now) const;
+  // When DropReason first drops `pending` for its deadline, with the usual
+  // run as it is now; max() without a deadline.
+  SchedulerClock::time_point DeadlineDropTime(const PendingRequest& pending) const;
+  // When the expiry thread must next look at `pending`: its deadline's drop
+  // time, or the next cancel poll after `now` when it has a cancel check;
+  // max() when never.
+  SchedulerClock::time_point NextLook(const PendingRequest& pending, SchedulerClock::time_point now) const;
+  // The expiry thread: drops queued requests at their drop time.
+  void ExpiryLoop();
   // Folds one run's duration into run_nanos_.
   void RecordRun(SchedulerClock::duration took);
   // REQUIRES: mu_ held. Moves every queued request that must be dropped
@@ -136,6 +159,13 @@ class Scheduler {
   std::deque<PendingRequest> queue_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
+  // The expiry thread waits on its own condition variable, so Enqueue's
+  // notify_one of cv_ always reaches a worker. Started by Enqueue (under
+  // mu_, never after stopping_), joined by Shutdown.
+  std::condition_variable expiry_cv_;
+  std::thread expiry_;
+  // When the expiry thread next wakes by itself (max: only when notified).
+  SchedulerClock::time_point expiry_wake_ = SchedulerClock::time_point::max();
 };
 
 }  // namespace tessera

@@ -17,6 +17,8 @@ using namespace std::chrono_literals;
 // each request with OK (or with the status it ran with).
 class SchedulerTest : public ::testing::Test {
  protected:
+  using Ids = std::vector<std::string>;
+
   ~SchedulerTest() override {
     Release();
     scheduler_.reset();
@@ -68,10 +70,8 @@ class SchedulerTest : public ::testing::Test {
     return answered_cv_.wait_for(lock, 5s, [&] { return results_.size() >= n; });
   }
 
-  // Deadlines are read from the request while it is queued. The tests move
-  // them while every worker is blocked (no worker reads them then; the gate
-  // orders these writes before the workers' reads), which stands in for
-  // time passing while the request waits.
+  // Sets the deadline of request `id` before it is sent (the scheduler's
+  // threads read it while it is queued).
   void SetDeadline(const std::string& id, SchedulerClock::time_point deadline) {
     requests_[id].deadline = deadline;
   }
@@ -86,12 +86,19 @@ class SchedulerTest : public ::testing::Test {
     return results_[id];
   }
 
+  // Ids of the requests answered so far.
+  Ids Answered() {
+    std::lock_guard lock(mu_);
+    Ids ids;
+    for (const auto& [id, status] : results_) ids.push_back(id);
+    return ids;
+  }
+
   std::vector<std::vector<std::string>> Batches() {
     std::lock_guard lock(mu_);
     return batches_;
   }
 
-  using Ids = std::vector<std::string>;
   std::promise<void> release_;
   std::shared_future<void> gate_ = release_.get_future().share();
   std::atomic<bool> released_{false};
@@ -247,26 +254,62 @@ TEST_F(SchedulerTest, ARequestPastItsDeadlineIsRefusedBeforeQueueing) {
   EXPECT_EQ(Batches(), (std::vector<Ids>{{"block"}}));
 }
 
-TEST_F(SchedulerTest, ARequestWhoseDeadlinePassesWhileQueuedNeverRuns) {
+TEST_F(SchedulerTest, AQueuedRequestIsAnsweredAtItsDeadlineWhileEveryWorkerIsBusy) {
   Start(1, 100, std::nullopt);
   BlockOneWorker();
-  SetDeadline("a", SchedulerClock::now() + 1h);
+  SetDeadline("a", SchedulerClock::now() + 50ms);
   SetDeadline("b", SchedulerClock::now() + 1h);
   Send("a");
   Send("b");
   Send("c");  // no deadline
-  EXPECT_EQ(scheduler_->queued(), 3u);
-  SetDeadline("a", SchedulerClock::now() - 1ms);  // a's deadline passes; b's does not
+  ASSERT_TRUE(WaitResults(1));  // the worker is still blocked: only the gate frees it
+  EXPECT_EQ(ResultOf("a"), kExpiredInQueue);
+  EXPECT_EQ(Answered(), (Ids{"a"}));  // b (deadline far ahead) and c (none) still wait
+  EXPECT_EQ(scheduler_->queued(), 2u);
+  EXPECT_EQ(Batches(), (std::vector<Ids>{{"block"}}));
   Release();
   ASSERT_TRUE(WaitResults(4));
   scheduler_->Shutdown();
-  EXPECT_EQ(ResultOf("a"), kExpiredInQueue);
   EXPECT_TRUE(ResultOf("b").ok());
   EXPECT_TRUE(ResultOf("c").ok());
   EXPECT_EQ(Batches(), (std::vector<Ids>{{"block"}, {"b"}, {"c"}}));
 }
 
-TEST_F(SchedulerTest, ACancelledRequestIsDroppedFromTheQueue) {
+TEST_F(SchedulerTest, AnEarlierDeadlineQueuedLaterIsAnsweredFirst) {
+  Start(1, 100, std::nullopt);
+  BlockOneWorker();
+  SetDeadline("far", SchedulerClock::now() + 1h);  // the expiry thread sleeps for it first
+  SetDeadline("near", SchedulerClock::now() + 50ms);
+  Send("far");
+  Send("near");
+  ASSERT_TRUE(WaitResults(1));
+  EXPECT_EQ(Answered(), (Ids{"near"}));
+  EXPECT_EQ(ResultOf("near"), kExpiredInQueue);
+  EXPECT_EQ(Batches(), (std::vector<Ids>{{"block"}}));
+  Release();
+  ASSERT_TRUE(WaitResults(3));
+  scheduler_->Shutdown();
+  EXPECT_TRUE(ResultOf("far").ok());
+  EXPECT_EQ(Batches(), (std::vector<Ids>{{"block"}, {"far"}}));
+}
+
+TEST_F(SchedulerTest, RequestsWithoutDeadlinesAreOnlyAnsweredByTheirRun) {
+  Start(1, 100, std::nullopt);
+  BlockOneWorker();
+  std::atomic<bool> gone{false};
+  requests_["checked"].cancelled = [&gone] { return gone.load(); };  // polled, never true
+  Send("plain");
+  Send("checked");
+  std::this_thread::sleep_for(3 * Scheduler::kCancelPoll);  // several polls pass
+  EXPECT_EQ(Answered(), Ids{});
+  EXPECT_EQ(scheduler_->queued(), 2u);
+  Release();
+  ASSERT_TRUE(WaitAnswered(3));
+  scheduler_->Shutdown();
+  EXPECT_EQ(Batches(), (std::vector<Ids>{{"block"}, {"plain"}, {"checked"}}));
+}
+
+TEST_F(SchedulerTest, ACancelledRequestIsAnsweredWhileEveryWorkerIsBusy) {
   Start(1, 100, std::nullopt);
   std::atomic<bool> gone{false};
   requests_["a"].cancelled = [&gone] { return gone.load(); };
@@ -274,26 +317,30 @@ TEST_F(SchedulerTest, ACancelledRequestIsDroppedFromTheQueue) {
   Send("a");
   Send("b");
   gone = true;  // the client of a goes away while it waits
+  ASSERT_TRUE(WaitResults(1));  // found by a poll: the worker is still blocked
+  EXPECT_EQ(ResultOf("a"), kCancelledInQueue);
+  EXPECT_EQ(Answered(), (Ids{"a"}));
+  EXPECT_EQ(Batches(), (std::vector<Ids>{{"block"}}));
   Release();
   ASSERT_TRUE(WaitResults(3));
   scheduler_->Shutdown();
-  EXPECT_EQ(ResultOf("a"), kCancelledInQueue);
   EXPECT_TRUE(ResultOf("b").ok());
   EXPECT_EQ(Batches(), (std::vector<Ids>{{"block"}, {"b"}}));
 }
 
-TEST_F(SchedulerTest, AFullQueueOfExpiredRequestsMakesRoomForANewOne) {
+TEST_F(SchedulerTest, AFullQueueOfDeadRequestsMakesRoomForANewOne) {
   Start(1, 2, std::nullopt);
+  std::atomic<bool> gone{false};
+  requests_["a"].cancelled = [&gone] { return gone.load(); };
+  requests_["b"].cancelled = [&gone] { return gone.load(); };
   BlockOneWorker();
-  SetDeadline("a", SchedulerClock::now() + 1h);
-  SetDeadline("b", SchedulerClock::now() + 1h);
   Send("a");
   Send("b");
-  SetDeadline("a", SchedulerClock::now() - 1ms);
-  SetDeadline("b", SchedulerClock::now() - 1ms);
-  Send("c");  // the queue is full of dead requests: they go, c is queued
-  EXPECT_EQ(ResultOf("a"), kExpiredInQueue);  // answered on this thread, at once
-  EXPECT_EQ(ResultOf("b"), kExpiredInQueue);
+  gone = true;
+  Send("c");  // the queue is full of dead requests (the next poll is ~100 ms away): c is queued
+  ASSERT_TRUE(WaitResults(2));
+  EXPECT_EQ(ResultOf("a"), kCancelledInQueue);
+  EXPECT_EQ(ResultOf("b"), kCancelledInQueue);
   EXPECT_EQ(scheduler_->queued(), 1u);
   Release();
   ASSERT_TRUE(WaitResults(4));
@@ -311,19 +358,19 @@ TEST_F(SchedulerTest, AFullQueueOfLiveRequestsStillRefuses) {
   EXPECT_EQ(ResultOf("b").code(), StatusCode::kResourceExhausted);
 }
 
-TEST_F(SchedulerTest, AnExpiredRequestIsLeftOutOfItsBatch) {
+TEST_F(SchedulerTest, DroppedRequestsAreLeftOutOfTheirBatch) {
   Start(1, 100, Batching(4));
   BlockOneWorker();
-  SetDeadline("b", SchedulerClock::now() + 1h);
+  SetDeadline("b", SchedulerClock::now() + 50ms);
   std::atomic<bool> gone{false};
   requests_["d"].cancelled = [&gone] { return gone.load(); };
   for (const char* id : {"a", "b", "c", "d", "e"}) Send(id);
-  SetDeadline("b", SchedulerClock::now() - 1ms);
-  gone = true;
+  ASSERT_TRUE(WaitResults(1));  // b expired while the worker is blocked
+  EXPECT_EQ(ResultOf("b"), kExpiredInQueue);
+  gone = true;  // d is dropped by the worker's sweep (or a poll) before gathering
   Release();
   ASSERT_TRUE(WaitResults(6));
   scheduler_->Shutdown();
-  EXPECT_EQ(ResultOf("b"), kExpiredInQueue);
   EXPECT_EQ(ResultOf("d"), kCancelledInQueue);
   EXPECT_EQ(Batches(), (std::vector<Ids>{{"block"}, {"a", "c", "e"}}));
 }
@@ -331,13 +378,13 @@ TEST_F(SchedulerTest, AnExpiredRequestIsLeftOutOfItsBatch) {
 TEST_F(SchedulerTest, ARequestThatCouldNotFinishBeforeItsDeadlineIsNotStarted) {
   Start(1, 100, std::nullopt);
   BlockOneWorker();
-  SetDeadline("a", SchedulerClock::now() + 1h);
+  SetDeadline("a", SchedulerClock::now() + 600ms);
   Send("a");
   Send("b");
-  std::this_thread::sleep_for(300ms);  // the one run so far takes longer than this
-  // Not passed yet when the worker looks, but a run as long as the last one
-  // would end after it.
-  SetDeadline("a", SchedulerClock::now() + 200ms);
+  std::this_thread::sleep_for(300ms);  // the blocked run takes longer than this
+  // When the worker looks, a's deadline is not passed (unless the machine
+  // stalled, which drops it all the same), but a run as long as the last
+  // one would end after it.
   Release();
   ASSERT_TRUE(WaitResults(3));
   scheduler_->Shutdown();
@@ -359,16 +406,35 @@ TEST_F(SchedulerTest, ARequestWithABudgetShorterThanTheUsualRunStillRuns) {
   EXPECT_TRUE(ResultOf("short").ok()) << ResultOf("short").ToString();
 }
 
-TEST_F(SchedulerTest, ShutdownAnswersExpiredRequestsWithoutRunningThem) {
+TEST_F(SchedulerTest, ShutdownRunsQueuedRequestsAndStillAnswersDeadlinesWhileItDrains) {
   Start(1, 100, std::nullopt);
   BlockOneWorker();
-  SetDeadline("a", SchedulerClock::now() + 1h);
+  SetDeadline("a", SchedulerClock::now() + 50ms);
+  SetDeadline("b", SchedulerClock::now() + 1h);
   Send("a");
-  SetDeadline("a", SchedulerClock::now() - 1ms);
-  Release();
-  scheduler_->Shutdown();
+  Send("b");
+  Send("c");
+  auto shutdown = std::async(std::launch::async, [this] { scheduler_->Shutdown(); });
+  ASSERT_TRUE(WaitResults(1));  // Shutdown waits for the blocked worker meanwhile
+  EXPECT_EQ(Answered(), (Ids{"a"}));
   EXPECT_EQ(ResultOf("a"), kExpiredInQueue);
-  EXPECT_EQ(Batches(), (std::vector<Ids>{{"block"}}));
+  Release();
+  shutdown.get();
+  EXPECT_EQ(answered_, 3);  // block, b, c ran
+  EXPECT_EQ(Batches(), (std::vector<Ids>{{"block"}, {"b"}, {"c"}}));
+  Send("late");
+  EXPECT_EQ(ResultOf("late"), Unavailable("Model m is being unloaded"));
+}
+
+TEST_F(SchedulerTest, ShutdownWithQueuedDeadlinesDoesNotWaitForThem) {
+  Start(2, 100, std::nullopt);
+  for (int i = 0; i < 20; ++i) {
+    SetDeadline("r" + std::to_string(i), SchedulerClock::now() + 1h);
+    Send("r" + std::to_string(i));
+  }
+  scheduler_->Shutdown();  // returns once the queue is run, not after an hour
+  EXPECT_EQ(answered_, 20);
+  EXPECT_EQ(scheduler_->queued(), 0u);
 }
 
 }  // namespace
