@@ -1,6 +1,7 @@
 """Deadlines and cancellation end to end: a request whose deadline passes,
 or whose client cancels, while it waits for the model's only worker is
-answered DEADLINE_EXCEEDED / CANCELLED / 504 and never runs.
+answered DEADLINE_EXCEEDED / CANCELLED / 504 and never runs. The answer
+comes at the deadline, while the long request still holds the worker.
 
 The model ("slow", nireq 1) runs `x[0, 0]` rounds of a 256x256 matmul, so one
 long request holds the worker while others queue behind it. Whether a queued
@@ -121,6 +122,7 @@ def test_grpc_deadline_passing_in_the_queue_is_deadline_exceeded_and_never_runs(
     timed = server.stub.ModelInfer.future(request(0, "timed", timeout_us=300_000))
     with pytest.raises(grpc.RpcError) as server_deadline:
         timed.result(timeout=60)
+    assert not long.done(), "the server's answer waited for the worker"
     assert server_deadline.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
     assert server_deadline.value.details() == MESSAGE
     assert long.result().id == "long"
@@ -141,6 +143,12 @@ def test_cancelled_grpc_call_is_dropped_from_the_queue(server):
     assert queued.cancel()
     with pytest.raises(grpc.FutureCancelledError):
         queued.result()
+    # The server drops it from the queue at its next poll, not when the
+    # worker is free again.
+    while metric(server, "tessera_infer_queue_length") != 0:
+        assert not long.done(), "the cancelled request stayed queued behind the long one"
+        time.sleep(0.01)
+    assert not long.done()
     assert long.result().id == "long"
     wait_drained(server)
     assert runs(server) == before + 1  # the cancelled request never ran
@@ -152,9 +160,11 @@ def test_rest_timeouts_answer_504_and_never_run(server):
     before = runs(server)
     long = hold_worker(server)
     replies = {}
+    long_done_at_reply = {}
 
     def post(name, url, body):
         replies[name] = requests.post(server.rest_url + url, json=body, timeout=60)
+        long_done_at_reply[name] = long.done()
 
     kserve_input = [{"name": "x", "shape": [1, 1], "datatype": "FP32", "data": [0]}]
     calls = [
@@ -173,6 +183,8 @@ def test_rest_timeouts_answer_504_and_never_run(server):
     assert long.result().id == "long"
     for name, _, _ in calls:
         resp = replies[name]
+        # Answered at the deadline, not when the worker got to it.
+        assert not long_done_at_reply[name], name
         assert resp.status_code == 504, (name, resp.text)
         assert resp.headers["Content-Type"] == "application/json"
         assert resp.json() == {"error": MESSAGE}, name
