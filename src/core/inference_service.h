@@ -29,9 +29,10 @@ class InferenceService {
   // model's usual length would end after it), or whose `cancelled()` turns
   // true, before a worker takes it never runs: it is answered kDeadlineExceeded
   // ("Deadline exceeded while queued for model <name>") or kCancelled
-  // ("Request cancelled while queued for model <name>") when a worker next
-  // looks at the queue or a new request finds the queue full. A request that
-  // has started running is not interrupted and is answered as usual.
+  // ("Request cancelled while queued for model <name>") at that moment even
+  // while every worker is busy (a cancellation within about 100 ms: it is
+  // polled). A request that has started running is not interrupted and is
+  // answered as usual.
   virtual void Infer(const InferRequest& request, InferCallback done) = 0;
 
   // Metadata of `version` (kDefaultVersion: the default version).
