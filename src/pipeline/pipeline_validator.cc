@@ -107,12 +107,12 @@ class Validator {
     for (const NodeInfo& node : d_.nodes()) {
       if (node.kind != NodeKind::kCustom || custom_nodes_.count(node.name)) continue;
       auto library = deps_.FindLibrary(node.library_name);
-      if (library == nullptr) {
+      if (!library.ok()) {
         TLOG_WARN("Pipeline: {} refers to non existing custom node library: {}", d_.name(), node.library_name);
-        return Fail(text::kInvalidNodeLibrary,
-                    "node: " + node.name + " refers to invalid library: " + node.library_name);
+        return Fail(text::kInvalidNodeLibrary, "node: " + node.name + " refers to invalid library: " +
+                                                   node.library_name + " (" + library.status().message() + ")");
       }
-      auto created = CustomNode::Create(library, node.name, node.params);
+      auto created = CustomNode::Create(*library, node.name, node.params);
       if (!created.ok()) return WithPipeline(created.status());
       custom_nodes_.emplace(node.name, *created);
     }

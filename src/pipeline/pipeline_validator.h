@@ -79,9 +79,10 @@ class PipelineDependencies {
   // The model version a node would call (unset: the default version), when
   // AVAILABLE; any error means "missing".
   virtual Result<PipelineModelInfo> FindModel(const std::string& name, std::optional<int64_t> version) const = 0;
-  // The loaded library of that custom_node_library_config_list name, or
-  // null when it is not configured or failed to load.
-  virtual std::shared_ptr<const custom_node::CustomNodeLibrary> FindLibrary(const std::string& name) const = 0;
+  // The loaded library of that custom_node_library_config_list name; an
+  // error (whose message says why: not configured, failed to load) otherwise.
+  virtual Result<std::shared_ptr<const custom_node::CustomNodeLibrary>> FindLibrary(
+      const std::string& name) const = 0;
 };
 
 struct ValidatedPipeline {

@@ -12,52 +12,6 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using namespace testing;  // NOLINT: the JSON builders (tessera::pipeline::testing)
 
-TensorInfo T(const std::string& name, Shape shape, DataType type = DataType::kFp32) {
-  return TensorInfo{name, type, std::move(shape)};
-}
-
-class FakeDependencies : public PipelineDependencies {
- public:
-  FakeDependencies() {
-    Add("m1", {T("in", {1, 10})}, {T("out", {1, 10})});
-    Add("m_wide", {T("in", {1, 20})}, {T("out", {1, 20})});
-    Add("m_dyn", {T("in", {1, -1})}, {T("out", {1, -1})});
-    Add("m_int", {T("in", {1, 10}, DataType::kInt32)}, {T("out", {1, 10}, DataType::kInt32)});
-    Add("m_str", {T("in", {-1}, DataType::kBytes)}, {T("out", {-1}, DataType::kBytes)});
-    Add("two_in", {T("a", {1, 10}), T("b", {1, 10})}, {T("out", {1, 10})});
-    Add("split3", {T("in", {1, 10})}, {T("out", {3, 1, 10})});
-    Add("split_any", {T("in", {1, 10})}, {T("out", {-1, 1, 10})});
-    Add("gather3", {T("in", {3, 1, 10})}, {T("out", {3, 1, 10})});
-    Add("const", {}, {T("out", {1, 10})});
-    Add("auto_model", {T("in", {1, 10})}, {T("out", {1, 10})}, /*auto_param=*/true);
-    auto add_sub = custom_node::CustomNodeLibrary::Load(ADD_SUB_LIBRARY);
-    auto bad = custom_node::CustomNodeLibrary::Load(MISBEHAVING_LIBRARY);
-    EXPECT_TRUE(add_sub.ok() && bad.ok());
-    if (add_sub.ok()) libraries_["add_sub"] = *add_sub;
-    if (bad.ok()) libraries_["bad"] = *bad;
-  }
-
-  void Add(const std::string& name, std::vector<TensorInfo> inputs, std::vector<TensorInfo> outputs,
-           bool auto_param = false) {
-    models_[name] = PipelineModelInfo{ModelSignature{std::move(inputs), std::move(outputs)}, auto_param};
-  }
-
-  bool IsModelName(const std::string& name) const override { return models_.count(name) > 0; }
-  Result<PipelineModelInfo> FindModel(const std::string& name, std::optional<int64_t> version) const override {
-    auto it = models_.find(name);
-    if (it == models_.end() || version.value_or(1) != 1) return NotFound("Model with requested name is not found");
-    return it->second;
-  }
-  std::shared_ptr<const custom_node::CustomNodeLibrary> FindLibrary(const std::string& name) const override {
-    auto it = libraries_.find(name);
-    return it == libraries_.end() ? nullptr : it->second;
-  }
-
- private:
-  std::map<std::string, PipelineModelInfo> models_;
-  std::map<std::string, std::shared_ptr<const custom_node::CustomNodeLibrary>> libraries_;
-};
-
 class PipelineValidatorTest : public ::testing::Test {
  protected:
   Result<ValidatedPipeline> Validate(const std::string& pipeline_json) {
@@ -180,7 +134,8 @@ TEST_F(PipelineValidatorTest, LibraryNotLoaded) {
   Status s = Error(Pipeline("p", {"x"}, {Custom("c", "nolib", "{}", {Src("in", "request", "x")}, {Out("out", "o")})},
                             {Src("y", "c", "o")}));
   EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(s.message(), "Pipeline refers to incorrect library; pipeline: p; node: c refers to invalid library: nolib");
+  EXPECT_EQ(s.message(), "Pipeline refers to incorrect library; pipeline: p; node: c refers to invalid library: nolib "
+                         "(Custom node library not found)");
 }
 
 TEST_F(PipelineValidatorTest, InitializeFails) {

@@ -1,0 +1,77 @@
+// PipelineExecutor: runs requests through one validated pipeline.
+//
+// Each request gets its own run: a node starts as soon as every node it
+// reads from has finished. A DL node is an InferRequest to its model through
+// the given InferenceService (so the model's own scheduling and batching
+// apply) and completes in that service's callback; a custom node runs its
+// library's execute on the thread that made it ready. No thread ever waits
+// for a node: the run moves on from callbacks.
+//
+// Tensors pass between nodes without copies: a node's inputs are views of
+// the request's tensors or of earlier nodes' outputs (custom node outputs
+// are the library's own memory, released when the last view dies).
+//
+// Errors: the first failing node's Status, with "; node: <name>" appended
+// when the message does not already name it; no node starts after a
+// failure, and the answer comes once every started node has finished, so
+// nothing still reads the request when `done` runs.
+//
+// Not yet supported: demultiplexing and gathering (Create refuses a
+// pipeline with a demultiplexer, kUnimplemented).
+//
+// Thread-safety: Execute may be called concurrently; the executor must
+// outlive every run it started (until each `done` has been called).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/inference_service.h"
+#include "pipeline/pipeline_definition.h"
+#include "pipeline/pipeline_validator.h"
+
+namespace tessera::pipeline {
+
+// The version every pipeline reports (OVMS SingleVersionServableDefinition).
+inline constexpr int64_t kPipelineVersion = 1;
+
+class PipelineExecutor {
+ public:
+  // REQUIRES: `validated` came from ValidatePipeline(definition, ...);
+  // `models` outlives the executor.
+  static Result<std::unique_ptr<PipelineExecutor>> Create(PipelineDefinition definition,
+                                                          ValidatedPipeline validated, InferenceService* models);
+
+  ~PipelineExecutor();
+  PipelineExecutor(const PipelineExecutor&) = delete;
+  PipelineExecutor& operator=(const PipelineExecutor&) = delete;
+
+  const std::string& name() const { return definition_.name(); }
+  const ValidatedPipeline& validated() const { return validated_; }
+
+  // Runs `request` (its model_name and version are ignored); `done` is
+  // called exactly once, on any thread, possibly before Execute returns.
+  // The response names the pipeline, version 1, the request's id, and every
+  // pipeline output sorted by name.
+  // REQUIRES: `request` and the bytes its inputs borrow stay valid until
+  // `done` has been called.
+  // Errors: kInvalidArgument for a missing pipeline input ("Missing input
+  // with specific name - Required input: <x>") or an unexpected one
+  // ("Invalid number of inputs - Expected: N; Actual: M"); then any node's.
+  void Execute(const InferRequest& request, InferCallback done) const;
+
+  struct Node;  // precomputed wiring of one node (pipeline_executor.cc)
+
+ private:
+  class Run;
+  PipelineExecutor() = default;
+
+  PipelineDefinition definition_;
+  ValidatedPipeline validated_;
+  InferenceService* models_ = nullptr;
+  std::vector<Node> nodes_;  // definition order: request first, response last
+};
+
+}  // namespace tessera::pipeline
