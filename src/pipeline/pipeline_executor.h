@@ -16,8 +16,22 @@
 // failure, and the answer comes once every started node has finished, so
 // nothing still reads the request when `done` runs.
 //
-// Not yet supported: demultiplexing and gathering (Create refuses a
-// pipeline with a demultiplexer, kUnimplemented).
+// Demultiplexing: after a demultiplexer (a node with demultiply_count, or
+// "request" with a pipeline-level one) every output must have the same dim 0
+// N (the configured count, or any for -1), at most 10000 and at least 1, and
+// rank >= 3; each output is cut into N zero-copy shard views of shape
+// dims[1:] and every node below runs once per shard (DL shards are separate
+// concurrent InferRequests). A gathering node (gather_from_node, and
+// "response" for every demultiplexer nobody gathers) waits for all shards
+// and receives them stacked along a new dim 0 in shard order (one copy).
+// Errors (OVMS's texts): rank < 3 "Wrong number of dimensions in a tensor to
+// be sharded", dim 0 unlike the count or another output's "Wrong dimension
+// size. Should match demultiply count", dim 0 > 10000 "Too large dynamic
+// demultiplication requested." (kInvalidArgument when the demultiplexer is
+// "request", else kInternal); N = 0 "Pipeline execution aborted due to no
+// content from custom node" (kAborted); shards of one input differing in
+// type or shape "Gathered tensor shards dimensions are different"
+// (kInternal).
 //
 // Thread-safety: Execute may be called concurrently; the executor must
 // outlive every run it started (until each `done` has been called).

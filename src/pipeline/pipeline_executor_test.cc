@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
@@ -82,6 +83,22 @@ Result<InferResponse> Arithmetic(const InferRequest& request) {
   } else if (request.model_name == "two_in") {
     std::vector<float> b = ToFloats(*input("b"));
     for (size_t i = 0; i < values.size(); ++i) out.push_back(values[i] + b[i]);
+  } else if (request.model_name == "split3" || request.model_name == "split_any") {
+    // Row k of [n,1,10] is in + k. split3: n = 3 (2 when in[0] < 0);
+    // split_any: n = in[0].
+    int64_t n = request.model_name == "split3" ? (values[0] < 0 ? 2 : 3) : static_cast<int64_t>(values[0]);
+    for (int64_t k = 0; k < n; ++k) {
+      for (float v : values) out.push_back(v + k);
+    }
+    response.outputs.push_back({"out", Floats({n, 1, 10}, out)});
+    return response;
+  } else if (request.model_name == "gather3") {
+    out = values;
+  } else if (request.model_name == "ragged") {
+    // [1, 1 + in[0]]: shards with different first values differ in shape.
+    int64_t width = 1 + static_cast<int64_t>(values[0]);
+    response.outputs.push_back({"out", Floats({1, width}, std::vector<float>(width, values[0]))});
+    return response;
   } else {
     return NotFound("Model with requested name is not found");
   }
@@ -308,20 +325,165 @@ TEST_F(PipelineExecutorTest, ManyConcurrentRequests) {
   }
 }
 
-TEST_F(PipelineExecutorTest, DemultiplexingIsNotSupportedYet) {
-  auto all = ParsePipelineDefinitions(
-      "[" +
-      Pipeline("p", {"x"},
-               {Dl("s", "split3", {Src("in", "request", "x")}, {Out("out", "o")}, "\"demultiply_count\":3"),
-                Dl("a", "m1", {Src("in", "s", "o")}, {Out("out", "o")})},
-               {Src("y", "a", "o")}) +
-      "]");
-  ASSERT_TRUE(all.ok());
-  auto validated = ValidatePipeline((*all)[0], deps_);
-  ASSERT_TRUE(validated.ok()) << validated.status().ToString();
-  auto executor = PipelineExecutor::Create((*all)[0], std::move(validated).value(), &models_);
-  ASSERT_FALSE(executor.ok());
-  EXPECT_EQ(executor.status().code(), StatusCode::kUnimplemented);
+// --- Demultiplexing and gathering -------------------------------------------
+
+// Runs one request and returns its answer.
+Result<InferResponse> RunOnce(const PipelineExecutor& executor, const InferRequest& request) {
+  Outcome outcome;
+  executor.Execute(request, outcome.Callback());
+  auto result = outcome.Wait();
+  EXPECT_EQ(outcome.calls(), 1);
+  return result;
+}
+
+std::string SplitThenAddOne(const std::string& split_model, int count, const std::string& extra_nodes = "",
+                            const std::string& output_node = "a") {
+  std::vector<std::string> nodes = {
+      Dl("s", split_model, {Src("in", "request", "x")}, {Out("out", "o")},
+         "\"demultiply_count\":" + std::to_string(count)),
+      Dl("a", "m1", {Src("in", "s", "o")}, {Out("out", "o")})};
+  if (!extra_nodes.empty()) nodes.push_back(extra_nodes);
+  return Pipeline("p", {"x"}, nodes, {Src("y", output_node, "o")});
+}
+
+TEST_F(PipelineExecutorTest, FixedDemultiplexerGatheredByResponse) {
+  auto executor = Make(SplitThenAddOne("split3", 3));
+  ASSERT_NE(executor, nullptr);
+  auto response = RunOnce(*executor, Request({{"x", Floats({1, 10}, std::vector<float>(10, 1.0f))}}));
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  ASSERT_EQ(response->outputs.size(), 1u);
+  const Tensor& y = response->outputs[0].tensor;
+  EXPECT_EQ(y.shape(), (Shape{3, 1, 10}));
+  std::vector<float> expected;
+  for (int k = 0; k < 3; ++k) expected.insert(expected.end(), 10, 1.0f + k + 1);  // shard order kept
+  EXPECT_EQ(ToFloats(y), expected);
+  auto calls = models_.calls();
+  ASSERT_EQ(calls.size(), 4u);  // the split, then m1 once per shard
+  for (size_t i = 1; i < calls.size(); ++i) {
+    EXPECT_EQ(calls[i].model_name, "m1");
+    EXPECT_EQ(calls[i].inputs[0].tensor.shape(), (Shape{1, 10}));
+  }
+}
+
+TEST_F(PipelineExecutorTest, ShardsRunConcurrently) {
+  auto executor = Make(Pipeline("p", {"x"}, {Dl("a", "m1", {Src("in", "request", "x")}, {Out("out", "o")})},
+                                {Src("y", "a", "o")}, "\"demultiply_count\": 4"));
+  ASSERT_NE(executor, nullptr);
+  models_.SetAsync(true);
+  models_.SetHold(true);
+  InferRequest request = Request({{"x", Floats({4, 1, 10}, std::vector<float>(40, 1.0f))}});
+  Outcome outcome;
+  executor->Execute(request, outcome.Callback());
+  // Every shard's request is in flight at once, none completed.
+  bool all_in_flight = models_.WaitForCalls(4, std::chrono::seconds(5));
+  EXPECT_TRUE(all_in_flight);
+  EXPECT_FALSE(outcome.answered());
+  models_.SetHold(false);
+  auto response = outcome.Wait();
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->outputs[0].tensor.shape(), (Shape{4, 1, 10}));
+}
+
+TEST_F(PipelineExecutorTest, DynamicDemultiplexer) {
+  auto executor = Make(SplitThenAddOne("split_any", -1));
+  ASSERT_NE(executor, nullptr);
+  auto response = RunOnce(*executor, Request({{"x", Floats({1, 10}, std::vector<float>(10, 2.0f))}}));
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->outputs[0].tensor.shape(), (Shape{2, 1, 10}));
+  EXPECT_EQ(models_.call_count(), 3u);
+}
+
+TEST_F(PipelineExecutorTest, DynamicDemultiplexerWithNoResultsAborts) {
+  auto executor = Make(SplitThenAddOne("split_any", -1));
+  ASSERT_NE(executor, nullptr);
+  auto response = RunOnce(*executor, Request({{"x", Floats({1, 10}, std::vector<float>(10, 0.0f))}}));
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().code(), StatusCode::kAborted);
+  EXPECT_EQ(response.status().message(),
+            "Pipeline execution aborted due to no content from custom node; pipeline: p; node: s");
+  EXPECT_EQ(models_.call_count(), 1u);
+}
+
+TEST_F(PipelineExecutorTest, DemultiplexerOutputUnlikeItsCount) {
+  auto executor = Make(SplitThenAddOne("split3", 3));
+  ASSERT_NE(executor, nullptr);
+  auto response = RunOnce(*executor, Request({{"x", Floats({1, 10}, std::vector<float>(10, -1.0f))}}));
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().code(), StatusCode::kInternal);
+  EXPECT_EQ(response.status().message(), "Wrong dimension size. Should match demultiply count; pipeline: p; node: s; "
+                                         "output: o; shape: (2,1,10); expected: 3");
+}
+
+TEST_F(PipelineExecutorTest, ExplicitGatherNode) {
+  auto executor = Make(SplitThenAddOne(
+      "split3", 3, Dl("g", "gather3", {Src("in", "a", "o")}, {Out("out", "o")}, "\"gather_from_node\":\"s\""),
+      "g"));
+  ASSERT_NE(executor, nullptr);
+  auto response = RunOnce(*executor, Request({{"x", Floats({1, 10}, std::vector<float>(10, 1.0f))}}));
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->outputs[0].tensor.shape(), (Shape{3, 1, 10}));  // gathered once, by g
+  auto calls = models_.calls();
+  ASSERT_EQ(calls.size(), 5u);
+  EXPECT_EQ(calls.back().model_name, "gather3");
+  EXPECT_EQ(calls.back().inputs[0].tensor.shape(), (Shape{3, 1, 10}));
+}
+
+TEST_F(PipelineExecutorTest, EntryDemultiplexing) {
+  auto executor = Make(Pipeline("p", {"x"}, {Dl("a", "m1", {Src("in", "request", "x")}, {Out("out", "o")})},
+                                {Src("y", "a", "o")}, "\"demultiply_count\": -1"));
+  ASSERT_NE(executor, nullptr);
+  std::vector<float> values;
+  for (int k = 0; k < 4; ++k) values.insert(values.end(), 10, float(k));
+  InferRequest request = Request({{"x", Floats({4, 1, 10}, values)}});
+  auto response = RunOnce(*executor, request);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->outputs[0].tensor.shape(), (Shape{4, 1, 10}));
+  for (float& v : values) v += 1;
+  EXPECT_EQ(ToFloats(response->outputs[0].tensor), values);
+  auto calls = models_.calls();
+  ASSERT_EQ(calls.size(), 4u);
+  EXPECT_EQ(calls[0].inputs[0].tensor.shape(), (Shape{1, 10}));
+}
+
+TEST_F(PipelineExecutorTest, EntryDemultiplexingNeedsThreeDims) {
+  auto executor = Make(Pipeline("p", {"x"}, {Dl("a", "m1", {Src("in", "request", "x")}, {Out("out", "o")})},
+                                {Src("y", "a", "o")}, "\"demultiply_count\": -1"));
+  ASSERT_NE(executor, nullptr);
+  auto response = RunOnce(*executor, Request({{"x", Floats({4, 10}, std::vector<float>(40, 0.0f))}}));
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(response.status().message(), "Wrong number of dimensions in a tensor to be sharded; pipeline: p; node: "
+                                         "request; output: x; shape: (4,10); must be at least 3");
+  EXPECT_EQ(models_.call_count(), 0u);
+}
+
+TEST_F(PipelineExecutorTest, InconsistentShardsCannotBeGathered) {
+  auto executor = Make(Pipeline("p", {"x"},
+                                {Dl("s", "split3", {Src("in", "request", "x")}, {Out("out", "o")},
+                                    "\"demultiply_count\":3"),
+                                 Dl("r", "ragged", {Src("in", "s", "o")}, {Out("out", "o")})},
+                                {Src("y", "r", "o")}));
+  ASSERT_NE(executor, nullptr);
+  auto response = RunOnce(*executor, Request({{"x", Floats({1, 10}, std::vector<float>(10, 1.0f))}}));
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().code(), StatusCode::kInternal);
+  EXPECT_THAT(response.status().message(),
+              StartsWith("Gathered tensor shards dimensions are different; pipeline: p; node: response; input: o;"));
+}
+
+TEST_F(PipelineExecutorTest, ShardFailureAnswersOnce) {
+  auto executor = Make(SplitThenAddOne("split3", 3));
+  ASSERT_NE(executor, nullptr);
+  std::atomic<int> m1_calls{0};
+  models_.SetHandler([&](const InferRequest& r) -> Result<InferResponse> {
+    if (r.model_name == "m1" && ++m1_calls == 2) return Internal("engine failure");
+    return Arithmetic(r);
+  });
+  models_.SetAsync(true);
+  auto response = RunOnce(*executor, Request({{"x", Floats({1, 10}, std::vector<float>(10, 1.0f))}}));
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().message(), "engine failure; pipeline: p; node: a");
+  EXPECT_TRUE(models_.WaitForIdle(std::chrono::seconds(5)));
 }
 
 }  // namespace
