@@ -16,7 +16,7 @@ using ::testing::StartsWith;
 
 Tensor Floats(Shape shape, std::vector<float> values) {
   std::string bytes(values.size() * sizeof(float), '\0');
-  std::memcpy(bytes.data(), values.data(), bytes.size());
+  if (!values.empty()) std::memcpy(bytes.data(), values.data(), bytes.size());
   return Tensor::FromBytes(DataType::kFp32, std::move(shape), std::move(bytes));
 }
 

@@ -21,7 +21,7 @@ using namespace testing;  // NOLINT: the JSON builders (tessera::pipeline::testi
 
 Tensor Floats(Shape shape, std::vector<float> values) {
   std::string bytes(values.size() * sizeof(float), '\0');
-  std::memcpy(bytes.data(), values.data(), bytes.size());
+  if (!values.empty()) std::memcpy(bytes.data(), values.data(), bytes.size());
   return Tensor::FromBytes(DataType::kFp32, std::move(shape), std::move(bytes));
 }
 
@@ -484,6 +484,44 @@ TEST_F(PipelineExecutorTest, ShardFailureAnswersOnce) {
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.status().message(), "engine failure; pipeline: p; node: a");
   EXPECT_TRUE(models_.WaitForIdle(std::chrono::seconds(5)));
+}
+
+std::string CustomDemultiplexer(const std::string& params) {
+  return Pipeline("p", {"x"},
+                  {Custom("d", "dynamic_demultiplex", params, {Src("input_numbers", "request", "x")},
+                          {Out("dynamic_demultiplex_results", "rows")}, "\"demultiply_count\": -1"),
+                   Dl("a", "m1", {Src("in", "d", "rows")}, {Out("out", "o")})},
+                  {Src("y", "a", "o"), Src("rows", "d", "rows")});
+}
+
+TEST_F(PipelineExecutorTest, CustomNodeDynamicDemultiplexer) {
+  auto executor = Make(CustomDemultiplexer("{}"));
+  ASSERT_NE(executor, nullptr);
+  EXPECT_EQ(executor->validated().outputs,
+            (std::vector<TensorInfo>{T("rows", {-1, 1, -1}), T("y", {-1, 1, 10})}));
+  models_.SetAsync(true);
+  auto response = RunOnce(*executor, Request({{"x", Floats({1, 10}, std::vector<float>(10, 3.0f))}}));
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  ASSERT_EQ(response->outputs.size(), 2u);
+  EXPECT_EQ(response->outputs[0].name, "rows");
+  EXPECT_EQ(response->outputs[0].tensor.shape(), (Shape{3, 1, 10}));
+  EXPECT_EQ(response->outputs[1].name, "y");
+  EXPECT_EQ(response->outputs[1].tensor.shape(), (Shape{3, 1, 10}));
+  std::vector<float> expected;
+  for (int k = 0; k < 3; ++k) expected.insert(expected.end(), 10, 3.0f + k + 1);
+  EXPECT_EQ(ToFloats(response->outputs[1].tensor), expected);
+  EXPECT_EQ(models_.call_count(), 3u);
+}
+
+TEST_F(PipelineExecutorTest, CustomNodeDemultiplexerWithNoResults) {
+  auto executor = Make(CustomDemultiplexer(R"({"count":"0"})"));
+  ASSERT_NE(executor, nullptr);
+  auto response = RunOnce(*executor, Request({{"x", Floats({1, 10}, std::vector<float>(10, 3.0f))}}));
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().code(), StatusCode::kAborted);
+  EXPECT_EQ(response.status().message(),
+            "Pipeline execution aborted due to no content from custom node; pipeline: p; node: d");
+  EXPECT_EQ(models_.call_count(), 0u);
 }
 
 }  // namespace

@@ -56,7 +56,8 @@ inline TensorInfo T(const std::string& name, Shape shape, DataType type = DataTy
 }
 
 // Models (version 1 only) and the test libraries (built by CMake; their
-// paths come from the ADD_SUB_LIBRARY / MISBEHAVING_LIBRARY definitions).
+// paths come from the ADD_SUB_LIBRARY, MISBEHAVING_LIBRARY and
+// DYNAMIC_DEMULTIPLEX_LIBRARY definitions).
 class FakeDependencies : public PipelineDependencies {
  public:
   FakeDependencies() {
@@ -74,9 +75,11 @@ class FakeDependencies : public PipelineDependencies {
     Add("auto_model", {T("in", {1, 10})}, {T("out", {1, 10})}, /*auto_param=*/true);
     auto add_sub = custom_node::CustomNodeLibrary::Load(ADD_SUB_LIBRARY);
     auto bad = custom_node::CustomNodeLibrary::Load(MISBEHAVING_LIBRARY);
-    EXPECT_TRUE(add_sub.ok() && bad.ok());
+    auto demultiplex = custom_node::CustomNodeLibrary::Load(DYNAMIC_DEMULTIPLEX_LIBRARY);
+    EXPECT_TRUE(add_sub.ok() && bad.ok() && demultiplex.ok());
     if (add_sub.ok()) libraries_["add_sub"] = *add_sub;
     if (bad.ok()) libraries_["bad"] = *bad;
+    if (demultiplex.ok()) libraries_["dynamic_demultiplex"] = *demultiplex;
   }
 
   void Add(const std::string& name, std::vector<TensorInfo> inputs, std::vector<TensorInfo> outputs,
