@@ -70,8 +70,10 @@ PipelineExecutor::~PipelineExecutor() = default;
 
 Result<std::unique_ptr<PipelineExecutor>> PipelineExecutor::Create(PipelineDefinition definition,
                                                                    ValidatedPipeline validated,
-                                                                   InferenceService* models) {
+                                                                   InferenceService* models,
+                                                                   NodeTimeObserver observer) {
   std::unique_ptr<PipelineExecutor> executor(new PipelineExecutor());
+  executor->observer_ = std::move(observer);
   executor->definition_ = std::move(definition);
   executor->validated_ = std::move(validated);
   executor->models_ = models;
@@ -249,7 +251,9 @@ class PipelineExecutor::Run : public std::enable_shared_from_this<Run> {
     switch (node.info->kind) {
       case NodeKind::kDl: return RunModel(r.node, std::move(r.key), std::move(inputs).value());
       case NodeKind::kCustom: {
+        auto start = std::chrono::steady_clock::now();
         auto outputs = node.custom->Execute(*inputs, node.needed_outputs);
+        Observe(r.node, start);
         if (!outputs.ok()) {
           return Fail(Status(outputs.status().code(), outputs.status().message() + "; pipeline: " + ex_.name()));
         }
@@ -269,8 +273,11 @@ class PipelineExecutor::Run : public std::enable_shared_from_this<Run> {
     request->inputs = std::move(inputs);
     request->requested_outputs = node.needed_outputs;
     auto self = shared_from_this();
+    auto start = std::chrono::steady_clock::now();
     // `request` lives in the callback, which the service keeps until it runs.
-    ex_.models_->Infer(*request, [self, index, key = std::move(key), request](Result<InferResponse> response) {
+    ex_.models_->Infer(*request, [self, index, key = std::move(key), request,
+                                  start](Result<InferResponse> response) {
+      self->Observe(index, start);
       const Node& node = self->ex_.nodes_[index];
       if (!response.ok()) {
         return self->Fail(Status(response.status().code(), response.status().message() + self->Where(index)));
@@ -283,6 +290,12 @@ class PipelineExecutor::Run : public std::enable_shared_from_this<Run> {
       }
       self->Complete(index, key, ByAlias(node, std::move(response->outputs)));
     });
+  }
+
+  void Observe(size_t index, std::chrono::steady_clock::time_point start) const {
+    if (!ex_.observer_) return;
+    auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+    ex_.observer_(ex_.nodes_[index].info->name, elapsed);
   }
 
   // A node's outputs (by model/library output name) under its aliases.

@@ -37,6 +37,8 @@
 // outlive every run it started (until each `done` has been called).
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -53,10 +55,16 @@ inline constexpr int64_t kPipelineVersion = 1;
 
 class PipelineExecutor {
  public:
+  // Called after every DL or custom node run (each shard counts), success
+  // or not, with the time from its start to its result (for a DL node this
+  // includes the model's queue). May run on any thread; must not block.
+  using NodeTimeObserver = std::function<void(const std::string& node, std::chrono::microseconds elapsed)>;
+
   // REQUIRES: `validated` came from ValidatePipeline(definition, ...);
   // `models` outlives the executor.
   static Result<std::unique_ptr<PipelineExecutor>> Create(PipelineDefinition definition,
-                                                          ValidatedPipeline validated, InferenceService* models);
+                                                          ValidatedPipeline validated, InferenceService* models,
+                                                          NodeTimeObserver observer = nullptr);
 
   ~PipelineExecutor();
   PipelineExecutor(const PipelineExecutor&) = delete;
@@ -85,6 +93,7 @@ class PipelineExecutor {
   PipelineDefinition definition_;
   ValidatedPipeline validated_;
   InferenceService* models_ = nullptr;
+  NodeTimeObserver observer_;
   std::vector<Node> nodes_;  // definition order: request first, response last
 };
 

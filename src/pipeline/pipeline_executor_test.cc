@@ -110,14 +110,15 @@ class PipelineExecutorTest : public ::testing::Test {
  protected:
   void SetUp() override { models_.SetHandler(&Arithmetic); }
 
-  std::unique_ptr<PipelineExecutor> Make(const std::string& pipeline_json) {
+  std::unique_ptr<PipelineExecutor> Make(const std::string& pipeline_json,
+                                         PipelineExecutor::NodeTimeObserver observer = nullptr) {
     auto all = ParsePipelineDefinitions("[" + pipeline_json + "]");
     EXPECT_TRUE(all.ok()) << all.status().ToString();
     if (!all.ok()) return nullptr;
     auto validated = ValidatePipeline((*all)[0], deps_);
     EXPECT_TRUE(validated.ok()) << validated.status().ToString();
     if (!validated.ok()) return nullptr;
-    auto executor = PipelineExecutor::Create((*all)[0], std::move(validated).value(), &models_);
+    auto executor = PipelineExecutor::Create((*all)[0], std::move(validated).value(), &models_, std::move(observer));
     EXPECT_TRUE(executor.ok()) << executor.status().ToString();
     return executor.ok() ? std::move(executor).value() : nullptr;
   }
@@ -522,6 +523,28 @@ TEST_F(PipelineExecutorTest, CustomNodeDemultiplexerWithNoResults) {
   EXPECT_EQ(response.status().message(),
             "Pipeline execution aborted due to no content from custom node; pipeline: p; node: d");
   EXPECT_EQ(models_.call_count(), 0u);
+}
+
+TEST_F(PipelineExecutorTest, ObserverSeesEveryNodeRun) {
+  std::mutex mu;
+  std::map<std::string, int> runs;
+  auto executor = Make(Pipeline("p", {"x"},
+                                {Dl("s", "split3", {Src("in", "request", "x")}, {Out("out", "o")},
+                                    "\"demultiply_count\":3"),
+                                 Dl("a", "m1", {Src("in", "s", "o")}, {Out("out", "o")}),
+                                 Custom("c", "add_sub", "{}", {Src("input_numbers", "a", "o")},
+                                        {Out("output_numbers", "o")})},
+                                {Src("y", "c", "o")}),
+                       [&](const std::string& node, std::chrono::microseconds elapsed) {
+                         std::lock_guard<std::mutex> lock(mu);
+                         EXPECT_GE(elapsed.count(), 0);
+                         ++runs[node];
+                       });
+  ASSERT_NE(executor, nullptr);
+  auto response = RunOnce(*executor, Request({{"x", Floats({1, 10}, std::vector<float>(10, 1.0f))}}));
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(runs, (std::map<std::string, int>{{"a", 3}, {"c", 3}, {"s", 1}}));
 }
 
 }  // namespace
