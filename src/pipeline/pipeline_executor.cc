@@ -187,7 +187,7 @@ class PipelineExecutor::Run : public std::enable_shared_from_this<Run> {
 
   // The shard counts of the levels a dependency gathers, outermost first.
   // REQUIRES: mu_ held; every demultiplexer of those levels has run.
-  std::vector<int64_t> GatherCounts(const Node& node, const Node::Dep& dep, const Key& key) const {
+  std::vector<int64_t> GatherCounts(const Node::Dep& dep, const Key& key) const {
     const auto& levels = ex_.nodes_[dep.source].out_level;
     std::vector<int64_t> counts;
     for (size_t q = levels.size() - dep.popped; q < levels.size(); ++q) {
@@ -222,7 +222,7 @@ class PipelineExecutor::Run : public std::enable_shared_from_this<Run> {
     std::vector<int64_t> counts;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      counts = GatherCounts(ex_.nodes_[r.node], dep, r.key);
+      counts = GatherCounts(dep, r.key);
     }
     const Tensor& first = slots.begin()->second.at(alias);
     for (const auto& [key, aliases] : slots) {
@@ -383,7 +383,7 @@ class PipelineExecutor::Run : public std::enable_shared_from_this<Run> {
       instance.slots[j][suffix] = aliases;
       size_t expected = 1;
       if (dep.popped > 0) {
-        for (int64_t count : GatherCounts(node, dep, key)) expected *= static_cast<size_t>(count);
+        for (int64_t count : GatherCounts(dep, key)) expected *= static_cast<size_t>(count);
       }
       if (instance.slots[j].size() != expected) continue;
       if (--instance.remaining > 0) continue;

@@ -92,6 +92,13 @@ Result<InferResponse> Arithmetic(const InferRequest& request) {
     }
     response.outputs.push_back({"out", Floats({n, 1, 10}, out)});
     return response;
+  } else if (request.model_name == "split_pair") {
+    // [2,1,10]: in, in + 10.
+    for (int k = 0; k < 2; ++k) {
+      for (float v : values) out.push_back(v + 10 * k);
+    }
+    response.outputs.push_back({"out", Floats({2, 1, 10}, out)});
+    return response;
   } else if (request.model_name == "gather3") {
     out = values;
   } else if (request.model_name == "ragged") {
@@ -545,6 +552,28 @@ TEST_F(PipelineExecutorTest, ObserverSeesEveryNodeRun) {
   ASSERT_TRUE(response.ok()) << response.status().ToString();
   std::lock_guard<std::mutex> lock(mu);
   EXPECT_EQ(runs, (std::map<std::string, int>{{"a", 3}, {"c", 3}, {"s", 1}}));
+}
+
+TEST_F(PipelineExecutorTest, TwoLevelsGatheredOutermostFirst) {
+  auto executor = Make(Pipeline("p", {"x"},
+                                {Dl("s", "split3", {Src("in", "request", "x")}, {Out("out", "o")},
+                                    "\"demultiply_count\":3"),
+                                 Dl("t", "split_pair", {Src("in", "s", "o")}, {Out("out", "o")},
+                                    "\"demultiply_count\":2"),
+                                 Dl("a", "m1", {Src("in", "t", "o")}, {Out("out", "o")})},
+                                {Src("y", "a", "o")}));
+  ASSERT_NE(executor, nullptr);
+  EXPECT_EQ(executor->validated().outputs, (std::vector<TensorInfo>{T("y", {3, 2, 1, 10})}));
+  models_.SetAsync(true);
+  auto response = RunOnce(*executor, Request({{"x", Floats({1, 10}, std::vector<float>(10, 0.0f))}}));
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->outputs[0].tensor.shape(), (Shape{3, 2, 1, 10}));
+  std::vector<float> expected;
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 2; ++j) expected.insert(expected.end(), 10, float(i + 10 * j + 1));
+  }
+  EXPECT_EQ(ToFloats(response->outputs[0].tensor), expected);
+  EXPECT_EQ(models_.call_count(), 1u + 3u + 6u);
 }
 
 }  // namespace
