@@ -205,6 +205,13 @@ Result<std::vector<PipelineDefinition>> ParsePipelineDefinitions(std::string_vie
     PipelineDefinition definition;
     TESSERA_RETURN_IF_ERROR(ParseOne(doc[i], "/" + std::to_string(i), definition.name_, definition.nodes_,
                                      definition.dependencies_, definition.inputs_));
+    std::string path = "/" + std::to_string(i);
+    TESSERA_ASSIGN_OR_RETURN(std::string empty, String(doc[i], "empty_demultiplex", path, /*required=*/false));
+    if (empty == "empty_result") {
+      definition.empty_demultiplex_ = EmptyDemultiplex::kEmptyResult;
+    } else if (!empty.empty() && empty != "error") {
+      return Malformed(path + "/empty_demultiplex", "must be \"error\" or \"empty_result\"");
+    }
     if (std::any_of(out.begin(), out.end(), [&](const auto& d) { return d.name() == definition.name(); })) {
       TLOG_WARN("Duplicated pipeline names: {} defined in config file. Only first definition will be loaded.",
                 definition.name());

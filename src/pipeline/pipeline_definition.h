@@ -31,6 +31,10 @@ inline constexpr const char kExitNodeName[] = "response";
 
 enum class NodeKind { kEntry, kDl, kCustom, kExit };
 
+// What a demultiplexer producing 0 shards does (config "empty_demultiplex",
+// a Tessera extension): OVMS's error, or an answer whose outputs are empty.
+enum class EmptyDemultiplex { kError, kEmptyResult };
+
 struct NodeInfo {
   NodeKind kind = NodeKind::kDl;
   std::string name;
@@ -73,6 +77,7 @@ class PipelineDefinition {
   const std::vector<Dependency>& DependenciesOf(const std::string& node) const;
   // Pipeline input names in config order, without duplicates.
   const std::vector<std::string>& inputs() const { return inputs_; }
+  EmptyDemultiplex empty_demultiplex() const { return empty_demultiplex_; }
 
   bool operator==(const PipelineDefinition&) const = default;
 
@@ -82,6 +87,7 @@ class PipelineDefinition {
   std::vector<NodeInfo> nodes_;
   std::map<std::string, std::vector<Dependency>> dependencies_;
   std::vector<std::string> inputs_;
+  EmptyDemultiplex empty_demultiplex_ = EmptyDemultiplex::kError;
 };
 
 // Text of the unsupported-type error (OVMS PIPELINE_NODE_WRONG_KIND_CONFIGURATION).

@@ -63,6 +63,15 @@ TEST(PipelineDefinitionTest, ImplicitGatherAndDemultiplyCounts) {
   EXPECT_EQ(d->FindNode("response")->gather_from, (std::set<std::string>{"a", "request"}));
 }
 
+TEST(PipelineDefinitionTest, EmptyDemultiplexSetting) {
+  auto plain = ParseOne(Pipeline("p", {"x"}, {}, {Src("y", "request", "x")}));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->empty_demultiplex(), EmptyDemultiplex::kError);
+  auto opted = ParseOne(Pipeline("p", {"x"}, {}, {Src("y", "request", "x")}, R"("empty_demultiplex":"empty_result")"));
+  ASSERT_TRUE(opted.ok());
+  EXPECT_EQ(opted->empty_demultiplex(), EmptyDemultiplex::kEmptyResult);
+}
+
 TEST(PipelineDefinitionTest, DuplicatePipelineInputIsIgnored) {
   auto d = ParseOne(Pipeline("p", {"x", "x"}, {}, {Src("y", "request", "x")}));
   ASSERT_TRUE(d.ok());

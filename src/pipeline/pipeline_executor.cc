@@ -338,6 +338,9 @@ class PipelineExecutor::Run : public std::enable_shared_from_this<Run> {
     std::vector<std::pair<Key, AliasMap>> produced;
     if (node.info->demultiply_count) {
       auto count = ShardCount(index, outputs);
+      if (!count.ok() && count.status().code() == StatusCode::kAborted && AnswersEmpty(index)) {
+        return FinishEmpty(count.status());
+      }
       if (!count.ok()) return Fail(count.status());
       for (int64_t i = 0; i < *count; ++i) {
         Key shard_key = key;
@@ -363,7 +366,7 @@ class PipelineExecutor::Run : public std::enable_shared_from_this<Run> {
         for (auto& [slot_key, aliases] : produced) Deliver(index, slot_key, aliases, ready);
       }
     }
-    if (answer_error) return Answer(error_);
+    if (answer_error) return Drained();
     Launch(std::move(ready));
   }
 
@@ -401,11 +404,65 @@ class PipelineExecutor::Run : public std::enable_shared_from_this<Run> {
       if (error_.ok()) error_ = std::move(status);
       answer = in_flight_ == 0;
     }
-    if (answer) Answer(error_);
+    if (answer) Drained();
   }
 
-  void Respond(std::vector<NamedTensor> outputs) {
+  // True when a 0-shard result of demultiplexer `index` is answered with
+  // empty outputs: the pipeline opted in and "response" gathers it.
+  bool AnswersEmpty(size_t index) const {
+    return ex_.definition_.empty_demultiplex() == EmptyDemultiplex::kEmptyResult &&
+           ex_.nodes_.back().info->gather_from.count(ex_.nodes_[index].info->name) > 0;
+  }
+
+  // Stops scheduling like a failure, but the answer is the empty response.
+  void FinishEmpty(Status reason) {
     {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (error_.ok()) empty_result_ = true;
+    }
+    Fail(std::move(reason));
+  }
+
+  // Every started node has finished after a failure or an empty result.
+  void Drained() {
+    bool empty;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      empty = empty_result_;
+    }
+    if (!empty) return Answer(error_);
+    TLOG_DEBUG("Pipeline {}: a demultiplexer returned no rows; answering empty outputs", ex_.name());
+    Respond(EmptyOutputs(), /*counted=*/false);
+  }
+
+  // Each pipeline output as its metadata says with every unknown dim 0 (the
+  // gathered dim among them); an output taken from "request" (the 0-row
+  // demultiplexer itself) is the request's tensor.
+  std::vector<NamedTensor> EmptyOutputs() const {
+    std::vector<NamedTensor> outputs;
+    const Node& exit = ex_.nodes_.back();
+    for (const Node::Dep& dep : exit.deps) {
+      for (const Node::Input& input : dep.inputs) {
+        if (ex_.nodes_[dep.source].info->kind == NodeKind::kEntry) {
+          for (const NamedTensor& t : request_.inputs) {
+            if (t.name == input.alias) outputs.push_back(NamedTensor{input.input, t.tensor});
+          }
+          continue;
+        }
+        for (const TensorInfo& info : ex_.validated_.outputs) {
+          if (info.name != input.input) continue;
+          Shape shape = info.shape;
+          for (int64_t& dim : shape) dim = dim < 0 ? 0 : dim;
+          if (!shape.empty()) shape[0] = 0;
+          outputs.push_back(NamedTensor{info.name, Tensor::FromBytes(info.dtype, shape, std::string())});
+        }
+      }
+    }
+    return outputs;
+  }
+
+  void Respond(std::vector<NamedTensor> outputs, bool counted = true) {
+    if (counted) {
       std::lock_guard<std::mutex> lock(mu_);
       --in_flight_;
     }
@@ -438,6 +495,7 @@ class PipelineExecutor::Run : public std::enable_shared_from_this<Run> {
   std::map<std::pair<size_t, Key>, int64_t> shard_counts_;  // demultiplexer instance -> shards
   size_t in_flight_ = 0;
   Status error_;
+  bool empty_result_ = false;  // the answer after draining is the empty response
 };
 
 void PipelineExecutor::Execute(const InferRequest& request, InferCallback done) const {

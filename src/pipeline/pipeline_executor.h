@@ -29,7 +29,11 @@
 // size. Should match demultiply count", dim 0 > 10000 "Too large dynamic
 // demultiplication requested." (kInvalidArgument when the demultiplexer is
 // "request", else kInternal); N = 0 "Pipeline execution aborted due to no
-// content from custom node" (kAborted); shards of one input differing in
+// content from custom node" (kAborted), unless the pipeline set
+// "empty_demultiplex": "empty_result" and "response" gathers that
+// demultiplexer: then the answer has every output empty (dim 0 and unknown
+// dims 0; an output read from "request" is the request's tensor); shards of
+// one input differing in
 // type or shape "Gathered tensor shards dimensions are different"
 // (kInternal).
 //

@@ -99,7 +99,7 @@ Result<InferResponse> Arithmetic(const InferRequest& request) {
     }
     response.outputs.push_back({"out", Floats({2, 1, 10}, out)});
     return response;
-  } else if (request.model_name == "gather3") {
+  } else if (request.model_name == "gather3" || request.model_name == "gather_any") {
     out = values;
   } else if (request.model_name == "ragged") {
     // [1, 1 + in[0]]: shards with different first values differ in shape.
@@ -574,6 +574,56 @@ TEST_F(PipelineExecutorTest, TwoLevelsGatheredOutermostFirst) {
   }
   EXPECT_EQ(ToFloats(response->outputs[0].tensor), expected);
   EXPECT_EQ(models_.call_count(), 1u + 3u + 6u);
+}
+
+// --- "empty_demultiplex": "empty_result" ---------------------------------------
+
+TEST_F(PipelineExecutorTest, EmptyResultInsteadOfNoContentError) {
+  auto executor = Make(Pipeline("p", {"x"},
+                                {Dl("s", "split_any", {Src("in", "request", "x")}, {Out("out", "o")},
+                                    "\"demultiply_count\":-1"),
+                                 Dl("a", "m1", {Src("in", "s", "o")}, {Out("out", "o")})},
+                                {Src("y", "a", "o")}, "\"empty_demultiplex\": \"empty_result\""));
+  ASSERT_NE(executor, nullptr);
+  auto response = RunOnce(*executor, Request({{"x", Floats({1, 10}, std::vector<float>(10, 0.0f))}}));
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->model_name, "p");
+  ASSERT_EQ(response->outputs.size(), 1u);
+  EXPECT_EQ(response->outputs[0].name, "y");
+  EXPECT_EQ(response->outputs[0].tensor.dtype(), DataType::kFp32);
+  EXPECT_EQ(response->outputs[0].tensor.shape(), (Shape{0, 1, 10}));
+  EXPECT_EQ(response->outputs[0].tensor.byte_size(), 0u);
+  EXPECT_EQ(models_.call_count(), 1u);
+}
+
+TEST_F(PipelineExecutorTest, EmptyResultWithEntryDemultiplexing) {
+  auto executor = Make(Pipeline("p", {"x"}, {Dl("a", "m1", {Src("in", "request", "x")}, {Out("out", "o")})},
+                                {Src("y", "a", "o"), Src("echo", "request", "x")},
+                                "\"demultiply_count\": -1, \"empty_demultiplex\": \"empty_result\""));
+  ASSERT_NE(executor, nullptr);
+  InferRequest request = Request({{"x", Floats({0, 1, 10}, {})}});
+  auto response = RunOnce(*executor, request);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  ASSERT_EQ(response->outputs.size(), 2u);
+  EXPECT_EQ(response->outputs[0].name, "echo");
+  EXPECT_EQ(response->outputs[0].tensor.shape(), (Shape{0, 1, 10}));
+  EXPECT_EQ(response->outputs[1].name, "y");
+  EXPECT_EQ(response->outputs[1].tensor.shape(), (Shape{0, 1, 10}));
+  EXPECT_EQ(models_.call_count(), 0u);
+}
+
+TEST_F(PipelineExecutorTest, EmptyResultDoesNotApplyToExplicitGather) {
+  auto executor = Make(Pipeline("p", {"x"},
+                                {Dl("s", "split_any", {Src("in", "request", "x")}, {Out("out", "o")},
+                                    "\"demultiply_count\":-1"),
+                                 Dl("a", "m1", {Src("in", "s", "o")}, {Out("out", "o")}),
+                                 Dl("g", "gather_any", {Src("in", "a", "o")}, {Out("out", "o")},
+                                    "\"gather_from_node\":\"s\"")},
+                                {Src("y", "g", "o")}, "\"empty_demultiplex\": \"empty_result\""));
+  ASSERT_NE(executor, nullptr);
+  auto response = RunOnce(*executor, Request({{"x", Floats({1, 10}, std::vector<float>(10, 0.0f))}}));
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().code(), StatusCode::kAborted);
 }
 
 }  // namespace

@@ -71,6 +71,7 @@ class FakeDependencies : public PipelineDependencies {
     Add("split_any", {T("in", {1, 10})}, {T("out", {-1, 1, 10})});
     Add("gather3", {T("in", {3, 1, 10})}, {T("out", {3, 1, 10})});
     Add("const", {}, {T("out", {1, 10})});
+    Add("gather_any", {T("in", {-1, 1, 10})}, {T("out", {-1, 1, 10})});
     Add("split_pair", {T("in", {1, 10})}, {T("out", {2, 1, 10})});
     Add("ragged", {T("in", {1, 10})}, {T("out", {1, -1})});
     Add("auto_model", {T("in", {1, 10})}, {T("out", {1, 10})}, /*auto_param=*/true);

@@ -397,6 +397,17 @@ TEST(ParseServerConfigTest, PipelineErrors) {
             "/model_config_list/0");
 }
 
+TEST(ParseServerConfigTest, EmptyDemultiplexSetting) {
+  EXPECT_TRUE(ParseServerConfig(WithPipeline(R"({"name": "p", "inputs": [], "outputs": [], "nodes": [], )"
+                                             R"("empty_demultiplex": "empty_result"})"),
+                                "/etc")
+                  .ok());
+  EXPECT_EQ(ErrorOf(WithPipeline(R"({"name": "p", "inputs": [], "outputs": [], "nodes": [], )"
+                                 R"("empty_demultiplex": "skip"})")),
+            R"(Invalid config: /pipeline_config_list/0/empty_demultiplex must be one of: error, empty_result )"
+            R"((got string "skip"))");
+}
+
 TEST(ParseServerConfigTest, CustomNodeLibraryErrors) {
   EXPECT_EQ(ErrorOf(R"({"model_config_list": [], "custom_node_library_config_list": [{"name": "l"}]})"),
             "Invalid config: /custom_node_library_config_list/0/base_path is required but missing");
