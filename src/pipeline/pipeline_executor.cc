@@ -71,9 +71,9 @@ PipelineExecutor::~PipelineExecutor() = default;
 Result<std::unique_ptr<PipelineExecutor>> PipelineExecutor::Create(PipelineDefinition definition,
                                                                    ValidatedPipeline validated,
                                                                    InferenceService* models,
-                                                                   NodeTimeObserver observer) {
+                                                                   Options options) {
   std::unique_ptr<PipelineExecutor> executor(new PipelineExecutor());
-  executor->observer_ = std::move(observer);
+  executor->options_ = std::move(options);
   executor->definition_ = std::move(definition);
   executor->validated_ = std::move(validated);
   executor->models_ = models;
@@ -251,17 +251,27 @@ class PipelineExecutor::Run : public std::enable_shared_from_this<Run> {
     switch (node.info->kind) {
       case NodeKind::kDl: return RunModel(r.node, std::move(r.key), std::move(inputs).value());
       case NodeKind::kCustom: {
-        auto start = std::chrono::steady_clock::now();
-        auto outputs = node.custom->Execute(*inputs, node.needed_outputs);
-        Observe(r.node, start);
-        if (!outputs.ok()) {
-          return Fail(Status(outputs.status().code(), outputs.status().message() + "; pipeline: " + ex_.name()));
-        }
-        return Complete(r.node, std::move(r.key), ByAlias(node, std::move(outputs).value()));
+        if (!ex_.options_.custom_node_runner) return RunCustom(r.node, std::move(r.key), std::move(inputs).value());
+        auto self = shared_from_this();
+        auto task = [self, index = r.node, key = std::move(r.key), in = std::move(inputs).value()]() mutable {
+          self->RunCustom(index, std::move(key), std::move(in));
+        };
+        return ex_.options_.custom_node_runner(std::move(task));
       }
       case NodeKind::kExit: return Respond(std::move(inputs).value());
       case NodeKind::kEntry: return;  // completed in Start
     }
+  }
+
+  void RunCustom(size_t index, Key key, std::vector<NamedTensor> inputs) {
+    const Node& node = ex_.nodes_[index];
+    auto start = std::chrono::steady_clock::now();
+    auto outputs = node.custom->Execute(inputs, node.needed_outputs);
+    Observe(index, start);
+    if (!outputs.ok()) {
+      return Fail(Status(outputs.status().code(), outputs.status().message() + "; pipeline: " + ex_.name()));
+    }
+    Complete(index, std::move(key), ByAlias(node, std::move(outputs).value()));
   }
 
   void RunModel(size_t index, Key key, std::vector<NamedTensor> inputs) {
@@ -293,9 +303,9 @@ class PipelineExecutor::Run : public std::enable_shared_from_this<Run> {
   }
 
   void Observe(size_t index, std::chrono::steady_clock::time_point start) const {
-    if (!ex_.observer_) return;
+    if (!ex_.options_.node_time_observer) return;
     auto elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
-    ex_.observer_(ex_.nodes_[index].info->name, elapsed);
+    ex_.options_.node_time_observer(ex_.nodes_[index].info->name, elapsed);
   }
 
   // A node's outputs (by model/library output name) under its aliases.

@@ -4,8 +4,9 @@
 // reads from has finished. A DL node is an InferRequest to its model through
 // the given InferenceService (so the model's own scheduling and batching
 // apply) and completes in that service's callback; a custom node runs its
-// library's execute on the thread that made it ready. No thread ever waits
-// for a node: the run moves on from callbacks.
+// library's execute on Options::custom_node_runner, or else on the thread
+// that made it ready. No thread ever waits for a node: the run moves on from
+// callbacks.
 //
 // Tensors pass between nodes without copies: a node's inputs are views of
 // the request's tensors or of earlier nodes' outputs (custom node outputs
@@ -63,12 +64,22 @@ class PipelineExecutor {
   // or not, with the time from its start to its result (for a DL node this
   // includes the model's queue). May run on any thread; must not block.
   using NodeTimeObserver = std::function<void(const std::string& node, std::chrono::microseconds elapsed)>;
+  // Runs a task some time later on some thread (e.g. a pool's Submit).
+  using TaskRunner = std::function<void(std::function<void()> task)>;
+
+  struct Options {
+    NodeTimeObserver node_time_observer;  // unset: no timing
+    // Where custom node execute calls run. Unset: on the thread that made
+    // the node ready (the caller of Execute or a model's completion
+    // callback, which then does the library's work on that model's thread).
+    TaskRunner custom_node_runner;
+  };
 
   // REQUIRES: `validated` came from ValidatePipeline(definition, ...);
   // `models` outlives the executor.
   static Result<std::unique_ptr<PipelineExecutor>> Create(PipelineDefinition definition,
                                                           ValidatedPipeline validated, InferenceService* models,
-                                                          NodeTimeObserver observer = nullptr);
+                                                          Options options = {});
 
   ~PipelineExecutor();
   PipelineExecutor(const PipelineExecutor&) = delete;
@@ -97,7 +108,7 @@ class PipelineExecutor {
   PipelineDefinition definition_;
   ValidatedPipeline validated_;
   InferenceService* models_ = nullptr;
-  NodeTimeObserver observer_;
+  Options options_;
   std::vector<Node> nodes_;  // definition order: request first, response last
 };
 

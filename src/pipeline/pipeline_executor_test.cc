@@ -118,14 +118,14 @@ class PipelineExecutorTest : public ::testing::Test {
   void SetUp() override { models_.SetHandler(&Arithmetic); }
 
   std::unique_ptr<PipelineExecutor> Make(const std::string& pipeline_json,
-                                         PipelineExecutor::NodeTimeObserver observer = nullptr) {
+                                         PipelineExecutor::Options options = {}) {
     auto all = ParsePipelineDefinitions("[" + pipeline_json + "]");
     EXPECT_TRUE(all.ok()) << all.status().ToString();
     if (!all.ok()) return nullptr;
     auto validated = ValidatePipeline((*all)[0], deps_);
     EXPECT_TRUE(validated.ok()) << validated.status().ToString();
     if (!validated.ok()) return nullptr;
-    auto executor = PipelineExecutor::Create((*all)[0], std::move(validated).value(), &models_, std::move(observer));
+    auto executor = PipelineExecutor::Create((*all)[0], std::move(validated).value(), &models_, std::move(options));
     EXPECT_TRUE(executor.ok()) << executor.status().ToString();
     return executor.ok() ? std::move(executor).value() : nullptr;
   }
@@ -542,11 +542,12 @@ TEST_F(PipelineExecutorTest, ObserverSeesEveryNodeRun) {
                                  Custom("c", "add_sub", "{}", {Src("input_numbers", "a", "o")},
                                         {Out("output_numbers", "o")})},
                                 {Src("y", "c", "o")}),
-                       [&](const std::string& node, std::chrono::microseconds elapsed) {
-                         std::lock_guard<std::mutex> lock(mu);
-                         EXPECT_GE(elapsed.count(), 0);
-                         ++runs[node];
-                       });
+                       {[&](const std::string& node, std::chrono::microseconds elapsed) {
+                          std::lock_guard<std::mutex> lock(mu);
+                          EXPECT_GE(elapsed.count(), 0);
+                          ++runs[node];
+                        },
+                        nullptr});
   ASSERT_NE(executor, nullptr);
   auto response = RunOnce(*executor, Request({{"x", Floats({1, 10}, std::vector<float>(10, 1.0f))}}));
   ASSERT_TRUE(response.ok()) << response.status().ToString();
@@ -574,6 +575,39 @@ TEST_F(PipelineExecutorTest, TwoLevelsGatheredOutermostFirst) {
   }
   EXPECT_EQ(ToFloats(response->outputs[0].tensor), expected);
   EXPECT_EQ(models_.call_count(), 1u + 3u + 6u);
+}
+
+TEST_F(PipelineExecutorTest, CustomNodesRunOnTheGivenRunner) {
+  std::mutex mu;
+  std::vector<std::function<void()>> tasks;
+  PipelineExecutor::Options options;
+  options.custom_node_runner = [&](std::function<void()> task) {
+    std::lock_guard<std::mutex> lock(mu);
+    tasks.push_back(std::move(task));
+  };
+  auto executor = Make(Pipeline("p", {"x"},
+                                {Custom("add", "add_sub", R"({"add_value":"1"})",
+                                        {Src("input_numbers", "request", "x")}, {Out("output_numbers", "n")}),
+                                 Dl("a", "m1", {Src("in", "add", "n")}, {Out("out", "o")})},
+                                {Src("y", "a", "o")}),
+                       std::move(options));
+  ASSERT_NE(executor, nullptr);
+  InferRequest request = Request({{"x", Floats({1, 10}, std::vector<float>(10, 1.0f))}});
+  Outcome outcome;
+  executor->Execute(request, outcome.Callback());
+  // Execute handed the custom node over and returned.
+  std::vector<std::function<void()>> pending;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    pending.swap(tasks);
+  }
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_FALSE(outcome.answered());
+  EXPECT_EQ(models_.call_count(), 0u);
+  pending[0]();
+  auto response = outcome.Wait();
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(ToFloats(response->outputs[0].tensor), std::vector<float>(10, 3.0f));
 }
 
 // --- "empty_demultiplex": "empty_result" ---------------------------------------
