@@ -255,9 +255,13 @@ Result<ServerConfig> ParseServerConfig(std::string_view json_text, const std::st
     server.pipeline_config_json = CompactJson(*pipelines);
   }
   if (const rapidjson::Value* libraries = Member(&doc, "custom_node_library_config_list")) {
+    for (const auto& library : libraries->GetArray()) {
+      std::string base_path = library["base_path"].GetString();
+      if (base_path.find("..") == std::string::npos) base_path = ResolveBasePath(base_path, config_dir);
+      server.custom_node_libraries.push_back(CustomNodeLibraryConfig{library["name"].GetString(), base_path});
+    }
     if (!libraries->Empty()) {
-      TLOG_WARN("custom_node_library_config_list is accepted for OVMS compatibility, but custom "
-                "node libraries are not supported");
+      TLOG_WARN("custom_node_library_config_list is read, but pipelines are not served yet");
     }
   }
   if (const rapidjson::Value* monitoring = Member(&doc, "monitoring")) {

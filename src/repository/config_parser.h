@@ -29,8 +29,9 @@ namespace tessera {
 // absolute and lexically normalised, except URLs ("s3://...") which are kept
 // verbatim. Keys OVMS accepts but Tessera ignores (graph_path, subconfig,
 // custom_loader_options, idle_sequence_cleanup, low_latency_transformation,
-// max_sequence_number, custom_node_library_config_list) are accepted with a
-// warning in the log.
+// max_sequence_number) are accepted with a warning in the log.
+// custom_node_library_config_list entries are kept (base_path resolved like a
+// model's, except a path containing "..", kept as written).
 Result<ServerConfig> ParseServerConfig(std::string_view json_text, const std::string& config_dir);
 
 // A config file as read from disk, before parsing.

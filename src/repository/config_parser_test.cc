@@ -96,7 +96,9 @@ TEST(ParseServerConfigTest, EveryKeyIsParsed) {
                   "demultiply_count": 0}],
        "outputs": [{"out": {"node_name": "n1", "data_item": "p"}}]}
     ],
-    "custom_node_library_config_list": [{"name": "lib", "base_path": "/lib.so"}],
+    "custom_node_library_config_list": [{"name": "lib", "base_path": "/lib.so"},
+                                        {"name": "rel", "base_path": "libs/librel.so"},
+                                        {"name": "esc", "base_path": "../libesc.so"}],
     "monitoring": {"metrics": {"enable": true, "metrics_list": ["ovms_requests_success"]}}
   })json";
   auto config = ParseServerConfig(json, "/etc/tessera");
@@ -125,6 +127,11 @@ TEST(ParseServerConfigTest, EveryKeyIsParsed) {
   EXPECT_EQ(b.batch_size, std::optional<std::string>("16"));
   EXPECT_EQ(b.shape.whole_model, std::optional<std::string>("(1,10)"));
   EXPECT_EQ(b.version_policy.kind, VersionPolicy::Kind::kAll);
+
+  EXPECT_EQ(config->custom_node_libraries,
+            (std::vector<CustomNodeLibraryConfig>{{"lib", "/lib.so"},
+                                                  {"rel", "/etc/tessera/libs/librel.so"},
+                                                  {"esc", "../libesc.so"}}));
 
   const ModelConfig& c = config->models[2];
   EXPECT_EQ(c.base_path, "s3://bucket/third");
@@ -388,6 +395,17 @@ TEST(ParseServerConfigTest, PipelineErrors) {
   EXPECT_EQ(ErrorOf(WithPipeline(R"({"name": "m", "inputs": [], "outputs": [], "nodes": []})")),
             "Invalid config: pipeline name 'm' at /pipeline_config_list/0 is also the name of the model at "
             "/model_config_list/0");
+}
+
+TEST(ParseServerConfigTest, EmptyDemultiplexSetting) {
+  EXPECT_TRUE(ParseServerConfig(WithPipeline(R"({"name": "p", "inputs": [], "outputs": [], "nodes": [], )"
+                                             R"("empty_demultiplex": "empty_result"})"),
+                                "/etc")
+                  .ok());
+  EXPECT_EQ(ErrorOf(WithPipeline(R"({"name": "p", "inputs": [], "outputs": [], "nodes": [], )"
+                                 R"("empty_demultiplex": "skip"})")),
+            R"(Invalid config: /pipeline_config_list/0/empty_demultiplex must be one of: error, empty_result )"
+            R"((got string "skip"))");
 }
 
 TEST(ParseServerConfigTest, CustomNodeLibraryErrors) {

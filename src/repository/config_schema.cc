@@ -158,7 +158,8 @@ constexpr std::string_view kPipelineDefinitions = R"json(
       "inputs": {"type": "array", "items": {"type": "string", "minLength": 1}},
       "outputs": {"type": "array", "items": {"$ref": "#/definitions/source"}},
       "nodes": {"type": "array", "items": {"$ref": "#/definitions/node"}},
-      "demultiply_count": {"type": "integer", "minimum": -1, "maximum": 10000}
+      "demultiply_count": {"type": "integer", "minimum": -1, "maximum": 10000},
+      "empty_demultiplex": {"type": "string", "enum": ["error", "empty_result"]}
     }
   }
 )json";

@@ -61,9 +61,19 @@ struct MetricsConfig {
   bool operator==(const MetricsConfig&) const = default;
 };
 
+// One custom_node_library_config_list entry. `base_path` is the .so file
+// itself, made absolute against the config file's directory; a path
+// containing ".." is kept as written (the loader refuses it, as OVMS does).
+struct CustomNodeLibraryConfig {
+  std::string name;
+  std::string base_path;
+  bool operator==(const CustomNodeLibraryConfig&) const = default;
+};
+
 struct ServerConfig {
   std::vector<ModelConfig> models;
   std::string pipeline_config_json;  // raw JSON array text; "" when absent
+  std::vector<CustomNodeLibraryConfig> custom_node_libraries;  // in file order
   MetricsConfig metrics;
   bool operator==(const ServerConfig&) const = default;
 };
