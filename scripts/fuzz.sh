@@ -9,6 +9,7 @@
 #                   too, so CI compiles the project with clang only once)
 #   FUZZ_TARGETS    harness names to run (default: all of fuzz/*_fuzz.cc)
 #   FUZZ_JOBS       harnesses fuzzed at once (default: nproc)
+#   FUZZ_NO_BUILD=1 run the harnesses already built, do not build
 #   FUZZ_WORK       where the growing corpora and crash files go (default
 #                   $FUZZ_BUILD_DIR/fuzz-work; seeds come from fuzz/corpus)
 #
@@ -34,7 +35,7 @@ fi
 
 targets=()
 for n in "${names[@]}"; do targets+=("${n}_fuzz"); done
-BUILD_DIR="$BUILD_DIR" \
+[ "${FUZZ_NO_BUILD:-0}" = 1 ] || BUILD_DIR="$BUILD_DIR" \
   CMAKE_ARGS="-DCMAKE_CXX_COMPILER=$CLANG -DTESSERA_SANITIZE=address,undefined -DTESSERA_FUZZ=ON -DTESSERA_BENCH=OFF ${CMAKE_ARGS:-}" \
   scripts/build.sh "${targets[@]}"
 
