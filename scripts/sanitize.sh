@@ -10,7 +10,8 @@
 #
 # Environment:
 #   SANITIZE_CTEST_EXCLUDE  ctest -E regex of unit tests to skip (asan;
-#                           default: onnx_conformance, see docs/reliability.md)
+#                           default: onnx_conformance, and the tests with a
+#                           known report listed in docs/reliability.md)
 #   SANITIZE_E2E            pytest arguments for the e2e stage (asan; default
 #                           tests/e2e; "none" skips it)
 #   SANITIZE_TARGETS        ninja targets to build instead of the default set
@@ -73,9 +74,14 @@ if [ "$MODE" = tsan ]; then
   exit 0
 fi
 
+# onnx_conformance: 891 ONNX node tests through libtorch, minutes under ASan
+# and almost all of it uninstrumented libtorch; the gcc build runs it.
+# The others have a known report in a test helper, in files being changed
+# elsewhere (docs/reliability.md, "Known reports"); drop them once fixed.
+DEFAULT_EXCLUDE='^(onnx_conformance|DecodeTest\.EveryDatatypeFlat|PredictEncoderTest\.ScalarsAndEmptyDims)$'
 stage "unit tests and fuzz corpus replay (ctest)"
 ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$JOBS" --timeout 900 \
-      -E "${SANITIZE_CTEST_EXCLUDE:-^onnx_conformance$}"
+      -E "${SANITIZE_CTEST_EXCLUDE:-$DEFAULT_EXCLUDE}"
 
 E2E=${SANITIZE_E2E:-tests/e2e}
 if [ "$E2E" != none ]; then
