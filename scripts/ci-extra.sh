@@ -6,7 +6,8 @@
 #   TESSERA_CI_STAGES="asan fuzz tsan"   the default; any subset, in any order
 #     asan  clang ASan+UBSan build (build-asan, also holds the fuzz
 #           harnesses): unit tests, fuzz corpus + regression replay (ctest),
-#           then the end-to-end subset TESSERA_CI_ASAN_E2E
+#           then the end-to-end subset TESSERA_CI_ASAN_E2E (pytest
+#           arguments; "none" skips it)
 #     fuzz  every harness for TESSERA_CI_FUZZ_SECONDS (default 20) from its
 #           committed seeds (reuses build-asan)
 #     tsan  clang TSan build (build-tsan) of the threaded unit tests, run
