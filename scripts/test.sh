@@ -18,4 +18,4 @@ if [ $# -gt 0 ] && [ -z "${TESSERA_CI_STAGES:-}" ]; then
   exit 0
 fi
 echo "== sanitizer and fuzz stages"
-scripts/ci-extra.sh
+env -u BUILD_DIR scripts/ci-extra.sh   # its own build dirs (build-asan, build-tsan)
