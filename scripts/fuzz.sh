@@ -36,7 +36,7 @@ fi
 targets=()
 for n in "${names[@]}"; do targets+=("${n}_fuzz"); done
 [ "${FUZZ_NO_BUILD:-0}" = 1 ] || BUILD_DIR="$BUILD_DIR" \
-  CMAKE_ARGS="-DCMAKE_CXX_COMPILER=$CLANG -DTESSERA_SANITIZE=address,undefined -DTESSERA_FUZZ=ON -DTESSERA_BENCH=OFF ${CMAKE_ARGS:-}" \
+  CMAKE_ARGS="-DCMAKE_CXX_COMPILER=$CLANG -DCMAKE_C_COMPILER=${CLANG_C:-clang-14} -DTESSERA_SANITIZE=address,undefined -DTESSERA_FUZZ=ON -DTESSERA_BENCH=OFF ${CMAKE_ARGS:-}" \
   scripts/build.sh "${targets[@]}"
 
 . sanitizers/env.sh

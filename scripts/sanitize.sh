@@ -33,11 +33,11 @@ stage() {  # prints how long the previous stage took
 case "$MODE" in
   asan)
     export BUILD_DIR=${BUILD_DIR:-build-asan}
-    export CMAKE_ARGS="-DCMAKE_CXX_COMPILER=$CLANG -DTESSERA_SANITIZE=address,undefined -DTESSERA_FUZZ=ON -DTESSERA_BENCH=OFF ${CMAKE_ARGS:-}"
+    export CMAKE_ARGS="-DCMAKE_CXX_COMPILER=$CLANG -DCMAKE_C_COMPILER=${CLANG_C:-clang-14} -DTESSERA_SANITIZE=address,undefined -DTESSERA_FUZZ=ON -DTESSERA_BENCH=OFF ${CMAKE_ARGS:-}"
     ;;
   tsan)
     export BUILD_DIR=${BUILD_DIR:-build-tsan}
-    export CMAKE_ARGS="-DCMAKE_CXX_COMPILER=$CLANG -DTESSERA_SANITIZE=thread -DTESSERA_BENCH=OFF ${CMAKE_ARGS:-}"
+    export CMAKE_ARGS="-DCMAKE_CXX_COMPILER=$CLANG -DCMAKE_C_COMPILER=${CLANG_C:-clang-14} -DTESSERA_SANITIZE=thread -DTESSERA_BENCH=OFF ${CMAKE_ARGS:-}"
     ;;
   *)
     echo "usage: $0 [asan|tsan]" >&2
