@@ -312,7 +312,8 @@ class PipelineExecutor::Run : public std::enable_shared_from_this<Run> {
   static AliasMap ByAlias(const Node& node, std::vector<NamedTensor> outputs) {
     AliasMap out;
     for (const auto& [alias, item] : node.info->output_aliases) {
-      auto it = std::find_if(outputs.begin(), outputs.end(), [&](const NamedTensor& t) { return t.name == item; });
+      const std::string& wanted = item;  // clang 14 cannot capture a structured binding
+      auto it = std::find_if(outputs.begin(), outputs.end(), [&](const NamedTensor& t) { return t.name == wanted; });
       if (it != outputs.end()) out[alias] = it->tensor;
     }
     return out;
