@@ -59,12 +59,12 @@ MetricsConfig EffectiveMetricsConfig(const ServerOptions& options, MetricsConfig
 
 // The version a failed call is counted under (see metrics::VersionResolver):
 // the version asked for when known; for the default, the highest AVAILABLE
-// version, else the highest known one.
-std::optional<int64_t> ResolveVersion(ModelManager& manager, const std::string& name,
+// version, else the highest known one. A pipeline's is always 1.
+std::optional<int64_t> ResolveVersion(InferenceService& service, const std::string& name,
                                       int64_t version) {
-  auto statuses = manager.GetStatus(name, version);
+  auto statuses = service.GetModelStatus(name, version);
   if (!statuses.ok() || statuses->empty()) return std::nullopt;
-  if (version != kDefaultVersion) return version;
+  if (version != kDefaultVersion) return statuses->front().version;
   int64_t best = statuses->back().version;
   for (const auto& s : *statuses) {
     if (s.state == VersionState::kAvailable) best = s.version;
@@ -136,7 +136,7 @@ Status Server::StartMetrics(const MetricsConfig& config) {
   auto front_door = [&s](metrics::Api api, metrics::Interface interface) {
     return std::make_unique<metrics::FrontDoorMetrics>(
         *s.metrics, api, interface, [&s](const std::string& name, int64_t version) {
-          return s.manager ? ResolveVersion(*s.manager, name, version) : std::nullopt;
+          return s.pipelines ? ResolveVersion(*s.pipelines, name, version) : std::nullopt;
         });
   };
   s.kserve_grpc_metrics = front_door(metrics::Api::kKServe, metrics::Interface::kGrpc);
@@ -152,7 +152,15 @@ Status Server::StartMetrics(const MetricsConfig& config) {
 void Server::StartPipelines() {
   Impl& s = *impl_;
   s.pipeline_models = std::make_unique<ManagerPipelineModels>(*s.manager);
-  s.pipelines = std::make_unique<pipeline::PipelineService>(*s.service, *s.pipeline_models);
+  pipeline::PipelineServiceOptions options;
+  if (s.metrics) {
+    metrics::ServingMetrics* metrics = s.metrics.get();
+    options.node_time_observer = [metrics](const std::string& pipeline, const std::string& node,
+                                           std::chrono::microseconds elapsed) {
+      metrics->RecordNodeTime(pipeline, node, static_cast<double>(elapsed.count()));
+    };
+  }
+  s.pipelines = std::make_unique<pipeline::PipelineService>(*s.service, *s.pipeline_models, options);
   pipeline::PipelineService* pipelines = s.pipelines.get();
   s.manager->SetChangeListener([pipelines](const ServerConfig& config, bool config_applied) {
     return config_applied ? pipelines->ApplyConfig(config) : pipelines->Revalidate();

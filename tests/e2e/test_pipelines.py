@@ -321,3 +321,28 @@ def test_unknown_name_is_the_model_answer(served):
     with pytest.raises(WireError) as e:
         kserve_grpc_infer(served, "nothing", array=np.ones((1, 8), np.float32), name="x")
     assert (e.value.code, e.value.message) == ("NOT_FOUND", "Model with requested name is not found")
+
+
+def test_pipeline_metrics(start_tessera, repo, tmp_path):
+    from test_metrics import key, scrape
+    config = tmp_path / "config.json"
+    write_config(config, repo)
+    server = start_tessera("--config_path", str(config), "--metrics_enable")
+    x = np.ones((1, 8), np.float32)
+    kserve_grpc_infer(server, "chain", array=x, name="x")
+    tfs_rest_predict(server, "chain", {"inputs": {"x": x.tolist()}})
+    with pytest.raises(WireError):
+        kserve_grpc_infer(server, "bad", array=x, name="x")
+    samples = scrape(server)
+    assert samples[key("ovms_requests_success", api="KServe", interface="gRPC", method="ModelInfer",
+                       name="chain", version="1")] == 1
+    assert samples[key("ovms_requests_success", api="TensorFlowServing", interface="REST",
+                       method="Predict", name="chain", version="1")] == 1
+    assert samples[key("ovms_requests_fail", api="KServe", interface="gRPC", method="ModelInfer",
+                       name="bad", version="1")] == 1
+    assert samples[key("ovms_request_time_us_count", interface="gRPC", name="chain", version="1")] == 1
+    for node in ("first", "plus10", "second"):
+        assert samples[key("tessera_pipeline_node_time_us_count", pipeline="chain", node=node)] == 2, node
+    assert samples[key("tessera_pipeline_node_time_us_count", pipeline="bad", node="broken")] == 1
+    # The models inside the pipeline count their own work.
+    assert samples[key("ovms_inference_time_us_count", name="add_sub", version="1")] == 4
