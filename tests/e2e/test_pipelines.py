@@ -3,6 +3,8 @@ the four front doors, metadata and status, demultiplexing, errors and the
 lifecycle of a pipeline whose model goes away and comes back."""
 import json
 import shutil
+import threading
+import time
 
 import grpc
 import numpy as np
@@ -78,9 +80,13 @@ def pipelines():
     ]
 
 
-def write_config(path, repo, with_later=False, with_pipelines=True):
+def write_config(path, repo, with_later=False, with_pipelines=True, add_sub_delay_us=None):
+    add_sub = {"name": "add_sub", "base_path": str(repo / "add_sub")}
+    if add_sub_delay_us:  # requests wait this long for a batch to fill
+        add_sub["dynamic_batching"] = {"max_batch_size": 64,
+                                       "max_queue_delay_microseconds": add_sub_delay_us}
     model_list = [{"config": {"name": "dense", "base_path": str(repo / "dense")}},
-                  {"config": {"name": "add_sub", "base_path": str(repo / "add_sub")}}]
+                  {"config": add_sub}]
     if with_later:
         model_list.append({"config": {"name": "dense_later", "base_path": str(repo / "dense")}})
     config = {
@@ -346,3 +352,82 @@ def test_pipeline_metrics(start_tessera, repo, tmp_path):
     assert samples[key("tessera_pipeline_node_time_us_count", pipeline="bad", node="broken")] == 1
     # The models inside the pipeline count their own work.
     assert samples[key("ovms_inference_time_us_count", name="add_sub", version="1")] == 4
+
+
+def test_pipeline_retired_with_requests_in_flight(start_tessera, repo, tmp_path):
+    """Requests started before the pipeline is removed all finish with the
+    right values; later ones are told it is retired."""
+    config = tmp_path / "config.json"
+    write_config(config, repo, add_sub_delay_us=1_500_000)
+    server = start_tessera("--config_path", str(config), "--file_system_poll_wait_seconds", "0")
+    xs = [np.full((1, 8), i, np.float32) for i in range(4)]
+    futures = [server.stub.ModelInfer.future(kpb.ModelInferRequest(
+        model_name="chain", inputs=[kpb.ModelInferRequest.InferInputTensor(
+            name="x", datatype="FP32", shape=[1, 8])], raw_input_contents=[x.tobytes()]), timeout=60)
+        for x in xs]
+    time.sleep(0.5)  # the requests wait in add_sub's batch queue
+    write_config(config, repo, with_pipelines=False, add_sub_delay_us=1_500_000)
+    resp = requests.post(f"{server.rest_url}/v1/config/reload", timeout=60)
+    assert resp.json()["chain"]["model_version_status"][0]["state"] == "END"
+    for x, future in zip(xs, futures):
+        reply = future.result()
+        names = [o.name for o in reply.outputs]
+        got = np.frombuffer(reply.raw_output_contents[names.index("sum")], np.float32)
+        np.testing.assert_allclose(got, chain_reference(x)["sum"].ravel())
+    with pytest.raises(WireError) as e:
+        kserve_grpc_infer(server, "chain", array=xs[0], name="x")
+    assert (e.value.code, e.value.message) == ("NOT_FOUND", "Pipeline is retired")
+
+
+def test_model_removed_and_restored_while_client_loops(start_tessera, repo, tmp_path):
+    """The poller alone takes the pipeline down with its model and back."""
+    config = tmp_path / "config.json"
+    write_config(config, repo, with_later=True)
+    server = start_tessera("--config_path", str(config), "--file_system_poll_wait_seconds", "1")
+    x = np.ones((1, 16), np.float32)
+    expected = dense(x)
+    outcomes, stop = [], threading.Event()
+
+    def loop():
+        while not stop.is_set():
+            try:
+                out = kserve_grpc_infer(server, "later", array=x, name="x")
+                np.testing.assert_allclose(out["y"], expected, rtol=1e-5, atol=1e-6)
+                outcomes.append("ok")
+            except WireError as e:
+                outcomes.append((e.code, e.message))
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=loop)
+    thread.start()
+    try:
+        time.sleep(0.5)
+        write_config(config, repo, with_later=False)
+
+        def state():
+            return requests.get(f"{server.rest_url}/v1/config", timeout=10).json()[
+                "later"]["model_version_status"][0]["state"]
+        deadline = time.time() + 20
+        while state() != "LOADING" and time.time() < deadline:
+            time.sleep(0.1)
+        assert state() == "LOADING"
+        time.sleep(0.5)
+        write_config(config, repo, with_later=True)
+        deadline = time.time() + 20
+        while state() != "AVAILABLE" and time.time() < deadline:
+            time.sleep(0.1)
+        assert state() == "AVAILABLE"
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        thread.join()
+    assert outcomes[0] == "ok" and outcomes[-1] == "ok"
+    failures = [o for o in outcomes if o != "ok"]
+    assert any(f[0] == "UNAVAILABLE" and f[1].startswith(
+        "Pipeline is not loaded yet; Pipeline definition has reference to missing model") for f in failures)
+    # While the model goes away a request may meet it retiring: the model's own
+    # answer; never an internal error.
+    assert all(f[0] in ("UNAVAILABLE", "NOT_FOUND") for f in failures), failures
+    # Other pipelines and the models kept serving.
+    out = kserve_grpc_infer(server, "chain", array=np.ones((1, 8), np.float32), name="x")
+    np.testing.assert_allclose(out["sum"], chain_reference(np.ones((1, 8), np.float32))["sum"])
