@@ -75,6 +75,11 @@ def pipelines():
             {"name": "dense", "type": "DL model", "model_name": "dense_later",
              "inputs": [{"x": src("request", "x")}], "outputs": [{"data_item": "y", "alias": "y"}]}],
          "outputs": [{"y": src("dense", "y")}]},
+        # Its library does not load: only this pipeline fails.
+        {"name": "no_lib", "inputs": ["x"], "nodes": [
+            {"name": "n", "type": "custom", "library_name": "gone_lib", "params": {},
+             "inputs": [{"in": src("request", "x")}], "outputs": [{"data_item": "out", "alias": "o"}]}],
+         "outputs": [{"y": src("n", "o")}]},
         # Named like a model: only this pipeline is skipped.
         {"name": "dense", "inputs": ["x"], "nodes": [], "outputs": [{"y": src("request", "x")}]},
     ]
@@ -94,7 +99,8 @@ def write_config(path, repo, with_later=False, with_pipelines=True, add_sub_dela
         "custom_node_library_config_list": [
             {"name": "add_sub_lib", "base_path": str(LIBS / "libcustom_node_add_sub.so")},
             {"name": "demux_lib", "base_path": str(LIBS / "libcustom_node_dynamic_demultiplex.so")},
-            {"name": "bad_lib", "base_path": str(LIBS / "libcustom_node_misbehaving.so")}],
+            {"name": "bad_lib", "base_path": str(LIBS / "libcustom_node_misbehaving.so")},
+            {"name": "gone_lib", "base_path": str(LIBS / "libcustom_node_not_there.so")}],
         "pipeline_config_list": pipelines() if with_pipelines else [],
     }
     tmp = path.with_suffix(".tmp")
@@ -274,6 +280,9 @@ def test_metadata_and_status_on_every_door(served):
     assert config["chain"]["model_version_status"][0]["state"] == "AVAILABLE"
     assert config["later"]["model_version_status"][0]["state"] == "LOADING"
     assert config["later"]["model_version_status"][0]["status"]["error_code"] == "FAILED_PRECONDITION"
+    no_lib = config["no_lib"]["model_version_status"][0]
+    assert no_lib["state"] == "LOADING"
+    assert no_lib["status"]["error_message"].startswith("Pipeline refers to incorrect library"), no_lib
     # "dense" is the model: the pipeline of that name was skipped.
     assert config["dense"]["model_version_status"][0]["version"] in ("1", "2")
     assert "Pipeline has the same name as model" in served.logs()
@@ -431,3 +440,15 @@ def test_model_removed_and_restored_while_client_loops(start_tessera, repo, tmp_
     # Other pipelines and the models kept serving.
     out = kserve_grpc_infer(server, "chain", array=np.ones((1, 8), np.float32), name="x")
     np.testing.assert_allclose(out["sum"], chain_reference(np.ones((1, 8), np.float32))["sum"])
+
+
+def test_bad_config_at_reload_keeps_pipelines_serving(served):
+    text = json.loads(served.config.read_text())
+    text["pipeline_config_list"][0]["nodes"][0]["type"] = "python"  # fails the schema
+    served.config.write_text(json.dumps(text))
+    resp = requests.post(f"{served.rest_url}/v1/config/reload", timeout=60)
+    assert resp.status_code == 400
+    assert resp.json()["error"] == "Reloading config file failed. Check server logs for more info."
+    x = np.ones((1, 8), np.float32)
+    out = kserve_grpc_infer(served, "chain", array=x, name="x")
+    np.testing.assert_allclose(out["sum"], chain_reference(x)["sum"])
