@@ -452,3 +452,27 @@ def test_bad_config_at_reload_keeps_pipelines_serving(served):
     x = np.ones((1, 8), np.float32)
     out = kserve_grpc_infer(served, "chain", array=x, name="x")
     np.testing.assert_allclose(out["sum"], chain_reference(x)["sum"])
+
+
+@pytest.mark.parametrize("door", ["tfs_grpc", "tfs_rest_row", "tfs_rest_column", "kserve_grpc_contents",
+                                  "kserve_grpc_raw", "kserve_rest_json", "kserve_rest_binary"])
+def test_images_into_a_pipeline(start_tessera, tmp_path, door):
+    """PNG images into a pipeline whose first node is an NHWC image model:
+    decoded as for the model itself."""
+    from test_images import encode, pattern, send_images
+    models.make_classifier(str(tmp_path / "classifier" / "1"))
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({
+        "model_config_list": [{"config": {"name": "classifier", "base_path": "classifier",
+                                          "layout": "NHWC:NCHW"}}],
+        "pipeline_config_list": [{"name": "classify", "inputs": ["data"], "nodes": [
+            {"name": "c", "type": "DL model", "model_name": "classifier",
+             "inputs": [{"data": src("request", "data")}],
+             "outputs": [{"data_item": "probs", "alias": "p"}]}],
+            "outputs": [{"probs": src("c", "p")}]}]}))
+    server = start_tessera("--config_path", str(config))
+    images = [encode(pattern(32, 32, 3, seed), ".png") for seed in (1, 2)]
+    got = send_images(door, server, "classify", images)
+    expected = send_images(door, server, "classifier", images)
+    assert got.shape == (2, 10)
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
