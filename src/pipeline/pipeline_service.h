@@ -28,6 +28,9 @@
 // Revalidate are serialised; lookups read an immutable snapshot.
 #pragma once
 
+#include <chrono>
+#include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
