@@ -9,7 +9,8 @@ namespace {
 
 NamedTensor Floats(const std::string& name, Shape shape, std::vector<float> values) {
   Tensor t = Tensor::Allocate(DataType::kFp32, std::move(shape));
-  std::memcpy(t.mutable_data(), values.data(), values.size() * sizeof(float));
+  // memcpy from an empty vector's null data() is undefined even for 0 bytes.
+  if (!values.empty()) std::memcpy(t.mutable_data(), values.data(), values.size() * sizeof(float));
   return {name, t};
 }
 

@@ -178,3 +178,13 @@ def run_tessera(args, timeout=30):
     """Runs tessera to completion (for command-line and bad-config tests)."""
     return subprocess.run([str(BINARY)] + list(args), capture_output=True, text=True,
                           timeout=timeout)
+
+
+# Polls `predicate` every 0.1 s until it is true; fails after `timeout` s.
+def wait_until(predicate, timeout=20, what="condition"):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")

@@ -9,7 +9,7 @@ import grpc
 import numpy as np
 import pytest
 
-from conftest import kpb, models, run_tessera, torch_reference, write_config
+from conftest import kpb, models, run_tessera, torch_reference, wait_until, write_config
 
 
 def infer_dense(stub, x, version=""):
@@ -18,15 +18,6 @@ def infer_dense(stub, x, version=""):
     req.raw_input_contents.append(x.tobytes())
     resp = stub.ModelInfer(req, timeout=10)
     return resp.model_version, np.frombuffer(resp.raw_output_contents[0], np.float32).reshape(-1, 4)
-
-
-def wait_until(predicate, timeout=20, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def model_ready(stub, name, version=""):

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import requests
 
-from conftest import kpb, torch_reference, write_config
+from conftest import kpb, torch_reference, wait_until, write_config
 from four_doors import WireError, tfs_grpc_predict, tfs_rest_predict
 from tensorflow_serving.apis import get_model_metadata_pb2  # noqa: E402
 from tensorflow_serving.apis import get_model_status_pb2  # noqa: E402
@@ -21,15 +21,6 @@ from tensorflow_serving.apis import prediction_service_pb2_grpc  # noqa: E402
 
 POLL = ["--file_system_poll_wait_seconds", "1"]
 X = np.random.default_rng(7).standard_normal((2, 16)).astype(np.float32)
-
-
-def wait_until(predicate, timeout=20, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def infer(stub, model="dense", x=X, version=""):

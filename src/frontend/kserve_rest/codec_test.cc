@@ -30,7 +30,8 @@ Result<DecodedInfer> DecodeOne(const std::string& type, const std::string& shape
                 R"(","data":)" + data + "}]}");
 }
 
-const Tensor& Only(const Result<DecodedInfer>& decoded) {
+// A copy: callers pass temporaries, which die at the end of their statement.
+Tensor Only(const Result<DecodedInfer>& decoded) {
   EXPECT_TRUE(decoded.ok()) << decoded.status().ToString();
   static const Tensor kEmpty;
   if (!decoded.ok() || decoded->request.inputs.size() != 1) return kEmpty;
@@ -44,7 +45,7 @@ void ExpectError(const Result<DecodedInfer>& decoded, const std::string& text) {
 }
 
 TEST(DecodeTest, EveryDatatypeFlat) {
-  const Tensor& b = Only(DecodeOne("BOOL", "[3]", "[true,false,true]"));
+  const Tensor b = Only(DecodeOne("BOOL", "[3]", "[true,false,true]"));
   EXPECT_EQ(b.dtype(), DataType::kBool);
   EXPECT_EQ(Values<uint8_t>(b), (std::vector<uint8_t>{1, 0, 1}));
   EXPECT_EQ(Values<uint8_t>(Only(DecodeOne("UINT8", "[2]", "[0,255]"))), (std::vector<uint8_t>{0, 255}));

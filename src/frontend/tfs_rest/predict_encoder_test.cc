@@ -20,7 +20,7 @@ using ::testing::HasSubstr;
 template <typename T>
 NamedTensor Out(std::string name, DataType type, Shape shape, std::vector<T> values) {
   std::string bytes(values.size() * sizeof(T), '\0');
-  std::memcpy(bytes.data(), values.data(), bytes.size());
+  if (!bytes.empty()) std::memcpy(bytes.data(), values.data(), bytes.size());
   return NamedTensor{std::move(name), Tensor::FromBytes(type, std::move(shape), std::move(bytes))};
 }
 

@@ -1,0 +1,26 @@
+// config.json (src/repository/config_parser.h): the whole file through
+// ParseServerConfig (schema check, then the rules a schema cannot say), and
+// the same text through the single-value parsers shared with the command
+// line (version policy, plugin config, dynamic batching, per-input shape and
+// layout settings, batch size).
+#include "fuzz_common.h"
+#include "repository/config_parser.h"
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  tessera::fuzz::QuietLogs();
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace tessera;
+  std::string_view text = fuzz::AsText(data, size);
+  (void)ParseServerConfig(text, "/models");
+  (void)ParseVersionPolicyJson(text);
+  (void)ParsePluginConfigJson(text);
+  (void)ParseDynamicBatchingJson(text);
+  (void)ParsePerInputSetting(text, PerInputKind::kShape);
+  (void)ParsePerInputSetting(text, PerInputKind::kLayout);
+  (void)ParseBatchSize(text);
+  (void)ResolveBasePath(std::string(text), "/models");
+  return 0;
+}

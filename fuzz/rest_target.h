@@ -1,0 +1,78 @@
+// The REST side of the server as the HTTP fuzz harnesses drive it: an
+// HttpRouter with the KServe v2 and TF Serving front doors over an
+// EchoService (synchronous echo) that knows a few models, plus
+// the HTTP server's own request-target handling (split at '?', percent-
+// decoding of the path, as src/transport/http_server.cc does).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/testing/fake_inference_service.h"
+#include "frontend/http_router.h"
+#include "frontend/kserve_rest/kserve_rest_frontend.h"
+#include "frontend/tfs_rest/tfs_rest_frontend.h"
+#include "fuzz_common.h"
+#include "transport/http_server.h"
+
+namespace tessera::fuzz {
+
+// FakeInferenceService's models and metadata, but Infer only echoes: the
+// fake's call log would grow with every one of millions of runs.
+class EchoService : public testing::FakeInferenceService {
+ public:
+  void Infer(const InferRequest& request, InferCallback done) override { done(Echo(request)); }
+};
+
+class RestTarget {
+ public:
+  RestTarget() : kserve_(service_), tfs_(tfs_rest::MakeTfsRestFrontend(service_, nullptr)) {
+    AddModel("m", {{"x", DataType::kFp32, {-1, 3}}});
+    AddModel("two", {{"a", DataType::kInt64, {-1}}, {"b", DataType::kBytes, {-1}}});
+    AddModel("img", {{"i", DataType::kUint8, {-1, 4, 4, 3}}});
+    router_.Add(&kserve_);
+    router_.Add(tfs_.get());
+  }
+
+  // Sets request->path and ->query from a raw request target as the HTTP
+  // server does; false where the server answers 400 itself.
+  static bool SetTarget(std::string_view target, transport::HttpRequest* request) {
+    size_t question = target.find('?');
+    if (question != std::string_view::npos) {
+      request->query = std::string(target.substr(question + 1));
+      target = target.substr(0, question);
+    }
+    Result<std::string> path = transport::PercentDecode(target);
+    if (!path.ok()) return false;
+    request->path = std::move(path).value();
+    return true;
+  }
+
+  // Routes `request`; its respond function must be called exactly once.
+  void Handle(std::shared_ptr<const transport::HttpRequest> request) {
+    auto answered = std::make_shared<int>(0);
+    router_.Handle(std::move(request), [answered](transport::HttpResponse) { ++*answered; });
+    // The fake completes synchronously, so every answer is in by now.
+    TESSERA_FUZZ_CHECK(*answered == 1);
+  }
+
+ private:
+  void AddModel(const std::string& name, std::vector<TensorInfo> inputs) {
+    ModelMetadata metadata;
+    metadata.name = name;
+    metadata.version = 1;
+    metadata.versions = {1};
+    metadata.platform = "pytorch_libtorch";
+    metadata.signature.outputs = inputs;
+    metadata.signature.inputs = std::move(inputs);
+    service_.AddModel(std::move(metadata));
+  }
+
+  EchoService service_;
+  kserve_rest::KServeRestFrontend kserve_;
+  std::unique_ptr<frontend::RestFrontend> tfs_;
+  frontend::HttpRouter router_;
+};
+
+}  // namespace tessera::fuzz
