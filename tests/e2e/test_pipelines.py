@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import requests
 
-from conftest import BUILD, kpb, models
+from conftest import BUILD, kpb, models, wait_until
 from four_doors import (WireError, kserve_grpc_infer, kserve_rest_infer, tfs_grpc_predict,
                         tfs_rest_predict)
 from tensorflow_serving.apis import get_model_metadata_pb2  # noqa: E402
@@ -416,16 +416,10 @@ def test_model_removed_and_restored_while_client_loops(start_tessera, repo, tmp_
         def state():
             return requests.get(f"{server.rest_url}/v1/config", timeout=10).json()[
                 "later"]["model_version_status"][0]["state"]
-        deadline = time.time() + 20
-        while state() != "LOADING" and time.time() < deadline:
-            time.sleep(0.1)
-        assert state() == "LOADING"
+        wait_until(lambda: state() == "LOADING", what="the pipeline losing its model")
         time.sleep(0.5)
         write_config(config, repo, with_later=True)
-        deadline = time.time() + 20
-        while state() != "AVAILABLE" and time.time() < deadline:
-            time.sleep(0.1)
-        assert state() == "AVAILABLE"
+        wait_until(lambda: state() == "AVAILABLE", what="the pipeline recovering")
         time.sleep(0.5)
     finally:
         stop.set()
