@@ -15,7 +15,8 @@ transport::HttpResponse JsonError(int status, std::string_view message) {
   transport::HttpResponse response;
   response.status = status;
   response.content_type = "application/json";
-  response.body.assign(buffer.GetString(), buffer.GetSize());
+  // A 204 (No Content) carries no body.
+  if (status != 204) response.body.assign(buffer.GetString(), buffer.GetSize());
   return response;
 }
 

@@ -80,6 +80,7 @@ class RestFrontend {
 
 // An HttpResponse with `status`, Content-Type application/json and the body
 // {"error": "<message>"} (message JSON-escaped).
+// A 204 gets no body.
 transport::HttpResponse JsonError(int status, std::string_view message);
 
 // A case-insensitive ECMAScript regex, for URL patterns. Build once (e.g. a

@@ -30,6 +30,7 @@ constexpr FamilySpec kFamilies[] = {
     {"ovms_infer_req_active", false},
     {"tessera_infer_queue_length", true},
     {"tessera_batch_size", true},
+    {"tessera_pipeline_node_time_us", true},
 };
 
 std::string_view ApiName(Api api) {
@@ -150,6 +151,15 @@ void ServingMetrics::AddFamilies(const std::vector<std::string>& enabled) {
     batch_size_ = r.AddHistogram("tessera_batch_size", "Number of requests per engine run.",
                                  by_version, BatchBounds());
   }
+  if (on("tessera_pipeline_node_time_us")) {
+    node_time_ = r.AddHistogram("tessera_pipeline_node_time_us",
+                                "Time from a pipeline node starting to its result (each shard counts).",
+                                {"pipeline", "node"}, TimeBounds());
+  }
+}
+
+void ServingMetrics::RecordNodeTime(const std::string& pipeline, const std::string& node, double elapsed_us) {
+  if (node_time_) node_time_->Get({pipeline, node})->Observe(elapsed_us);
 }
 
 VersionMetrics ServingMetrics::ForVersion(const std::string& name, int64_t version) {

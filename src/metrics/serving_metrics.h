@@ -15,6 +15,7 @@
 //   ovms_infer_req_queue_size, ovms_infer_req_active (optional)  gauge name,version
 //   tessera_infer_queue_length                 gauge     name,version
 //   tessera_batch_size                         histogram name,version
+//   tessera_pipeline_node_time_us              histogram pipeline,node
 // The default set is every family except the two optional ones.
 //
 // Thread-safety: everything may be called concurrently once created.
@@ -97,6 +98,9 @@ class ServingMetrics {
   void RecordCall(Api api, Interface interface, Method method, const std::string& name,
                   int64_t version, bool ok, double elapsed_us);
 
+  // One run of a pipeline node (each shard counts), start to result.
+  void RecordNodeTime(const std::string& pipeline, const std::string& node, double elapsed_us);
+
   // The text exposition of every enabled family.
   std::string Render() const;
 
@@ -116,6 +120,7 @@ class ServingMetrics {
   Family<Gauge>* infer_req_active_ = nullptr;
   Family<Gauge>* queue_length_ = nullptr;
   Family<Histogram>* batch_size_ = nullptr;
+  Family<Histogram>* node_time_ = nullptr;
 };
 
 // What one front door (KServe gRPC, TFS REST, ...) records through.

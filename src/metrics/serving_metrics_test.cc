@@ -20,7 +20,7 @@ TEST(ServingMetricsTest, DefaultSetLeavesOutTheOptionalFamilies) {
   for (const char* name : {"ovms_streams", "ovms_current_requests", "ovms_requests_success",
                            "ovms_requests_fail", "ovms_request_time_us", "ovms_inference_time_us",
                            "ovms_wait_for_infer_req_time_us", "tessera_infer_queue_length",
-                           "tessera_batch_size"}) {
+                           "tessera_batch_size", "tessera_pipeline_node_time_us"}) {
     EXPECT_TRUE(Contains(text, std::string("# TYPE ") + name + " ")) << name;
   }
   EXPECT_FALSE(Contains(text, "ovms_infer_req_queue_size"));
@@ -48,7 +48,7 @@ TEST(ServingMetricsTest, UnknownNameIsRejected) {
 
 TEST(ServingMetricsTest, KnownFamiliesListsDefaultsFirst) {
   auto known = ServingMetrics::KnownFamilies();
-  ASSERT_EQ(known.size(), 11u);
+  ASSERT_EQ(known.size(), 12u);
   EXPECT_EQ(known.front(), "ovms_streams");
   EXPECT_EQ(known[known.size() - 2], "ovms_infer_req_queue_size");
   EXPECT_EQ(known.back(), "ovms_infer_req_active");

@@ -172,23 +172,13 @@ Result<ModelConfig> ToModelConfig(const rapidjson::Value& config, const std::str
   return model;
 }
 
-// Rules about pipelines a schema cannot express. Node-to-node wiring is
-// checked later, where the pipelines are built.
-Status CheckPipelines(const rapidjson::Value& pipelines, const std::map<std::string, size_t>& model_index) {
-  std::map<std::string, size_t> seen;
+// Rules about pipelines a schema cannot express. Node-to-node wiring, a
+// name used twice and a name taken by a model are checked where the
+// pipelines are built (as OVMS, they fail only that pipeline).
+Status CheckPipelines(const rapidjson::Value& pipelines) {
   for (rapidjson::SizeType i = 0; i < pipelines.Size(); ++i) {
     const rapidjson::Value& pipeline = pipelines[i];
     std::string path = "/pipeline_config_list/" + std::to_string(i);
-    std::string name = pipeline["name"].GetString();
-    if (auto it = seen.find(name); it != seen.end()) {
-      return InvalidArgument("duplicate pipeline name '" + name + "' at /pipeline_config_list/" +
-                             std::to_string(it->second) + " and " + path);
-    }
-    seen[name] = i;
-    if (auto it = model_index.find(name); it != model_index.end()) {
-      return InvalidArgument("pipeline name '" + name + "' at " + path + " is also the name of the model at " +
-                             "/model_config_list/" + std::to_string(it->second));
-    }
     const rapidjson::Value& nodes = pipeline["nodes"];
     for (rapidjson::SizeType n = 0; n < nodes.Size(); ++n) {
       const rapidjson::Value& node = nodes[n];
@@ -250,7 +240,7 @@ Result<ServerConfig> ParseServerConfig(std::string_view json_text, const std::st
   }
 
   if (const rapidjson::Value* pipelines = Member(&doc, "pipeline_config_list")) {
-    Status status = CheckPipelines(*pipelines, model_index);
+    Status status = CheckPipelines(*pipelines);
     if (!status.ok()) return InvalidArgument("Invalid config: " + status.message());
     server.pipeline_config_json = CompactJson(*pipelines);
   }
@@ -259,9 +249,6 @@ Result<ServerConfig> ParseServerConfig(std::string_view json_text, const std::st
       std::string base_path = library["base_path"].GetString();
       if (base_path.find("..") == std::string::npos) base_path = ResolveBasePath(base_path, config_dir);
       server.custom_node_libraries.push_back(CustomNodeLibraryConfig{library["name"].GetString(), base_path});
-    }
-    if (!libraries->Empty()) {
-      TLOG_WARN("custom_node_library_config_list is read, but pipelines are not served yet");
     }
   }
   if (const rapidjson::Value* monitoring = Member(&doc, "monitoring")) {

@@ -16,6 +16,7 @@
 #include "frontend/tfs_grpc/prediction_service.h"
 #include "frontend/tfs_rest/tfs_rest_frontend.h"
 #include "repository/config_parser.h"
+#include "server/pipeline_models.h"
 #include "server/repository_poller.h"
 #include "server/server_admin.h"
 #include "serving/model_manager.h"
@@ -58,12 +59,12 @@ MetricsConfig EffectiveMetricsConfig(const ServerOptions& options, MetricsConfig
 
 // The version a failed call is counted under (see metrics::VersionResolver):
 // the version asked for when known; for the default, the highest AVAILABLE
-// version, else the highest known one.
-std::optional<int64_t> ResolveVersion(ModelManager& manager, const std::string& name,
+// version, else the highest known one. A pipeline's is always 1.
+std::optional<int64_t> ResolveVersion(InferenceService& service, const std::string& name,
                                       int64_t version) {
-  auto statuses = manager.GetStatus(name, version);
+  auto statuses = service.GetModelStatus(name, version);
   if (!statuses.ok() || statuses->empty()) return std::nullopt;
-  if (version != kDefaultVersion) return version;
+  if (version != kDefaultVersion) return statuses->front().version;
   int64_t best = statuses->back().version;
   for (const auto& s : *statuses) {
     if (s.state == VersionState::kAvailable) best = s.version;
@@ -101,6 +102,9 @@ struct Server::Impl {
   std::unique_ptr<frontend::MetricsEndpoint> metrics_endpoint;
   std::unique_ptr<ModelManager> manager;
   std::unique_ptr<ServingService> service;
+  // Pipelines: the InferenceService the frontends call (models first).
+  std::unique_ptr<ManagerPipelineModels> pipeline_models;
+  std::unique_ptr<pipeline::PipelineService> pipelines;
   std::unique_ptr<kserve_grpc::KServeGrpcService> kserve;
   std::unique_ptr<tfs_grpc::TfsPredictionService> tfs_predict;
   std::unique_ptr<tfs_grpc::TfsModelService> tfs_model;
@@ -132,7 +136,7 @@ Status Server::StartMetrics(const MetricsConfig& config) {
   auto front_door = [&s](metrics::Api api, metrics::Interface interface) {
     return std::make_unique<metrics::FrontDoorMetrics>(
         *s.metrics, api, interface, [&s](const std::string& name, int64_t version) {
-          return s.manager ? ResolveVersion(*s.manager, name, version) : std::nullopt;
+          return s.pipelines ? ResolveVersion(*s.pipelines, name, version) : std::nullopt;
         });
   };
   s.kserve_grpc_metrics = front_door(metrics::Api::kKServe, metrics::Interface::kGrpc);
@@ -141,6 +145,27 @@ Status Server::StartMetrics(const MetricsConfig& config) {
   s.tfs_rest_metrics = front_door(metrics::Api::kTensorFlowServing, metrics::Interface::kRest);
   s.metrics_endpoint = std::make_unique<frontend::MetricsEndpoint>(*s.metrics);
   return Status::Ok();
+}
+
+// Pipelines wrap the model service; they are rebuilt whenever the manager
+// applies a config and revalidated whenever its models change.
+void Server::StartPipelines() {
+  Impl& s = *impl_;
+  s.pipeline_models = std::make_unique<ManagerPipelineModels>(*s.manager);
+  pipeline::PipelineServiceOptions options;
+  if (s.metrics) {
+    metrics::ServingMetrics* metrics = s.metrics.get();
+    options.node_time_observer = [metrics](const std::string& pipeline, const std::string& node,
+                                           std::chrono::microseconds elapsed) {
+      metrics->RecordNodeTime(pipeline, node, static_cast<double>(elapsed.count()));
+    };
+  }
+  s.pipelines = std::make_unique<pipeline::PipelineService>(*s.service, *s.pipeline_models, options);
+  pipeline::PipelineService* pipelines = s.pipelines.get();
+  s.manager->SetChangeListener([pipelines](const ServerConfig& config, bool config_applied) {
+    return config_applied ? pipelines->ApplyConfig(config) : pipelines->Revalidate();
+  });
+  s.admin->SetPipelines(pipelines);
 }
 
 Status Server::Start() {
@@ -156,13 +181,14 @@ Status Server::Start() {
   s.poller = std::make_unique<RepositoryPoller>(s.fs, *s.manager, s.options.config_path,
                                                 initial.hash);
   s.admin = std::make_unique<ServerAdmin>(*s.manager, *s.poller);
+  StartPipelines();
 
   if (s.options.port > 0) {
     s.kserve = std::make_unique<kserve_grpc::KServeGrpcService>(
-        *s.service, kserve_grpc::kDefaultMaxInFlightPerStream, s.kserve_grpc_metrics.get());
+        *s.pipelines, kserve_grpc::kDefaultMaxInFlightPerStream, s.kserve_grpc_metrics.get());
     s.tfs_predict =
-        std::make_unique<tfs_grpc::TfsPredictionService>(*s.service, s.tfs_grpc_metrics.get());
-    s.tfs_model = std::make_unique<tfs_grpc::TfsModelService>(*s.service, s.admin.get(),
+        std::make_unique<tfs_grpc::TfsPredictionService>(*s.pipelines, s.tfs_grpc_metrics.get());
+    s.tfs_model = std::make_unique<tfs_grpc::TfsModelService>(*s.pipelines, s.admin.get(),
                                                               s.tfs_grpc_metrics.get());
     transport::GrpcServerOptions grpc_options;
     grpc_options.address = s.options.grpc_bind_address;
@@ -179,11 +205,11 @@ Status Server::Start() {
 
   if (s.options.rest_port > 0) {
     s.kserve_rest = std::make_unique<kserve_rest::KServeRestFrontend>(
-        *s.service, s.kserve_rest_metrics.get());
+        *s.pipelines, s.kserve_rest_metrics.get());
     s.router = std::make_unique<frontend::HttpRouter>();
     s.router->Add(s.kserve_rest.get());
     s.tfs_rest =
-        tfs_rest::MakeTfsRestFrontend(*s.service, s.admin.get(), s.tfs_rest_metrics.get());
+        tfs_rest::MakeTfsRestFrontend(*s.pipelines, s.admin.get(), s.tfs_rest_metrics.get());
     s.router->Add(s.tfs_rest.get());
     if (s.metrics_endpoint) s.router->Add(s.metrics_endpoint.get());
     // Deadline of REST inference requests (--rest_request_timeout_ms).
@@ -239,6 +265,7 @@ void Server::Shutdown() {
   s.tfs_model.reset();  // before admin: a queued reload may still use it
   s.admin.reset();
   s.poller.reset();
+  s.pipelines.reset();  // runs queued custom nodes; before the models
   s.manager.reset();  // drains every model's workers
   s.service.reset();
 }

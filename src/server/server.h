@@ -31,6 +31,7 @@ class Server {
   // Creates the metrics and the front doors' recorders when `config` enables
   // them. Errors: InvalidArgument (no REST port, unknown family name).
   Status StartMetrics(const MetricsConfig& config);
+  void StartPipelines();
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -1,5 +1,6 @@
 #include "server/server_admin.h"
 
+#include <algorithm>
 #include <set>
 
 namespace tessera {
@@ -16,6 +17,13 @@ std::vector<ModelStatusEntry> ServerAdmin::AllModelStatuses() const {
     auto statuses = manager_.GetStatus(name, kDefaultVersion);
     // A model without versions (e.g. its base path is missing) stays listed.
     entries.push_back({name, statuses.ok() ? std::move(*statuses) : std::vector<VersionStatus>{}});
+  }
+  if (pipelines_) {
+    for (auto& entry : pipelines_->PipelineStatuses()) {
+      if (!manager_.IsKnown(entry.name)) entries.push_back(std::move(entry));
+    }
+    std::sort(entries.begin(), entries.end(),
+              [](const ModelStatusEntry& a, const ModelStatusEntry& b) { return a.name < b.name; });
   }
   return entries;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/model_admin.h"
+#include "pipeline/pipeline_service.h"
 #include "server/repository_poller.h"
 #include "serving/model_manager.h"
 
@@ -14,6 +15,11 @@ class ServerAdmin : public ModelAdmin {
   ServerAdmin(ModelManager& manager, RepositoryPoller& poller)
       : manager_(manager), poller_(poller) {}
 
+  // Pipelines are listed beside the models by AllModelStatuses (a name is a
+  // model first, so a pipeline named like a model is not listed).
+  // `pipelines` must outlive this object; null: no pipelines.
+  void SetPipelines(const pipeline::PipelineService* pipelines) { pipelines_ = pipelines; }
+
   Result<bool> ReloadConfig() override;
   std::vector<ModelStatusEntry> AllModelStatuses() const override;
   Status ReplaceModels(const std::vector<ModelSource>& models) override;
@@ -21,6 +27,7 @@ class ServerAdmin : public ModelAdmin {
  private:
   ModelManager& manager_;
   RepositoryPoller& poller_;
+  const pipeline::PipelineService* pipelines_ = nullptr;
 };
 
 }  // namespace tessera

@@ -77,6 +77,7 @@ bool ModelManager::ApplyConfig(const ServerConfig& config) {
     changed |= reload;
     changed |= model->Reconcile(ctx, *wanted, reload);
   }
+  if (listener_) changed |= listener_(config_, /*config_applied=*/true);
   return changed;
 }
 
@@ -89,6 +90,7 @@ bool ModelManager::RefreshVersions() {
     auto it = snapshot->find(model_config.name);
     if (it != snapshot->end()) changed |= it->second->Reconcile(ctx, model_config, false);
   }
+  if (changed && listener_) listener_(config_, /*config_applied=*/false);
   return changed;
 }
 

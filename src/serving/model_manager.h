@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -41,6 +42,14 @@ class ModelManager {
   // Re-reads every model's version directories. Returns true on change.
   bool RefreshVersions();
 
+  // Called at the end of every ApplyConfig (config_applied = true) and of
+  // every RefreshVersions that changed anything (false), with the config in
+  // force, serialised with those updates; it returns whether it changed
+  // anything of its own (e.g. pipelines), which ApplyConfig/RefreshVersions
+  // then report as a change. Set before the first ApplyConfig.
+  using ChangeListener = std::function<bool(const ServerConfig& config, bool config_applied)>;
+  void SetChangeListener(ChangeListener listener) { listener_ = std::move(listener); }
+
   Result<ModelHandle> Acquire(const std::string& name, int64_t version) const;
   // kDefaultVersion: every known version. A model with no version known and
   // a repository fault (base path missing, ...) is kNotFound "Model <name>
@@ -49,6 +58,8 @@ class ModelManager {
   Result<ModelMetadata> GetMetadata(const std::string& name, int64_t version) const;
   // Names of every model known, including removed ones, sorted.
   std::vector<std::string> ModelNames() const;
+  // True when `name` is one of ModelNames().
+  bool IsKnown(const std::string& name) const { return Find(name) != nullptr; }
   ServerConfig config() const;
 
  private:
@@ -63,6 +74,7 @@ class ModelManager {
   Reaper reaper_;
 
   std::mutex update_mu_;  // serialises ApplyConfig / RefreshVersions
+  ChangeListener listener_;
   ServerConfig config_;   // guarded by update_mu_ (writes) and map_mu_ (reads)
   mutable std::mutex map_mu_;
   std::shared_ptr<const ModelMap> models_;

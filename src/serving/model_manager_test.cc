@@ -169,6 +169,27 @@ TEST_F(ModelManagerTest, NewVersionReplacesOldAfterRefresh) {
   EXPECT_TRUE(WaitForState("m", 2, VersionState::kEnd));
 }
 
+TEST_F(ModelManagerTest, ChangeListenerSeesEveryConfigAndEveryVersionChange) {
+  std::vector<bool> calls;  // config_applied of each call
+  bool listener_changed = false;
+  manager_->SetChangeListener([&](const ServerConfig& config, bool config_applied) {
+    EXPECT_EQ(config.models.size(), 1u);
+    EXPECT_TRUE(manager_->IsKnown("m"));
+    calls.push_back(config_applied);
+    return listener_changed;
+  });
+  AddVersion("m", 1, "offset=10");
+  EXPECT_TRUE(manager_->ApplyConfig(Models({Config("m")})));
+  EXPECT_FALSE(manager_->ApplyConfig(Models({Config("m")})));
+  listener_changed = true;  // its own change counts as a change
+  EXPECT_TRUE(manager_->ApplyConfig(Models({Config("m")})));
+  EXPECT_FALSE(manager_->RefreshVersions());  // nothing changed: not called
+  AddVersion("m", 2, "offset=20");
+  EXPECT_TRUE(manager_->RefreshVersions());
+  EXPECT_EQ(calls, (std::vector<bool>{true, true, true, false}));
+  EXPECT_FALSE(manager_->IsKnown("other"));
+}
+
 TEST_F(ModelManagerTest, RetiredVersionFinishesRequestsInFlight) {
   AddVersion("m", 1, "offset=10\nsleep_ms=300");
   manager_->ApplyConfig(Models({Config("m")}));

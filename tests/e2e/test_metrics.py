@@ -23,7 +23,7 @@ LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 DEFAULT_FAMILIES = ["ovms_streams", "ovms_current_requests", "ovms_requests_success",
                     "ovms_requests_fail", "ovms_request_time_us", "ovms_inference_time_us",
                     "ovms_wait_for_infer_req_time_us", "tessera_infer_queue_length",
-                    "tessera_batch_size"]
+                    "tessera_batch_size", "tessera_pipeline_node_time_us"]
 
 
 def parse(text):

@@ -3,6 +3,9 @@
  * by element, FP32 of any shape. Params add_value and sub_value (decimal
  * text, default 0) are read once by initialize; a value that is not a number
  * makes initialize fail. The same operation as OVMS's add_sub test node.
+ * Metadata: input_numbers / output_numbers FP32 [1, any]; with the param
+ * metadata_rank (2..8) every one of that many dims is any instead (e.g. 3
+ * for a node that gathers [N,1,X] shards).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,7 @@
 struct AddSub {
   float add;
   float sub;
+  int rank; /* 0: [1, any] */
 };
 
 static int ParseFloat(const char* text, float* out) {
@@ -25,7 +29,17 @@ int initialize(void** manager, const struct CustomNodeParam* params, int paramsC
   if (state == NULL) return 1;
   state->add = 0.0f;
   state->sub = 0.0f;
+  state->rank = 0;
   for (int i = 0; i < paramsCount; i++) {
+    if (strcmp(params[i].key, "metadata_rank") == 0) {
+      char* end = NULL;
+      long rank = strtol(params[i].value, &end, 10);
+      if (end == params[i].value || *end != '\0' || rank < 2 || rank > 8) {
+        free(state);
+        return 3;
+      }
+      state->rank = (int)rank;
+    }
     float* target = NULL;
     if (strcmp(params[i].key, "add_value") == 0) target = &state->add;
     if (strcmp(params[i].key, "sub_value") == 0) target = &state->sub;
@@ -78,19 +92,21 @@ int execute(const struct CustomNodeTensor* inputs, int inputsCount, struct Custo
   return 0;
 }
 
-static int Info(struct CustomNodeTensorInfo** info, int* infoCount, const char* name) {
+static int Info(struct CustomNodeTensorInfo** info, int* infoCount, const char* name, const void* manager) {
+  const struct AddSub* state = (const struct AddSub*)manager;
+  int rank = state != NULL && state->rank > 0 ? state->rank : 2;
   struct CustomNodeTensorInfo* entry = (struct CustomNodeTensorInfo*)malloc(sizeof(struct CustomNodeTensorInfo));
-  uint64_t* dims = (uint64_t*)malloc(2 * sizeof(uint64_t));
+  uint64_t* dims = (uint64_t*)malloc((size_t)rank * sizeof(uint64_t));
   if (entry == NULL || dims == NULL) {
     free(entry);
     free(dims);
     return 1;
   }
-  dims[0] = 1;
-  dims[1] = 0; /* any */
+  for (int i = 0; i < rank; i++) dims[i] = 0; /* any */
+  if (state == NULL || state->rank == 0) dims[0] = 1;
   entry->name = name;
   entry->dims = dims;
-  entry->dimsCount = 2;
+  entry->dimsCount = (uint64_t)rank;
   entry->precision = FP32;
   *info = entry;
   *infoCount = 1;
@@ -99,12 +115,12 @@ static int Info(struct CustomNodeTensorInfo** info, int* infoCount, const char* 
 
 int getInputsInfo(struct CustomNodeTensorInfo** info, int* infoCount, const struct CustomNodeParam* params,
                   int paramsCount, void* manager) {
-  return Info(info, infoCount, "input_numbers");
+  return Info(info, infoCount, "input_numbers", manager);
 }
 
 int getOutputsInfo(struct CustomNodeTensorInfo** info, int* infoCount, const struct CustomNodeParam* params,
                    int paramsCount, void* manager) {
-  return Info(info, infoCount, "output_numbers");
+  return Info(info, infoCount, "output_numbers", manager);
 }
 
 int release(void* ptr, void* manager) {

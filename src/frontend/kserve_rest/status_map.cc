@@ -22,7 +22,7 @@ int HttpStatusFor(StatusCode code) {
     case StatusCode::kDeadlineExceeded: return 504;
     case StatusCode::kPermissionDenied: return 403;
     case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kAborted: return 409;
+    case StatusCode::kAborted: return 204;  // a pipeline's demultiplexer had no content (OVMS)
   }
   return 500;
 }

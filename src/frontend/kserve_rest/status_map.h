@@ -4,7 +4,8 @@
 //   OUT_OF_RANGE → 400; NOT_FOUND → 404; UNAVAILABLE, CANCELLED and
 //   RESOURCE_EXHAUSTED (a full queue; Triton answers 503 there too) → 503;
 //   UNIMPLEMENTED → 501; INTERNAL, DATA_LOSS → 500; DEADLINE_EXCEEDED → 504;
-//   PERMISSION_DENIED → 403; UNAUTHENTICATED → 401; ABORTED → 409.
+//   PERMISSION_DENIED → 403; UNAUTHENTICATED → 401; ABORTED → 204 without a body (a
+//   pipeline demultiplexer with no content, as OVMS).
 #pragma once
 
 #include "common/status.h"

@@ -22,7 +22,7 @@ TEST(StatusMapTest, TritonTable) {
   EXPECT_EQ(HttpStatusFor(StatusCode::kDeadlineExceeded), 504);
   EXPECT_EQ(HttpStatusFor(StatusCode::kPermissionDenied), 403);
   EXPECT_EQ(HttpStatusFor(StatusCode::kUnauthenticated), 401);
-  EXPECT_EQ(HttpStatusFor(StatusCode::kAborted), 409);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kAborted), 204);
   EXPECT_EQ(HttpStatusFor(static_cast<StatusCode>(99)), 500);
 }
 

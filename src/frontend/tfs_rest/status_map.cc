@@ -19,7 +19,7 @@ constexpr std::array<std::pair<StatusCode, int>, 17> kHttpTable = {{
     {StatusCode::kPermissionDenied, 403},
     {StatusCode::kResourceExhausted, 429},
     {StatusCode::kFailedPrecondition, 400},
-    {StatusCode::kAborted, 409},
+    {StatusCode::kAborted, 204},  // a pipeline's demultiplexer had no content (OVMS)
     {StatusCode::kOutOfRange, 400},
     {StatusCode::kUnimplemented, 501},
     {StatusCode::kInternal, 500},

@@ -1,7 +1,8 @@
 // The one mapping from tessera::Status to an HTTP status for the TensorFlow
 // Serving REST front door, following TF Serving's own table
 // (model_servers/http_server.cc): INVALID_ARGUMENT, FAILED_PRECONDITION and
-// OUT_OF_RANGE are 400, NOT_FOUND 404, ALREADY_EXISTS and ABORTED 409, ...
+// OUT_OF_RANGE are 400, NOT_FOUND 404, ALREADY_EXISTS 409, ABORTED 204 without a body (a pipeline
+// demultiplexer with no content, as OVMS), ...
 #pragma once
 
 #include "common/status.h"

@@ -16,7 +16,7 @@ TEST(StatusMapTest, FollowsTfServingTable) {
   EXPECT_EQ(HttpStatusFor(StatusCode::kPermissionDenied), 403);
   EXPECT_EQ(HttpStatusFor(StatusCode::kResourceExhausted), 429);
   EXPECT_EQ(HttpStatusFor(StatusCode::kFailedPrecondition), 400);
-  EXPECT_EQ(HttpStatusFor(StatusCode::kAborted), 409);
+  EXPECT_EQ(HttpStatusFor(StatusCode::kAborted), 204);
   EXPECT_EQ(HttpStatusFor(StatusCode::kOutOfRange), 400);
   EXPECT_EQ(HttpStatusFor(StatusCode::kUnimplemented), 501);
   EXPECT_EQ(HttpStatusFor(StatusCode::kInternal), 500);
