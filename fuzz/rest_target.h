@@ -15,6 +15,7 @@
 #include "frontend/tfs_rest/tfs_rest_frontend.h"
 #include "fuzz_common.h"
 #include "transport/http_server.h"
+#include "transport/url_path.h"
 
 namespace tessera::fuzz {
 
@@ -35,7 +36,7 @@ class RestTarget {
     router_.Add(tfs_.get());
   }
 
-  // Sets request->path and ->query from a raw request target as the HTTP
+  // Sets request->path (raw) and ->query from a request target as the HTTP
   // server does; false where the server answers 400 itself.
   static bool SetTarget(std::string_view target, transport::HttpRequest* request) {
     size_t question = target.find('?');
@@ -43,9 +44,10 @@ class RestTarget {
       request->query = std::string(target.substr(question + 1));
       target = target.substr(0, question);
     }
-    Result<std::string> path = transport::PercentDecode(target);
-    if (!path.ok()) return false;
-    request->path = std::move(path).value();
+    // The server keeps the raw path (the frontends decode per segment) and
+    // answers 400 itself for a malformed escape.
+    if (!transport::CheckPercentEncoding(target).ok()) return false;
+    request->path = std::string(target);
     return true;
   }
 
