@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "common/logging.h"
+#include "serving/request_validator.h"
 
 namespace tessera::pipeline {
 
@@ -34,6 +35,8 @@ struct PipelineExecutor::Node {
   // Model/library outputs some consumer reads (DL: the requested outputs).
   std::vector<std::string> needed_outputs;
   std::shared_ptr<custom_node::CustomNode> custom;
+  // A custom node's getInputsInfo, by input name (read once at Create).
+  std::map<std::string, TensorInfo> custom_inputs;
 };
 
 namespace {
@@ -84,7 +87,11 @@ Result<std::unique_ptr<PipelineExecutor>> PipelineExecutor::Create(PipelineDefin
   for (size_t i = 0; i < nodes.size(); ++i) {
     Node& node = nodes[i];
     node.info = &d.nodes()[i];
-    if (node.info->kind == NodeKind::kCustom) node.custom = executor->validated_.custom_nodes.at(node.info->name);
+    if (node.info->kind == NodeKind::kCustom) {
+      node.custom = executor->validated_.custom_nodes.at(node.info->name);
+      TESSERA_ASSIGN_OR_RETURN(auto infos, node.custom->GetInputsInfo());
+      for (TensorInfo& info : infos) node.custom_inputs[info.name] = std::move(info);
+    }
     for (const Dependency& dependency : d.DependenciesOf(node.info->name)) {
       Node::Dep dep;
       dep.source = IndexOf(d, dependency.node);
@@ -162,6 +169,10 @@ class PipelineExecutor::Run : public std::enable_shared_from_this<Run> {
     std::vector<std::map<Key, AliasMap>> slots;
   };
 
+  // The request against the pipeline's input metadata, with the models'
+  // checker. An input whose metadata has no type (read only by "response")
+  // is not checked; an encoded image (BYTES for a 4-D non-BYTES input) is
+  // decoded and checked by the model that reads it.
   Status CheckInputs() const {
     const auto& required = ex_.validated_.inputs;
     if (request_.inputs.size() != required.size()) {
@@ -170,11 +181,45 @@ class PipelineExecutor::Run : public std::enable_shared_from_this<Run> {
     }
     for (const TensorInfo& info : required) {
       auto same = [&](const NamedTensor& t) { return t.name == info.name; };
-      if (std::none_of(request_.inputs.begin(), request_.inputs.end(), same)) {
+      auto it = std::find_if(request_.inputs.begin(), request_.inputs.end(), same);
+      if (it == request_.inputs.end()) {
         return InvalidArgument("Missing input with specific name - Required input: " + info.name);
       }
+      if (info.dtype == DataType::kInvalid) continue;
+      bool encoded_image = it->tensor.dtype() == DataType::kBytes && info.dtype != DataType::kBytes &&
+                           info.shape.size() == 4;
+      if (encoded_image) continue;
+      TESSERA_RETURN_IF_ERROR(CheckInput(info, ShapeConstraint::FromShape(info.shape), it->tensor));
     }
     return Status::Ok();
+  }
+
+  // A custom node's inputs against its getInputsInfo (-1 dims and an
+  // UNSPECIFIED precision accept anything), so the library only reads
+  // buffers of the sizes it declared. kInvalidArgument when the tensor is
+  // the request's, kInternal when an earlier node produced it.
+  Status CheckCustomInputs(size_t index, const std::vector<NamedTensor>& inputs) const {
+    const Node& node = ex_.nodes_[index];
+    for (const NamedTensor& input : inputs) {
+      auto it = node.custom_inputs.find(input.name);
+      if (it == node.custom_inputs.end()) continue;  // the validator connected only declared inputs
+      Status valid = CheckInput(it->second, ShapeConstraint::FromShape(it->second.shape), input.tensor);
+      if (valid.ok()) continue;
+      StatusCode code = FromRequest(node, input.name) ? StatusCode::kInvalidArgument : StatusCode::kInternal;
+      return Status(code, valid.message() + Where(index));
+    }
+    return Status::Ok();
+  }
+
+  // True when `node`'s input `name` is fed straight by "request".
+  bool FromRequest(const Node& node, const std::string& name) const {
+    for (const Node::Dep& dep : node.deps) {
+      if (ex_.nodes_[dep.source].info->kind != NodeKind::kEntry) continue;
+      for (const Node::Input& input : dep.inputs) {
+        if (input.input == name) return true;
+      }
+    }
+    return false;
   }
 
   std::string Where(size_t index) const {
@@ -265,6 +310,8 @@ class PipelineExecutor::Run : public std::enable_shared_from_this<Run> {
 
   void RunCustom(size_t index, Key key, std::vector<NamedTensor> inputs) {
     const Node& node = ex_.nodes_[index];
+    Status valid = CheckCustomInputs(index, inputs);
+    if (!valid.ok()) return Fail(std::move(valid));
     auto start = std::chrono::steady_clock::now();
     auto outputs = node.custom->Execute(inputs, node.needed_outputs);
     Observe(index, start);

@@ -96,7 +96,14 @@ class PipelineExecutor {
   // `done` has been called.
   // Errors: kInvalidArgument for a missing pipeline input ("Missing input
   // with specific name - Required input: <x>") or an unexpected one
-  // ("Invalid number of inputs - Expected: N; Actual: M"); then any node's.
+  // ("Invalid number of inputs - Expected: N; Actual: M"), or an input
+  // unlike validated().inputs (CheckInput of serving/request_validator.h:
+  // datatype, shape with -1 as any, byte size, BYTES elements; an input of
+  // kInvalid type, or BYTES for a 4-D non-BYTES input, is left to its
+  // consumer), all before any node runs; then any node's. A custom node's
+  // inputs are checked the same way against its getInputsInfo before
+  // execute: kInvalidArgument when the tensor is the request's, kInternal
+  // when a node produced it, with "; pipeline: <p>; node: <n>".
   void Execute(const InferRequest& request, InferCallback done) const;
 
   struct Node;  // precomputed wiring of one node (pipeline_executor.cc)

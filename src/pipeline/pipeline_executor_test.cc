@@ -344,6 +344,111 @@ Result<InferResponse> RunOnce(const PipelineExecutor& executor, const InferReque
   return result;
 }
 
+TEST_F(PipelineExecutorTest, RequestShapeCheckedAgainstInputMetadata) {
+  auto executor = Make(Chain());
+  ASSERT_NE(executor, nullptr);
+  auto response = RunOnce(*executor, Request({{"x", Floats({1, 20}, std::vector<float>(20, 0.0f))}}));
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(response.status().message(), "Invalid input shape - Expected: (1,10); Actual: (1,20); input name: x");
+  EXPECT_EQ(models_.call_count(), 0u);
+}
+
+TEST_F(PipelineExecutorTest, RequestPrecisionCheckedAgainstInputMetadata) {
+  auto executor = Make(Chain());
+  ASSERT_NE(executor, nullptr);
+  auto response = RunOnce(*executor, Request({{"x", Tensor::Allocate(DataType::kInt32, {1, 10})}}));
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(response.status().message(), "Invalid input precision - Expected: FP32; Actual: INT32; input name: x");
+  EXPECT_EQ(models_.call_count(), 0u);
+}
+
+TEST_F(PipelineExecutorTest, RequestByteSizeCheckedBeforeACustomNode) {
+  auto executor = Make(Pipeline("p", {"x"},
+                                {Custom("add", "add_sub", "{}", {Src("input_numbers", "request", "x")},
+                                        {Out("output_numbers", "n")})},
+                                {Src("y", "add", "n")}));
+  ASSERT_NE(executor, nullptr);
+  std::string bytes(20, '\0');  // (1,10) FP32 needs 40
+  auto response = RunOnce(*executor, Request({{"x", Tensor::FromBytes(DataType::kFp32, {1, 10}, bytes)}}));
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(response.status().message(),
+            "Invalid content size of tensor proto - Expected: 40 bytes; Actual: 20 bytes; input name: x");
+}
+
+TEST_F(PipelineExecutorTest, RequestBytesElementsChecked) {
+  auto executor = Make(Pipeline("p", {"x"}, {Dl("a", "m_str", {Src("in", "request", "x")}, {Out("out", "o")})},
+                                {Src("y", "a", "o")}));
+  ASSERT_NE(executor, nullptr);
+  // Shape (2) but one element; then a length prefix running past the end.
+  auto one = Tensor::FromBytes(DataType::kBytes, {2}, JoinBytesElements({"abc"}));
+  auto response = RunOnce(*executor, Request({{"x", one}}));
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(response.status().message(),
+            "Invalid content size of tensor proto - Expected: 2 strings; Actual: 1 strings; input name: x");
+  std::string lying = JoinBytesElements({"abc"});
+  lying[0] = 100;
+  response = RunOnce(*executor, Request({{"x", Tensor::FromBytes(DataType::kBytes, {1}, lying)}}));
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().message(), "Invalid content size of tensor proto - BYTES element length runs past "
+                                         "the buffer end; input name: x");
+  EXPECT_EQ(models_.call_count(), 0u);
+}
+
+TEST_F(PipelineExecutorTest, EncodedImagesPassToTheModelThatDecodesThem) {
+  deps_.Add("image", {T("in", {1, 4, 4, 3})}, {T("out", {1, 10})});
+  auto executor = Make(Pipeline("p", {"x"}, {Dl("a", "image", {Src("in", "request", "x")}, {Out("out", "o")})},
+                                {Src("y", "a", "o")}));
+  ASSERT_NE(executor, nullptr);
+  models_.SetHandler([](const InferRequest& r) -> Result<InferResponse> {
+    InferResponse response;
+    response.outputs.push_back({"out", r.inputs[0].tensor});
+    return response;
+  });
+  auto response = RunOnce(*executor, Request({{"x", Tensor::FromBytes(DataType::kBytes, {1},
+                                                                       JoinBytesElements({"png"}))}}));
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(models_.call_count(), 1u);
+}
+
+TEST_F(PipelineExecutorTest, CustomNodeInputCheckedAgainstItsInputsInfo) {
+  // "liar" declares (1,10) but answers (1,1,5) INT32: add_sub declares (1,-1) FP32.
+  deps_.Add("liar", {T("in", {1, 10})}, {T("out", {1, 10})});
+  auto executor = Make(Pipeline("p", {"x"},
+                                {Dl("a", "liar", {Src("in", "request", "x")}, {Out("out", "o")}),
+                                 Custom("c", "add_sub", "{}", {Src("input_numbers", "a", "o")},
+                                        {Out("output_numbers", "n")})},
+                                {Src("y", "c", "n")}));
+  ASSERT_NE(executor, nullptr);
+  Shape shape{1, 1, 5};
+  DataType type = DataType::kFp32;
+  models_.SetHandler([&](const InferRequest&) -> Result<InferResponse> {
+    InferResponse response;
+    response.outputs.push_back({"out", Tensor::Allocate(type, shape)});
+    return response;
+  });
+  InferRequest request = Request({{"x", Floats({1, 10}, std::vector<float>(10, 1.0f))}});
+  auto response = RunOnce(*executor, request);
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().code(), StatusCode::kInternal);
+  EXPECT_EQ(response.status().message(), "Invalid input shape - Expected: (1,-1); Actual: (1,1,5); input name: "
+                                         "input_numbers; pipeline: p; node: c");
+  shape = {1, 5};
+  type = DataType::kInt32;
+  response = RunOnce(*executor, request);
+  ASSERT_FALSE(response.ok());
+  EXPECT_EQ(response.status().code(), StatusCode::kInternal);
+  EXPECT_EQ(response.status().message(), "Invalid input precision - Expected: FP32; Actual: INT32; input name: "
+                                         "input_numbers; pipeline: p; node: c");
+  type = DataType::kFp32;
+  response = RunOnce(*executor, request);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->outputs[0].tensor.shape(), (Shape{1, 5}));
+}
+
 std::string SplitThenAddOne(const std::string& split_model, int count, const std::string& extra_nodes = "",
                             const std::string& output_node = "a") {
   std::vector<std::string> nodes = {
@@ -460,8 +565,7 @@ TEST_F(PipelineExecutorTest, EntryDemultiplexingNeedsThreeDims) {
   auto response = RunOnce(*executor, Request({{"x", Floats({4, 10}, std::vector<float>(40, 0.0f))}}));
   ASSERT_FALSE(response.ok());
   EXPECT_EQ(response.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(response.status().message(), "Wrong number of dimensions in a tensor to be sharded; pipeline: p; node: "
-                                         "request; output: x; shape: (4,10); must be at least 3");
+  EXPECT_EQ(response.status().message(), "Invalid input shape - Expected: (-1,1,10); Actual: (4,10); input name: x");
   EXPECT_EQ(models_.call_count(), 0u);
 }
 

@@ -23,6 +23,22 @@ bool OnlyBatchDiffers(const ShapeConstraint& shape, const Shape& actual) {
   return !shape.spec[b].Accepts(actual[b]);
 }
 
+// A kBytes tensor's buffer must hold exactly one length-prefixed element per
+// element of its shape.
+Status CheckBytesContent(const std::string& name, const Tensor& actual) {
+  auto elements = SplitBytesElements(actual.data(), actual.byte_size());
+  if (!elements.ok()) {
+    return InvalidArgument("Invalid content size of tensor proto - " + elements.status().message() +
+                           "; input name: " + name);
+  }
+  if (static_cast<int64_t>(elements->size()) != actual.element_count()) {
+    return InvalidArgument("Invalid content size of tensor proto - Expected: " +
+                           std::to_string(actual.element_count()) + " strings; Actual: " +
+                           std::to_string(elements->size()) + " strings; input name: " + name);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 ShapeConstraint ShapeConstraint::FromShape(const Shape& shape) {
@@ -57,7 +73,7 @@ Result<std::vector<const NamedTensor*>> MatchInputs(const ModelSignature& signat
 }
 
 Status CheckInput(const TensorInfo& expected, const ShapeConstraint& shape, const Tensor& actual) {
-  if (actual.dtype() != expected.dtype) {
+  if (expected.dtype != DataType::kInvalid && actual.dtype() != expected.dtype) {
     return InvalidArgument("Invalid input precision - Expected: " +
                            std::string(KServeName(expected.dtype)) + "; Actual: " +
                            std::string(KServeName(actual.dtype())) + "; input name: " +
@@ -74,7 +90,7 @@ Status CheckInput(const TensorInfo& expected, const ShapeConstraint& shape, cons
                            "; Actual: " + ShapeToString(actual.shape()) +
                            "; input name: " + expected.name);
   }
-  if (expected.dtype == DataType::kBytes) return Status::Ok();
+  if (actual.dtype() == DataType::kBytes) return CheckBytesContent(expected.name, actual);
   return CheckByteSize(expected.name, actual.dtype(), actual.shape(), actual.byte_size());
 }
 

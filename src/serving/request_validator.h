@@ -32,7 +32,12 @@ Result<std::vector<const NamedTensor*>> MatchInputs(const ModelSignature& signat
 // Checks one input's datatype, shape and byte size. The shape error names the
 // expected and actual shapes: "Invalid input shape - Expected: (1:8,3);
 // Actual: (9,3); input name: x", or "Invalid batch size - Expected: 1:8;
-// Actual: 9; input name: x" when only the batch dim is wrong.
+// Actual: 9; input name: x" when only the batch dim is wrong. An expected
+// dtype of kInvalid accepts every datatype. The byte size must be elements ×
+// element size ("Invalid content size of tensor proto - Expected: N bytes;
+// ..."); a kBytes buffer must split into one length-prefixed element per
+// element ("Invalid content size of tensor proto - Expected: N strings;
+// Actual: M strings; input name: x", or the reason it does not split).
 Status CheckInput(const TensorInfo& expected, const ShapeConstraint& shape, const Tensor& actual);
 
 // MatchInputs + CheckInput against the signature's own shapes; returns the

@@ -68,6 +68,27 @@ TEST(ValidateInputsTest, EmptySignatureShapeAcceptsAnyShape) {
   EXPECT_TRUE(ValidateInputs(s, {Input("x", DataType::kFp32, {2, 3, 4})}).ok());
 }
 
+TEST(ValidateInputsTest, BytesBufferMustHoldOneElementPerElement) {
+  ModelSignature s;
+  s.inputs = {{"t", DataType::kBytes, {-1}}};
+  auto two = Tensor::FromBytes(DataType::kBytes, {2}, JoinBytesElements({"a", "bc"}));
+  EXPECT_TRUE(ValidateInputs(s, {{"t", two}}).ok());
+  auto three = ValidateInputs(s, {{"t", Tensor::FromBytes(DataType::kBytes, {3}, JoinBytesElements({"a", "bc"}))}});
+  EXPECT_EQ(three.status().message(),
+            "Invalid content size of tensor proto - Expected: 3 strings; Actual: 2 strings; input name: t");
+  std::string lying = JoinBytesElements({"a"});
+  lying[1] = 1;  // length 257
+  auto past = ValidateInputs(s, {{"t", Tensor::FromBytes(DataType::kBytes, {1}, lying)}});
+  EXPECT_EQ(past.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(past.status().message(),
+            "Invalid content size of tensor proto - BYTES element length runs past the buffer end; input name: t");
+}
+
+TEST(CheckInputTest, InvalidDtypeAcceptsAnyDatatype) {
+  TensorInfo any{"x", DataType::kInvalid, {1, -1}};
+  EXPECT_TRUE(CheckInput(any, ShapeConstraint::FromShape(any.shape), Tensor::Allocate(DataType::kInt8, {1, 3})).ok());
+}
+
 TEST(SelectOutputsTest, AllByDefaultOrRequestedOrder) {
   EXPECT_EQ(*SelectOutputs(TwoInputs(), {}), (std::vector<size_t>{0, 1}));
   EXPECT_EQ(*SelectOutputs(TwoInputs(), {"z"}), (std::vector<size_t>{1}));

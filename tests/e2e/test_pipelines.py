@@ -3,6 +3,7 @@ the four front doors, metadata and status, demultiplexing, errors and the
 lifecycle of a pipeline whose model goes away and comes back."""
 import json
 import shutil
+import struct
 import threading
 import time
 
@@ -80,6 +81,21 @@ def pipelines():
             {"name": "n", "type": "custom", "library_name": "gone_lib", "params": {},
              "inputs": [{"in": src("request", "x")}], "outputs": [{"data_item": "out", "alias": "o"}]}],
          "outputs": [{"y": src("n", "o")}]},
+        # A custom node reads the request: x + 1, x of (1, any) FP32.
+        {"name": "plus", "inputs": ["x"], "nodes": [
+            {"name": "plus1", "type": "custom", "library_name": "add_sub_lib", "params": {"add_value": "1"},
+             "inputs": [{"input_numbers": src("request", "x")}],
+             "outputs": [{"data_item": "output_numbers", "alias": "y"}]}],
+         "outputs": [{"y": src("plus1", "y")}]},
+        # A cycle between two nodes: only this pipeline fails.
+        {"name": "loop", "inputs": ["x"], "nodes": [
+            {"name": "n1", "type": "DL model", "model_name": "add_sub",
+             "inputs": [{"a": src("n2", "s")}, {"b": src("request", "x")}],
+             "outputs": [{"data_item": "sum", "alias": "s"}]},
+            {"name": "n2", "type": "DL model", "model_name": "add_sub",
+             "inputs": [{"a": src("n1", "s")}, {"b": src("request", "x")}],
+             "outputs": [{"data_item": "sum", "alias": "s"}]}],
+         "outputs": [{"y": src("n1", "s")}]},
         # Named like a model: only this pipeline is skipped.
         {"name": "dense", "inputs": ["x"], "nodes": [], "outputs": [{"y": src("request", "x")}]},
     ]
@@ -470,3 +486,106 @@ def test_images_into_a_pipeline(start_tessera, tmp_path, door):
     expected = send_images(door, server, "classifier", images)
     assert got.shape == (2, 10)
     np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+def kserve_grpc_raw(server, model, inputs):
+    """ModelInfer with raw_input_contents; `inputs` is [(name, datatype, shape, bytes)]."""
+    req = kpb.ModelInferRequest(model_name=model)
+    for name, datatype, shape, data in inputs:
+        req.inputs.add(name=name, datatype=datatype, shape=shape)
+        req.raw_input_contents.append(data)
+    return server.stub.ModelInfer(req, timeout=30)
+
+
+def kserve_rest_binary_raw(server, model, inputs):
+    """POST …/infer with every input in the binary extension; returns the response."""
+    header = json.dumps({"inputs": [{"name": name, "datatype": datatype, "shape": shape,
+                                     "parameters": {"binary_data_size": len(data)}}
+                                    for name, datatype, shape, data in inputs]}).encode()
+    return requests.post(f"{server.rest_url}/v2/models/{model}/infer", timeout=30,
+                         data=header + b"".join(data for _, _, _, data in inputs),
+                         headers={"Inference-Header-Content-Length": str(len(header)),
+                                  "Content-Type": "application/octet-stream"})
+
+
+def fp32(shape, value=1.0):
+    return np.full(shape, value, np.float32).tobytes()
+
+
+# (case, inputs, message): every one is refused before any node runs.
+BAD_REQUESTS = [
+    ("wrong_shape", [("x", "FP32", [2, 8], fp32((2, 8)))],
+     "Invalid input shape - Expected: (1,-1); Actual: (2,8); input name: x"),
+    ("wrong_rank", [("x", "FP32", [8], fp32((8,)))],
+     "Invalid input shape - Expected: (1,-1); Actual: (8); input name: x"),
+    ("wrong_datatype", [("x", "INT32", [1, 8], np.ones((1, 8), np.int32).tobytes())],
+     "Invalid input precision - Expected: FP32; Actual: INT32; input name: x"),
+    # One element whose 4-byte length says 1000 bytes: taken as one raw element, then refused as BYTES.
+    ("bytes_lying_size", [("x", "BYTES", [1], struct.pack("<I", 1000) + b"abc")],
+     "Invalid input precision - Expected: FP32; Actual: BYTES; input name: x"),
+    ("missing_input", [("z", "FP32", [1, 8], fp32((1, 8)))],
+     "Missing input with specific name - Required input: x"),
+    ("extra_input", [("x", "FP32", [1, 8], fp32((1, 8))), ("z", "FP32", [1, 8], fp32((1, 8)))],
+     "Invalid number of inputs - Expected: 1; Actual: 2"),
+]
+
+
+@pytest.mark.parametrize("case,inputs,message", BAD_REQUESTS, ids=[c[0] for c in BAD_REQUESTS])
+def test_request_checked_against_pipeline_inputs(served, case, inputs, message):
+    """A request unlike the pipeline's input metadata never reaches its custom node."""
+    with pytest.raises(grpc.RpcError) as e:
+        kserve_grpc_raw(served, "plus", inputs)
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert e.value.details() == message
+    resp = kserve_rest_binary_raw(served, "plus", inputs)
+    assert resp.status_code == 400, resp.text
+    assert resp.json()["error"] == message
+    x = np.arange(8, dtype=np.float32).reshape(1, 8)
+    out = kserve_grpc_infer(served, "plus", array=x, name="x")
+    np.testing.assert_allclose(out["y"], x + 1)
+    assert served.stub.ServerLive(kpb.ServerLiveRequest(), timeout=30).live
+
+
+def test_bytes_with_lying_length_prefix_is_refused(served):
+    """Two BYTES elements announced, the first length runs past the buffer."""
+    inputs = [("x", "BYTES", [2], struct.pack("<I", 1000) + b"abc")]
+    with pytest.raises(grpc.RpcError) as e:
+        kserve_grpc_raw(served, "plus", inputs)
+    assert e.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "BYTES element length runs past the buffer end" in e.value.details()
+    resp = kserve_rest_binary_raw(served, "plus", inputs)
+    assert resp.status_code == 400, resp.text
+    x = np.ones((1, 3), np.float32)
+    np.testing.assert_allclose(kserve_grpc_infer(served, "plus", array=x, name="x")["y"], x + 1)
+
+
+def test_bad_pipelines_at_start(served):
+    """Started with pipelines referencing a missing model, a missing library and
+    a cycle: the server serves its models and good pipelines; each bad one is
+    LOADING with its validation error."""
+    x = np.ones((1, 8), np.float32)
+    np.testing.assert_allclose(kserve_grpc_infer(served, "chain", array=x, name="x")["sum"],
+                               chain_reference(x)["sum"])
+    assert served.stub.ModelReady(kpb.ModelReadyRequest(name="dense"), timeout=30).ready
+    assert served.stub.ModelReady(kpb.ModelReadyRequest(name="add_sub"), timeout=30).ready
+    config = requests.get(f"{served.rest_url}/v1/config", timeout=30).json()
+    expected = {
+        "later": "Pipeline definition has reference to missing model; pipeline: later; Missing model: dense_later",
+        "no_lib": "Pipeline refers to incorrect library; pipeline: no_lib",
+        "loop": "Pipeline definition contains a cycle; pipeline: loop",
+    }
+    for name, text in expected.items():
+        status = config[name]["model_version_status"][0]
+        assert status["state"] == "LOADING", (name, status)
+        assert status["status"]["error_code"] == "FAILED_PRECONDITION", (name, status)
+        assert status["status"]["error_message"].startswith(text), (name, status)
+        assert not served.stub.ModelReady(kpb.ModelReadyRequest(name=name), timeout=30).ready
+        with pytest.raises(WireError) as e:
+            kserve_grpc_infer(served, name, array=x, name="x")
+        assert e.value.code == "UNAVAILABLE"
+        assert e.value.message == "Pipeline is not loaded yet; " + status["status"]["error_message"]
+        resp = requests.post(f"{served.rest_url}/v2/models/{name}/infer", timeout=30,
+                             data=json.dumps({"inputs": [{"name": "x", "shape": [1, 8], "datatype": "FP32",
+                                                          "data": [1.0] * 8}]}))
+        assert resp.status_code == 503
+        assert resp.json()["error"] == e.value.message
