@@ -2,8 +2,10 @@
 // ParseServerConfig (schema check, then the rules a schema cannot say), and
 // the same text through the single-value parsers shared with the command
 // line (version policy, plugin config, dynamic batching, per-input shape and
-// layout settings, batch size).
+// layout settings, batch size). A config that parses also has its
+// pipeline_config_list turned into pipeline definitions (src/pipeline/).
 #include "fuzz_common.h"
+#include "pipeline/pipeline_definition.h"
 #include "repository/config_parser.h"
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -14,7 +16,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace tessera;
   std::string_view text = fuzz::AsText(data, size);
-  (void)ParseServerConfig(text, "/models");
+  auto config = ParseServerConfig(text, "/models");
+  if (config.ok()) (void)pipeline::ParsePipelineDefinitions(config->pipeline_config_json);
   (void)ParseVersionPolicyJson(text);
   (void)ParsePluginConfigJson(text);
   (void)ParseDynamicBatchingJson(text);
