@@ -2,8 +2,17 @@
 """A two-model pipeline against the same two models called back to back.
 
 Builds two TorchScript models: "first", x FP32 (1, 16) -> h (1, W) (one
-Linear + ReLU), and "inner", the MLP of batching_compare.py (x (1, W) -> 2W
--> 2W -> y (1, 10), a few ms per run at W = 1024 on one thread). One
+Linear + ReLU), and "inner", one of two kinds (--inner):
+
+  mlp   the MLP of batching_compare.py (x (1, W) -> 2W -> 2W -> y (1, 10), a
+        few ms per run at W = 1024 on one thread): compute-bound, the round
+        trip a pipeline saves is a small part of a request's cost;
+  head  a classifier head on a large feature vector (x (1, W) -> y (1, 10),
+        one Linear, W = 65536 by default: 256 KB of features): the
+        backbone -> head split where the intermediate tensor is large and
+        its trip through the client is most of the cost.
+
+One
 `tessera` serves both (nireq = cores x 1 intra-op thread each) and the
 pipeline "chain" = request -> first -> inner -> response; for the 1-client
 rounds without batching, for the many-client rounds a fresh server with
@@ -22,7 +31,8 @@ model and flags, the load average, and for every run the CPU time the machine
 spent outside this benchmark (tessera + this process); a run where that
 exceeds 0.2 cores is flagged "busy".
 
-    bench/pipeline_bench.py [--build-dir build] [--seconds 5] [--rounds 3] [--width 1024] [--clients 16]
+    bench/pipeline_bench.py [--build-dir build] [--inner mlp|head] [--seconds 5] [--rounds 3]
+                            [--width W] [--clients 16]
     bench/pipeline_bench.py --short   # seconds in total (ctest: pipeline_bench_short); nothing asserted
 
 Exit status 0 when every call was answered; the figures are reported, never
@@ -57,6 +67,20 @@ def make_first(version_dir, width):
     version_dir.mkdir(parents=True)
     torch.jit.save(torch.jit.script(model), str(version_dir / "model.pt"),
                    _extra_files={"signature.json": json.dumps(signature)})
+
+
+def make_head(version_dir, width):
+    import torch
+    torch.manual_seed(2)
+    head = torch.nn.Linear(width, 10).eval()
+    signature = {"inputs": [{"name": "x", "datatype": "FP32", "shape": [-1, width]}],
+                 "outputs": [{"name": "y", "datatype": "FP32", "shape": [-1, 10]}]}
+    version_dir.mkdir(parents=True)
+    torch.jit.save(torch.jit.script(head), str(version_dir / "model.pt"),
+                   _extra_files={"signature.json": json.dumps(signature)})
+
+
+DEFAULT_WIDTH = {"mlp": 1024, "head": 65536}
 
 
 def write_config(workdir, args, cores, batching):
@@ -208,12 +232,16 @@ def main():
     parser.add_argument("--build-dir", default=str(ROOT / "build"))
     parser.add_argument("--seconds", type=float, default=5, help="per run")
     parser.add_argument("--rounds", type=int, default=3, help="A/B pairs per client count")
-    parser.add_argument("--width", type=int, default=1024, help="inner MLP width (hidden: twice that)")
+    parser.add_argument("--inner", choices=sorted(DEFAULT_WIDTH), default="mlp",
+                        help="the second model: a compute-bound MLP or a head on large features")
+    parser.add_argument("--width", type=int, default=0,
+                        help="the intermediate tensor's width (default: 1024 for mlp, 65536 for head)")
     parser.add_argument("--clients", type=int, default=16, help="clients of the throughput rounds")
     parser.add_argument("--delay-us", dest="delay_us", type=int, default=2000,
                         help="inner model's max_queue_delay_microseconds")
     parser.add_argument("--short", action="store_true", help="a few seconds in total (CI)")
     args = parser.parse_args()
+    args.width = args.width or DEFAULT_WIDTH[args.inner]
     if args.short:
         args.seconds, args.rounds, args.width, args.clients = 0.5, 1, 128, 4
     build = pathlib.Path(args.build_dir).resolve()
@@ -224,13 +252,14 @@ def main():
     print(f"cpu: {model}, {cores} cores, flags: {' '.join(flags)}")
     print(f"load average at start: {loadavg()}")
     w = args.width
-    print(f"models: first {FIRST_WIDTH}->{w} (Linear+ReLU), inner MLP {w}-{2 * w}-{2 * w}-10 FP32, "
+    inner = f"MLP {w}-{2 * w}-{2 * w}-10" if args.inner == "mlp" else f"head {w}-10 (one Linear)"
+    print(f"models: first {FIRST_WIDTH}->{w} (Linear+ReLU), inner {inner} FP32, "
           f"1-row requests, KServe gRPC raw contents, nireq={cores} x 1 intra-op thread each; "
           f"many clients: inner with dynamic batching max 16, {args.delay_us} us delay")
     with tempfile.TemporaryDirectory(prefix="pipeline_bench_") as tmp:
         workdir = pathlib.Path(tmp)
         make_first(workdir / "first" / "1", w)
-        batching_compare.make_model(workdir / "inner" / "1", w)
+        (batching_compare.make_model if args.inner == "mlp" else make_head)(workdir / "inner" / "1", w)
         with Server(build, write_config(workdir, args, cores, False), workdir) as (port, pid):
             run(port, pid, "pipeline", 1, min(1.0, args.seconds), w)  # warm-up of both paths
             run(port, pid, "two_calls", 1, min(1.0, args.seconds), w)
