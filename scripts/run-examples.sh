@@ -9,5 +9,5 @@ scripts/build.sh tessera
 /usr/bin/python3 scripts/make_example_models.py examples/models
 # The example pipelines' custom node libraries (config.json: lib/...).
 mkdir -p examples/lib
-cp "${BUILD_DIR:-build}"/src/custom_node/libcustom_node_{add_sub,dynamic_demultiplex}.so examples/lib/
+cp "${BUILD_DIR:-build}"/src/custom_node/libcustom_node_{add_sub,dynamic_demultiplex,image_transformation}.so examples/lib/
 exec "${BUILD_DIR:-build}/src/server/tessera" --config_path examples/config.json --port 9000 --rest_port 8000 "$@"

@@ -205,4 +205,22 @@ Result<Tensor> DecodeImages(const std::string& input_name,
   }
 }
 
+Result<Tensor> DecodeImageTensor(const std::string& input_name, const Tensor& encoded,
+                                 const ImageTarget& target) {
+  if (encoded.shape().size() > 1) {
+    return InvalidArgument("Input " + input_name + ": encoded images must be a 1-D BYTES tensor " +
+                           "of N images, got shape " + ShapeToString(encoded.shape()));
+  }
+  auto images = SplitBytesElements(encoded.data(), encoded.byte_size());
+  if (!images.ok()) {
+    return InvalidArgument("Input " + input_name + ": " + images.status().message());
+  }
+  if (static_cast<int64_t>(images->size()) != encoded.element_count()) {
+    return InvalidArgument("Input " + input_name + ": shape " + ShapeToString(encoded.shape()) +
+                           " announces " + std::to_string(encoded.element_count()) +
+                           " images, the data holds " + std::to_string(images->size()));
+  }
+  return DecodeImages(input_name, *images, target);
+}
+
 }  // namespace tessera::image

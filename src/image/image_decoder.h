@@ -57,4 +57,10 @@ Result<Tensor> DecodeImages(const std::string& input_name,
                             const std::vector<std::string_view>& images,
                             const ImageTarget& target);
 
+// DecodeImages for a BYTES tensor as the front doors deliver it: `encoded`
+// must be 1-D (N images; its shape must announce as many elements as its
+// length-prefixed data holds). Errors are kInvalidArgument naming the input.
+Result<Tensor> DecodeImageTensor(const std::string& input_name, const Tensor& encoded,
+                                 const ImageTarget& target);
+
 }  // namespace tessera::image

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "common/logging.h"
+#include "pipeline/entry_images.h"
 #include "serving/request_validator.h"
 
 namespace tessera::pipeline {
@@ -125,6 +126,14 @@ Result<std::unique_ptr<PipelineExecutor>> PipelineExecutor::Create(PipelineDefin
     level_of(i);
     nodes[i].needed_outputs.assign(needed[i].begin(), needed[i].end());
   }
+  executor->entry_demultiplexes_ = nodes[0].info->demultiply_count.has_value();
+  for (const Node& node : nodes) {
+    for (const Node::Dep& dep : node.deps) {
+      if (dep.source != 0) continue;  // "request" is node 0
+      if (node.info->kind != NodeKind::kCustom && !executor->entry_demultiplexes_) continue;
+      for (const Node::Input& input : dep.inputs) executor->entry_decoded_.insert(input.alias);
+    }
+  }
   return executor;
 }
 
@@ -137,8 +146,8 @@ class PipelineExecutor::Run : public std::enable_shared_from_this<Run> {
   void Start() {
     Status valid = CheckInputs();
     if (!valid.ok()) return Answer(valid);
-    AliasMap entry;
-    for (const NamedTensor& input : request_.inputs) entry[input.name] = input.tensor;
+    auto entry = EntryTensors();
+    if (!entry.ok()) return Answer(entry.status());
     // The entry node counts as running until its outputs are recorded, so
     // an early failure of a node reading nothing cannot answer first.
     std::vector<Ready> ready;
@@ -153,7 +162,7 @@ class PipelineExecutor::Run : public std::enable_shared_from_this<Run> {
       }
     }
     Launch(std::move(ready));
-    Complete(0, {}, std::move(entry));
+    Complete(0, {}, std::move(entry).value());
   }
 
  private:
@@ -186,12 +195,34 @@ class PipelineExecutor::Run : public std::enable_shared_from_this<Run> {
         return InvalidArgument("Missing input with specific name - Required input: " + info.name);
       }
       if (info.dtype == DataType::kInvalid) continue;
-      bool encoded_image = it->tensor.dtype() == DataType::kBytes && info.dtype != DataType::kBytes &&
-                           info.shape.size() == 4;
-      if (encoded_image) continue;
+      if (IsEncodedImageInput(info, it->tensor, ex_.entry_demultiplexes_)) continue;  // EntryTensors
       TESSERA_RETURN_IF_ERROR(CheckInput(info, ShapeConstraint::FromShape(info.shape), it->tensor));
     }
     return Status::Ok();
+  }
+
+  // The request's tensors by name, encoded images decoded where the entry
+  // decodes them (entry_images.h).
+  Result<AliasMap> EntryTensors() const {
+    AliasMap entry;
+    for (const NamedTensor& input : request_.inputs) {
+      const TensorInfo* info = InputInfo(input.name);
+      if (info && ex_.entry_decoded_.count(input.name) &&
+          IsEncodedImageInput(*info, input.tensor, ex_.entry_demultiplexes_)) {
+        TESSERA_ASSIGN_OR_RETURN(entry[input.name], DecodeEntryImages(*info, input.tensor, ex_.entry_demultiplexes_,
+                                                                      ex_.options_.max_image_pixels));
+        continue;
+      }
+      entry[input.name] = input.tensor;
+    }
+    return entry;
+  }
+
+  const TensorInfo* InputInfo(const std::string& name) const {
+    for (const TensorInfo& info : ex_.validated_.inputs) {
+      if (info.name == name) return &info;
+    }
+    return nullptr;
   }
 
   // A custom node's inputs against its getInputsInfo (-1 dims and an

@@ -46,10 +46,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "core/inference_service.h"
+#include "image/image_decoder.h"
 #include "pipeline/pipeline_definition.h"
 #include "pipeline/pipeline_validator.h"
 
@@ -58,8 +60,7 @@ namespace tessera::pipeline {
 // The version every pipeline reports (OVMS SingleVersionServableDefinition).
 inline constexpr int64_t kPipelineVersion = 1;
 
-class PipelineExecutor {
- public:
+struct PipelineExecutorOptions {
   // Called after every DL or custom node run (each shard counts), success
   // or not, with the time from its start to its result (for a DL node this
   // includes the model's queue). May run on any thread; must not block.
@@ -67,13 +68,21 @@ class PipelineExecutor {
   // Runs a task some time later on some thread (e.g. a pool's Submit).
   using TaskRunner = std::function<void(std::function<void()> task)>;
 
-  struct Options {
-    NodeTimeObserver node_time_observer;  // unset: no timing
-    // Where custom node execute calls run. Unset: on the thread that made
-    // the node ready (the caller of Execute or a model's completion
-    // callback, which then does the library's work on that model's thread).
-    TaskRunner custom_node_runner;
-  };
+  NodeTimeObserver node_time_observer;  // unset: no timing
+  // Where custom node execute calls run. Unset: on the thread that made
+  // the node ready (the caller of Execute or a model's completion
+  // callback, which then does the library's work on that model's thread).
+  TaskRunner custom_node_runner;
+  // Largest width x height of an encoded image decoded at the entry
+  // (entry_images.h; the server's --max_image_pixels).
+  int64_t max_image_pixels = image::kDefaultMaxImagePixels;
+};
+
+class PipelineExecutor {
+ public:
+  using Options = PipelineExecutorOptions;
+  using NodeTimeObserver = Options::NodeTimeObserver;
+  using TaskRunner = Options::TaskRunner;
 
   // REQUIRES: `validated` came from ValidatePipeline(definition, ...);
   // `models` outlives the executor.
@@ -99,8 +108,9 @@ class PipelineExecutor {
   // ("Invalid number of inputs - Expected: N; Actual: M"), or an input
   // unlike validated().inputs (CheckInput of serving/request_validator.h:
   // datatype, shape with -1 as any, byte size, BYTES elements; an input of
-  // kInvalid type, or BYTES for a 4-D non-BYTES input, is left to its
-  // consumer), all before any node runs; then any node's. A custom node's
+  // kInvalid type is left to its consumer), or encoded images that do not
+  // decode (entry_images.h; images for an input only models read are left
+  // to those models), all before any node runs; then any node's. A custom node's
   // inputs are checked the same way against its getInputsInfo before
   // execute: kInvalidArgument when the tensor is the request's, kInternal
   // when a node produced it, with "; pipeline: <p>; node: <n>".
@@ -117,6 +127,11 @@ class PipelineExecutor {
   InferenceService* models_ = nullptr;
   Options options_;
   std::vector<Node> nodes_;  // definition order: request first, response last
+  // Pipeline inputs whose encoded images are decoded at the entry: those a
+  // custom node reads, or all of them when "request" demultiplexes; the
+  // others are left to the model that reads them.
+  std::set<std::string> entry_decoded_;
+  bool entry_demultiplexes_ = false;
 };
 
 }  // namespace tessera::pipeline

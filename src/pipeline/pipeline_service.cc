@@ -154,6 +154,7 @@ std::shared_ptr<const PipelineService::Entry> PipelineService::Build(const Pipel
     return entry;
   }
   PipelineExecutor::Options options;
+  options.max_image_pixels = options_.max_image_pixels;
   std::weak_ptr<TaskPool> pool = pool_;
   options.custom_node_runner = [pool](std::function<void()> task) {
     if (auto alive = pool.lock()) return alive->Submit(std::move(task));

@@ -66,6 +66,7 @@ inline constexpr const char kPipelinePlatform[] = "OpenVINO";
 
 struct PipelineServiceOptions {
   int custom_node_threads = 0;  // threads running custom nodes; <= 0: the number of cores
+  int64_t max_image_pixels = image::kDefaultMaxImagePixels;  // see PipelineExecutor::Options
   // Per-node timing (see PipelineExecutor::NodeTimeObserver), with the pipeline name.
   std::function<void(const std::string& pipeline, const std::string& node, std::chrono::microseconds)>
       node_time_observer;

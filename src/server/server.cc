@@ -153,6 +153,7 @@ void Server::StartPipelines() {
   Impl& s = *impl_;
   s.pipeline_models = std::make_unique<ManagerPipelineModels>(*s.manager);
   pipeline::PipelineServiceOptions options;
+  options.max_image_pixels = s.options.max_image_pixels;
   if (s.metrics) {
     metrics::ServingMetrics* metrics = s.metrics.get();
     options.node_time_observer = [metrics](const std::string& pipeline, const std::string& node,

@@ -174,22 +174,8 @@ Result<Tensor> ModelInterface::DecodeImages(const Input& input, const TensorInfo
                            "; encoded images need NHWC (configure layout NHWC:" +
                            input.client_layout->ToString() + " to have them transposed)");
   }
-  if (encoded.shape().size() > 1) {
-    return InvalidArgument("Input " + info.name + ": encoded images must be a 1-D BYTES tensor " +
-                           "of N images, got shape " + ShapeToString(encoded.shape()));
-  }
-  auto images = SplitBytesElements(encoded.data(), encoded.byte_size());
-  if (!images.ok()) {
-    return InvalidArgument("Input " + info.name + ": " + images.status().message());
-  }
-  if (static_cast<int64_t>(images->size()) != encoded.element_count()) {
-    return InvalidArgument("Input " + info.name + ": shape " + ShapeToString(encoded.shape()) +
-                           " announces " + std::to_string(encoded.element_count()) +
-                           " images, the data holds " + std::to_string(images->size()));
-  }
   const ShapeSpec& s = shape.spec;
-  return image::DecodeImages(info.name, *images,
-                             {info.dtype, s[1], s[2], s[3], max_image_pixels_});
+  return image::DecodeImageTensor(info.name, encoded, {info.dtype, s[1], s[2], s[3], max_image_pixels_});
 }
 
 Result<std::vector<NamedTensor>> ModelInterface::PrepareInputs(

@@ -589,3 +589,82 @@ def test_bad_pipelines_at_start(served):
                                                           "data": [1.0] * 8}]}))
         assert resp.status_code == 503
         assert resp.json()["error"] == e.value.message
+
+
+def image_pipelines():
+    """Encoded images into a custom node (decoded at the pipeline's entry,
+    as OVMS does for custom node inputs), alone and demultiplexed at entry."""
+    transform = {"name": "transform", "type": "custom", "library_name": "image_lib",
+                 "params": {"original_image_layout": "NHWC", "target_image_width": "32",
+                            "target_image_height": "32"},
+                 "inputs": [{"image": src("request", "data")}],
+                 "outputs": [{"data_item": "image", "alias": "img"}]}
+    classify = {"name": "c", "type": "DL model", "model_name": "classifier",
+                "inputs": [{"data": src("transform", "img")}],
+                "outputs": [{"data_item": "probs", "alias": "p"}]}
+    return [
+        {"name": "classify_image", "inputs": ["data"], "nodes": [transform, classify],
+         "outputs": [{"probs": src("c", "p")}]},
+        {"name": "classify_each", "inputs": ["data"], "demultiply_count": -1, "nodes": [transform, classify],
+         "outputs": [{"probs": src("c", "p")}]},
+    ]
+
+
+@pytest.fixture
+def image_served(start_tessera, tmp_path):
+    models.make_classifier(str(tmp_path / "classifier" / "1"))
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({
+        "model_config_list": [{"config": {"name": "classifier", "base_path": "classifier",
+                                          "layout": "NHWC:NCHW"}}],
+        "custom_node_library_config_list": [
+            {"name": "image_lib", "base_path": str(LIBS / "libcustom_node_image_transformation.so")}],
+        "pipeline_config_list": image_pipelines()}))
+    return start_tessera("--config_path", str(config))
+
+
+@pytest.mark.parametrize("door", ["tfs_grpc", "tfs_rest_row", "kserve_grpc_raw", "kserve_rest_json",
+                                  "kserve_rest_binary"])
+def test_images_into_a_custom_node(image_served, door):
+    """image -> image_transformation (resize to 32x32) -> classifier equals
+    the classifier resizing the same image itself (both bilinear)."""
+    from test_images import encode, pattern, send_images
+    image = encode(pattern(40, 48, 3, 3), ".png")
+    got = send_images(door, image_served, "classify_image", [image])
+    expected = send_images(door, image_served, "classifier", [image])
+    assert got.shape == (1, 10)
+    np.testing.assert_allclose(got, expected, rtol=1e-3, atol=1e-4)
+    # An image of the target size passes unchanged.
+    image = encode(pattern(32, 32, 3, 4), ".png")
+    np.testing.assert_allclose(send_images(door, image_served, "classify_image", [image]),
+                               send_images(door, image_served, "classifier", [image]), rtol=1e-5, atol=1e-6)
+
+
+def test_images_demultiplexed_at_entry(image_served):
+    """N images to a pipeline demultiplexed at entry: each image is one shard
+    (N,1,H,W,C), classified alone, gathered as (N,1,10)."""
+    from test_images import encode, pattern, send_images
+    images = [encode(pattern(40, 48, 3, seed), ".png") for seed in (1, 2, 3)]
+    out = kserve_grpc_infer(image_served, "classify_each", images=images)["probs"]
+    assert out.shape == (3, 1, 10)
+    for i, image in enumerate(images):
+        single = send_images("kserve_grpc_raw", image_served, "classify_image", [image])
+        np.testing.assert_allclose(out[i], single, rtol=1e-5, atol=1e-6)
+    # Metadata shows the demultiplexed image input.
+    meta = image_served.stub.ModelMetadata(kpb.ModelMetadataRequest(name="classify_each"), timeout=30)
+    assert [list(i.shape) for i in meta.inputs] == [[-1, 1, -1, -1, 3]]
+
+
+@pytest.mark.parametrize("blob,message", [
+    (b"not an image", "data"),
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 20, "data"),
+])
+def test_bad_images_into_a_custom_node_are_invalid_argument(image_served, blob, message):
+    with pytest.raises(WireError) as e:
+        kserve_grpc_infer(image_served, "classify_image", images=[blob])
+    assert e.value.code == "INVALID_ARGUMENT"
+    assert message in e.value.message
+    # Still serving.
+    from test_images import encode, pattern, send_images
+    assert send_images("kserve_grpc_raw", image_served, "classify_image",
+                       [encode(pattern(32, 32, 3, 1), ".png")]).shape == (1, 10)
