@@ -7,7 +7,7 @@
 #include <limits>
 
 #include "common/json_depth.h"
-#include "frontend/kserve_rest/half.h"
+#include "tensor/half.h"
 
 namespace tessera::kserve_rest {
 namespace {

@@ -16,7 +16,7 @@
 
 #include "common/json_depth.h"
 #include "frontend/kserve_rest/codec.h"
-#include "frontend/kserve_rest/half.h"
+#include "tensor/half.h"
 
 namespace tessera::kserve_rest {
 

@@ -9,7 +9,7 @@
 #include <cstring>
 
 #include "frontend/kserve_rest/codec.h"
-#include "frontend/kserve_rest/half.h"
+#include "tensor/half.h"
 
 namespace tessera::kserve_rest {
 namespace {

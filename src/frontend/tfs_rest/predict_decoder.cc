@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "common/base64.h"
-#include "frontend/tfs_rest/half.h"
+#include "tensor/half.h"
 #include "frontend/tfs_rest/json_reader.h"
 #include "frontend/tfs_rest/model_json.h"
 
@@ -267,9 +267,8 @@ class TensorBuilder {
 
   // False (nothing written) when a finite `d` is beyond the type's range.
   bool PutHalf(double d) {
-    float f = static_cast<float>(d);
-    uint16_t h = dtype_ == DataType::kFp16 ? FloatToHalf(f) : FloatToBf16(f);
-    float back = dtype_ == DataType::kFp16 ? HalfToFloat(h) : Bf16ToFloat(h);
+    uint16_t h = dtype_ == DataType::kFp16 ? DoubleToHalf(d) : DoubleToBf16(d);
+    double back = dtype_ == DataType::kFp16 ? HalfToDouble(h) : Bf16ToDouble(h);
     if (std::isinf(back) && std::isfinite(d)) return false;
     buffer_.Put(h);
     return true;

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "frontend/tfs_rest/half.h"
+#include "tensor/half.h"
 
 namespace tessera::tfs_rest {
 namespace {
@@ -323,7 +323,7 @@ TEST(PredictDecoderTest, EveryNumericType) {
                         {0.1, -1e300, 9007199254740992.0});
   ExpectDecodes<uint16_t>(DataType::kFp16, "[1.5, 65504, -2, 0]", {0x3e00, 0x7bff, 0xc000, 0});
   ExpectDecodes<uint16_t>(DataType::kBf16, "[1.5, -2, 1e38]",
-                          {0x3fc0, 0xc000, FloatToBf16(1e38f)});
+                          {0x3fc0, 0xc000, DoubleToBf16(1e38)});
   ExpectDecodes<uint8_t>(DataType::kBool, "[true, false, true]", {1, 0, 1});
 }
 

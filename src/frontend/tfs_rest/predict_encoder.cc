@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "common/base64.h"
-#include "frontend/tfs_rest/half.h"
+#include "tensor/half.h"
 #include "frontend/tfs_rest/model_json.h"
 
 namespace tessera::tfs_rest {
@@ -194,10 +194,10 @@ void WriteRun(JsonOut& out, OutputView& view, int64_t n) {
     case DataType::kFp64: return WriteRunOf<double>(out, d, o, n, WriteFloat<double>);
     case DataType::kFp16:
       return WriteRunOf<uint16_t>(out, d, o, n,
-                                  [](char* p, uint16_t h) { return WriteFloat(p, HalfToFloat(h)); });
+                                  [](char* p, uint16_t h) { return WriteFloat(p, static_cast<float>(HalfToDouble(h))); });
     case DataType::kBf16:
       return WriteRunOf<uint16_t>(out, d, o, n,
-                                  [](char* p, uint16_t h) { return WriteFloat(p, Bf16ToFloat(h)); });
+                                  [](char* p, uint16_t h) { return WriteFloat(p, static_cast<float>(Bf16ToDouble(h))); });
     case DataType::kInt8: return WriteRunOf<int8_t>(out, d, o, n, WriteInt<int>);
     case DataType::kInt16: return WriteRunOf<int16_t>(out, d, o, n, WriteInt<int>);
     case DataType::kInt32: return WriteRunOf<int32_t>(out, d, o, n, WriteInt<int32_t>);

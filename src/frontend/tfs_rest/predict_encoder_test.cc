@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "frontend/tfs_rest/half.h"
+#include "tensor/half.h"
 
 namespace tessera::tfs_rest {
 namespace {

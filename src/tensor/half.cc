@@ -1,10 +1,10 @@
-#include "frontend/kserve_rest/half.h"
+#include "tensor/half.h"
 
 #include <cmath>
 #include <cstring>
 #include <limits>
 
-namespace tessera::kserve_rest {
+namespace tessera {
 
 uint16_t DoubleToHalf(double value) {
   const uint16_t sign = std::signbit(value) ? 0x8000 : 0;
@@ -65,4 +65,4 @@ double Bf16ToDouble(uint16_t bf16) {
   return f;
 }
 
-}  // namespace tessera::kserve_rest
+}  // namespace tessera

@@ -1,11 +1,11 @@
-// FP16 (IEEE binary16) and BF16 conversions for JSON numbers of
-// half-precision tensors. Rounding is to nearest, ties to even; NaN stays NaN
+// FP16 (IEEE binary16) and BF16 conversions, the one converter of the
+// project (JSON numbers of half-precision tensors on both REST APIs). Rounding is to nearest, ties to even; NaN stays NaN
 // and infinities stay infinite.
 #pragma once
 
 #include <cstdint>
 
-namespace tessera::kserve_rest {
+namespace tessera {
 
 // A finite `value` whose magnitude rounds past the largest finite half
 // (|value| >= 65520) becomes infinity; callers range-check first.
@@ -21,4 +21,4 @@ double Bf16ToDouble(uint16_t bf16);
 // infinity).
 inline constexpr double kHalfRoundingLimit = 65520.0;
 
-}  // namespace tessera::kserve_rest
+}  // namespace tessera

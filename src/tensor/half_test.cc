@@ -1,11 +1,11 @@
-#include "frontend/kserve_rest/half.h"
+#include "tensor/half.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 
-namespace tessera::kserve_rest {
+namespace tessera {
 namespace {
 
 TEST(HalfTest, EveryHalfRoundTrips) {
@@ -19,6 +19,27 @@ TEST(HalfTest, EveryHalfRoundTrips) {
       ASSERT_EQ(DoubleToHalf(d), h) << h;
     }
   }
+}
+
+TEST(HalfTest, ConvertsExactValues) {
+  EXPECT_EQ(DoubleToHalf(0.0), 0x0000);
+  EXPECT_EQ(DoubleToHalf(1.0), 0x3c00);
+  EXPECT_EQ(DoubleToHalf(1.5), 0x3e00);
+  EXPECT_EQ(DoubleToHalf(-2.0), 0xc000);
+  EXPECT_EQ(DoubleToHalf(65504.0), 0x7bff);
+  EXPECT_EQ(DoubleToHalf(5.9604644775390625e-8), 0x0001);  // smallest subnormal
+  EXPECT_EQ(HalfToDouble(0x3e00), 1.5);
+  EXPECT_EQ(HalfToDouble(0x7bff), 65504.0);
+  EXPECT_EQ(HalfToDouble(0x0001), 5.9604644775390625e-8);
+  EXPECT_TRUE(std::signbit(HalfToDouble(0x8000)));
+  EXPECT_TRUE(std::isinf(HalfToDouble(0x7c00)));
+  EXPECT_EQ(DoubleToHalf(std::numeric_limits<double>::infinity()), 0x7c00);
+}
+
+TEST(HalfTest, RoundsFromTheDoubleOnce) {
+  // 1 + 2^-11 + 2^-40 is just above the tie between 1 and 1 + 2^-10: it
+  // rounds up. Through a float (2^-40 is lost) it would be the tie, and even.
+  EXPECT_EQ(DoubleToHalf(1.0 + std::ldexp(1.0, -11) + std::ldexp(1.0, -40)), 0x3c01);
 }
 
 TEST(HalfTest, RoundsToNearestEven) {
@@ -51,4 +72,4 @@ TEST(Bf16Test, ConvertsAndRounds) {
 }
 
 }  // namespace
-}  // namespace tessera::kserve_rest
+}  // namespace tessera
