@@ -409,11 +409,12 @@ TEST(DecodeTest, FixedSizeInputsWithoutSizeTakeShapeTimesElementSize) {
   EXPECT_EQ(inputs[2].tensor.data(), reinterpret_cast<const uint8_t*>(binary.data() + 8));
   EXPECT_EQ(inputs[2].tensor.byte_size(), 7u);
   EXPECT_EQ(Values<int64_t>(inputs[3].tensor), (std::vector<int64_t>{42}));
-  // Mixed with declared sizes.
+  // Mixed with declared sizes (tensors borrow the binary part: keep it).
+  const std::string a_and_c = binary.substr(0, 8) + binary.substr(15);
   decoded = Decode(R"({"inputs":[
       {"name":"a","shape":[2],"datatype":"FP32","parameters":{"binary_data_size":8}},
       {"name":"c","shape":[1],"datatype":"INT64"}]})",
-                   binary.substr(0, 8) + binary.substr(15));
+                   a_and_c);
   ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
   EXPECT_EQ(Values<int64_t>(decoded->request.inputs[1].tensor), (std::vector<int64_t>{42}));
 }

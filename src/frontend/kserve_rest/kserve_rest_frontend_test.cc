@@ -119,7 +119,7 @@ TEST_F(KServeRestFrontendTest, ModelMetadata) {
   EXPECT_EQ(Call("GET", "/v2/models/dense/versions/0/ready").status, 200);
   r = Call("GET", "/v2/models/dense/versions/-1");
   EXPECT_EQ(r.status, 400);
-  EXPECT_EQ(r.body, R"({"error":"Invalid model version '-1': expected a non-negative integer (0 = the default version)"})");
+  EXPECT_EQ(r.body, R"j({"error":"Invalid model version '-1': expected a non-negative integer (0 = the default version)"})j");
 }
 
 TEST_F(KServeRestFrontendTest, InferOnVersionZeroAsksForTheDefaultVersion) {
