@@ -207,6 +207,24 @@ def make_http():
                                      b"Content-Length: 2\r\n\r\n{}")
 
 
+def make_http_encoding():
+    """First byte: even = gzip, odd = deflate; then the compressed body."""
+    import gzip
+    import zlib
+    body = js({"inputs": [{"name": "x", "shape": [1, 4], "datatype": "FP32",
+                           "data": [1, 2, 3, 4]}]}).encode()
+    write("http_encoding", "gzip", b"g" + gzip.compress(body, mtime=0))
+    write("http_encoding", "zlib", b"d" + zlib.compress(body))
+    raw = zlib.compressobj(wbits=-15)
+    write("http_encoding", "raw_deflate", b"d" + raw.compress(body) + raw.flush())
+    write("http_encoding", "two_members",
+          b"g" + gzip.compress(b"abc", mtime=0) + gzip.compress(b"def", mtime=0))
+    write("http_encoding", "truncated", b"g" + gzip.compress(body, mtime=0)[:-6])
+    # 4 MiB of zeros: inflates past the harness's 1 MiB limit.
+    write("http_encoding", "bomb", b"g" + gzip.compress(bytes(4 << 20), 9, mtime=0))
+    write("http_encoding", "accept", b"gzip;q=0.5, deflate, *;q=0")
+
+
 def make_config():
     with open(os.path.join(ROOT, "examples", "config.json"), "rb") as f:
         write("config_json", "example", f.read())
@@ -317,6 +335,7 @@ def main():
     make_tfs_rest()
     make_grpc()
     make_http()
+    make_http_encoding()
     make_config()
     make_images()
     make_onnx()

@@ -13,6 +13,7 @@ PACKAGES=(
   libonnx-dev libonnx-testdata
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libboost-dev libssl-dev openssl rapidjson-dev libspdlog-dev libfmt-dev libcxxopts-dev
+  zlib1g-dev
   libopencv-imgcodecs-dev libopencv-imgproc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-grpcio python3-protobuf python3-numpy python3-requests

@@ -32,7 +32,9 @@ class ModelAdmin {
 
   // Re-reads the config file (config mode) and every version directory now
   // (single-model mode: the version directories only).
-  // Returns true when anything changed. Errors (nothing of a bad config is
+  // Returns true when anything changed, once the versions it retired have
+  // finished unloading (END), or after a bounded wait (the server: 10 s) with
+  // the ones still finishing requests UNLOADING. Errors (nothing of a bad config is
   // applied; the old state keeps serving):
   //   kNotFound      "Config file not found or cannot open."
   //   kInvalidArgument "Reloading config file failed. Check server logs for more info."

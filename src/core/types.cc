@@ -1,6 +1,7 @@
 #include "core/types.h"
 
 #include <algorithm>
+#include <charconv>
 
 namespace tessera {
 
@@ -13,6 +14,18 @@ const char* VersionStateName(VersionState state) {
     case VersionState::kEnd: return "END";
   }
   return "UNKNOWN";
+}
+
+Result<int64_t> ParseModelVersion(std::string_view text, bool empty_is_default) {
+  if (text.empty() && empty_is_default) return kDefaultVersion;
+  int64_t version = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, version);
+  if (text.empty() || ec != std::errc() || ptr != end || text[0] < '0' || text[0] > '9') {
+    return InvalidArgument("Invalid model version '" + std::string(text) +
+                           "': expected a non-negative integer (0 = the default version)");
+  }
+  return version;
 }
 
 Deadline EarlierDeadline(Deadline a, Deadline b) {

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -16,6 +17,14 @@ namespace tessera {
 
 // Version 0 in a request means "the default version" (highest AVAILABLE).
 inline constexpr int64_t kDefaultVersion = 0;
+
+// A model version as a client writes it in text (KServe model_version, a
+// URL's /versions/{v}): decimal digits only, no sign. "0" is kDefaultVersion,
+// as in OVMS and TF Serving; so is "" when `empty_is_default` (KServe gRPC's
+// unset field). Errors: kInvalidArgument "Invalid model version '<text>':
+// expected a non-negative integer (0 = the default version)".
+// Every front door parses versions here.
+Result<int64_t> ParseModelVersion(std::string_view text, bool empty_is_default);
 
 // TF Serving ModelVersionStatus.State numbering.
 enum class VersionState : int {

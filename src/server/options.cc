@@ -76,6 +76,9 @@ std::unique_ptr<cxxopts::Options> BuildOptions() {
           text()->default_value("60"), "SECONDS")
       ("rest_max_connections", "Open REST connections at most; more are answered 503",
           text()->default_value("1024"), "N")
+      ("rest_max_body_bytes", "Largest REST request body, as sent and once decompressed "
+          "(Content-Encoding gzip/deflate); larger ones are answered 413",
+          text()->default_value("1073741824"), "BYTES")
       ("grpc_tls_cert", "PEM certificate chain: serve gRPC over TLS (needs --grpc_tls_key)", text(), "FILE")
       ("grpc_tls_key", "PEM private key of --grpc_tls_cert", text(), "FILE")
       ("grpc_tls_client_ca", "PEM CA certificates: gRPC clients must present a certificate they signed", text(), "FILE")
@@ -356,6 +359,7 @@ Status ReadHardeningFlags(const FlagReader& flags, ServerOptions& o) {
   TESSERA_RETURN_IF_ERROR(
       flags.Int("rest_body_timeout_seconds", 1, kMaxTimeoutSeconds, &o.rest_body_timeout_seconds));
   TESSERA_RETURN_IF_ERROR(flags.Int("rest_max_connections", 1, 1000000, &o.rest_max_connections));
+  TESSERA_RETURN_IF_ERROR(flags.Int("rest_max_body_bytes", 1, INT32_MAX, &o.rest_max_body_bytes));
   TESSERA_RETURN_IF_ERROR(ReadTlsFlags(flags, "grpc", o.port > 0, o.grpc_tls_cert, o.grpc_tls_key,
                                        o.grpc_tls_client_ca));
   TESSERA_RETURN_IF_ERROR(ReadTlsFlags(flags, "rest", o.rest_port > 0, o.rest_tls_cert, o.rest_tls_key,

@@ -53,6 +53,9 @@ struct ServerOptions {
   int rest_header_timeout_seconds = 60;  // request line + headers must arrive in this time
   int rest_body_timeout_seconds = 60;    // the body must arrive in this time after the headers
   int rest_max_connections = 1024;       // open REST connections; more are answered 503
+  // Largest REST body, as received and once decompressed; larger: 413.
+  // = transport::kDefaultMaxBodyBytes.
+  int rest_max_body_bytes = 1 << 30;
   std::string grpc_tls_cert, grpc_tls_key, grpc_tls_client_ca;  // PEM files; "" = plaintext
   std::string rest_tls_cert, rest_tls_key, rest_tls_client_ca;  // PEM files; "" = plaintext
 

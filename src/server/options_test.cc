@@ -392,17 +392,22 @@ TEST(ParseCommandLineTest, RestLimitsDefaultsAndValues) {
   EXPECT_EQ(parsed->options.rest_header_timeout_seconds, 60);
   EXPECT_EQ(parsed->options.rest_body_timeout_seconds, 60);
   EXPECT_EQ(parsed->options.rest_max_connections, 1024);
+  EXPECT_EQ(parsed->options.rest_max_body_bytes, 1 << 30);
   EXPECT_TRUE(parsed->options.rest_tls_cert.empty());
   EXPECT_TRUE(parsed->options.grpc_tls_cert.empty());
   parsed = ParseModel({"--rest_port", "8000", "--rest_header_timeout_seconds", "5",
-                       "--rest_body_timeout_seconds", "2", "--rest_max_connections", "4"});
+                       "--rest_body_timeout_seconds", "2", "--rest_max_connections", "4",
+                       "--rest_max_body_bytes", "65536"});
   ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->options.rest_max_body_bytes, 65536);
   EXPECT_EQ(parsed->options.rest_header_timeout_seconds, 5);
   EXPECT_EQ(parsed->options.rest_body_timeout_seconds, 2);
   EXPECT_EQ(parsed->options.rest_max_connections, 4);
   EXPECT_EQ(ModelErrorOf({"--rest_body_timeout_seconds", "0"}),
             "--rest_body_timeout_seconds must be between 1 and 86400 (got 0)");
   EXPECT_EQ(ModelErrorOf({"--rest_max_connections", "x"}), "--rest_max_connections must be an integer (got \"x\")");
+  EXPECT_EQ(ModelErrorOf({"--rest_max_body_bytes", "0"}),
+            "--rest_max_body_bytes must be between 1 and 2147483647 (got 0)");
 }
 
 TEST(ParseCommandLineTest, TlsFlagsAreCheckedNamingTheFlag) {

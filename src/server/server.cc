@@ -224,6 +224,7 @@ Status Server::Start() {
     http_options.header_timeout = std::chrono::seconds(s.options.rest_header_timeout_seconds);
     http_options.body_timeout = std::chrono::seconds(s.options.rest_body_timeout_seconds);
     http_options.max_connections = static_cast<size_t>(s.options.rest_max_connections);
+    http_options.max_body_bytes = static_cast<size_t>(s.options.rest_max_body_bytes);
     http_options.tls = {s.options.rest_tls_cert, s.options.rest_tls_key, s.options.rest_tls_client_ca};
     s.http = std::make_unique<transport::HttpServer>(http_options, s.router->AsHandler());
     TESSERA_RETURN_IF_ERROR(s.http->Start());

@@ -1,14 +1,25 @@
 #include "server/server_admin.h"
 
 #include <algorithm>
+#include <chrono>
 #include <set>
+
+#include "common/logging.h"
 
 namespace tessera {
 
 Result<bool> ServerAdmin::ReloadConfig() {
   // In single-model mode there is no file to read: as OVMS, a reload then
   // rescans the model's version directories only.
-  return poller_.Reload(/*only_if_changed=*/false);
+  Result<bool> changed = poller_.Reload(/*only_if_changed=*/false);
+  // As OVMS, the reply shows what the reload did: retired versions END once
+  // their in-flight requests finish (bounded, see kReloadUnloadWait).
+  if (changed.ok() &&
+      !manager_.WaitForRetired(std::chrono::steady_clock::now() + kReloadUnloadWait)) {
+    TLOG_WARN("Config reload: versions still finishing requests after {} s are listed as UNLOADING",
+              kReloadUnloadWait.count());
+  }
+  return changed;
 }
 
 std::vector<ModelStatusEntry> ServerAdmin::AllModelStatuses() const {

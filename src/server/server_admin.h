@@ -2,12 +2,18 @@
 // the repository poller, model lists from the manager.
 #pragma once
 
+#include <chrono>
+
 #include "core/model_admin.h"
 #include "pipeline/pipeline_service.h"
 #include "server/repository_poller.h"
 #include "serving/model_manager.h"
 
 namespace tessera {
+
+// How long ReloadConfig waits for the versions it retired to finish their
+// in-flight requests and reach END before it answers (with them UNLOADING).
+inline constexpr std::chrono::seconds kReloadUnloadWait{10};
 
 class ServerAdmin : public ModelAdmin {
  public:

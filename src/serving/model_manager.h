@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -49,6 +50,13 @@ class ModelManager {
   // then report as a change. Set before the first ApplyConfig.
   using ChangeListener = std::function<bool(const ServerConfig& config, bool config_applied)>;
   void SetChangeListener(ChangeListener listener) { listener_ = std::move(listener); }
+
+  // Waits until every version retired so far has finished unloading (its
+  // in-flight requests done, its state END), but not past `deadline`.
+  // Returns true when all have. Does not block updates meanwhile.
+  bool WaitForRetired(std::chrono::steady_clock::time_point deadline) {
+    return reaper_.DrainUntil(deadline);
+  }
 
   Result<ModelHandle> Acquire(const std::string& name, int64_t version) const;
   // kDefaultVersion: every known version. A model with no version known and

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <deque>
 #include <future>
+#include <optional>
 #include <thread>
 
 #include "repository/testing/in_memory_file_system.h"
@@ -203,6 +204,24 @@ TEST_F(ModelManagerTest, RetiredVersionFinishesRequestsInFlight) {
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_EQ(*first, 11.f);
   EXPECT_TRUE(WaitForState("m", 1, VersionState::kEnd));
+}
+
+TEST_F(ModelManagerTest, WaitForRetiredWaitsForHoldersAndIsBounded) {
+  AddVersion("m", 1, "offset=10");
+  manager_->ApplyConfig(Models({Config("m")}));
+  EXPECT_TRUE(manager_->WaitForRetired(std::chrono::steady_clock::now()));  // nothing retired
+  // A request in flight holds the version (as a handle does).
+  std::optional<ModelHandle> held = *manager_->Acquire("m", kDefaultVersion);
+  manager_->ApplyConfig(Models({}));  // the model leaves the config
+  EXPECT_FALSE(manager_->WaitForRetired(std::chrono::steady_clock::now() + 10ms));
+  EXPECT_EQ(StateOf("m", 1), VersionState::kUnloading);
+  auto release = std::async(std::launch::async, [&] {
+    std::this_thread::sleep_for(50ms);
+    held.reset();  // the request finishes
+  });
+  EXPECT_TRUE(manager_->WaitForRetired(std::chrono::steady_clock::now() + 60s));
+  EXPECT_EQ(StateOf("m", 1), VersionState::kEnd);
+  release.get();
 }
 
 TEST_F(ModelManagerTest, FailedLoadIsAVersionStateAndNotRetriedByPolling) {

@@ -32,6 +32,11 @@ void Reaper::Drain() {
   cv_.wait(lock, [this] { return pending_.empty() && releasing_ == 0; });
 }
 
+bool Reaper::DrainUntil(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_until(lock, deadline, [this] { return pending_.empty() && releasing_ == 0; });
+}
+
 void Reaper::Loop() {
   std::unique_lock lock(mu_);
   for (;;) {

@@ -5,6 +5,7 @@
 // ever destroying its own pool.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -26,6 +27,8 @@ class Reaper {
 
   // Blocks until every servable retired so far has been released.
   void Drain();
+  // Drain(), but gives up at `deadline`: true when everything was released.
+  bool DrainUntil(std::chrono::steady_clock::time_point deadline);
 
  private:
   struct Entry {

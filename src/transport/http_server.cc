@@ -1,5 +1,6 @@
 #include "transport/http_server.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
@@ -22,6 +23,7 @@
 #include <vector>
 
 #include "common/logging.h"
+#include "transport/http_encoding.h"
 #include "transport/url_path.h"
 
 namespace tessera::transport {
@@ -364,6 +366,13 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     }
     request->body = std::move(message.body());
     state_ = State::kHandling;
+    reply_coding_ = ContentCoding::kIdentity;
+    if (std::optional<HttpResponse> refused = DecodeContent(*request)) {
+      return Write(std::move(*refused));
+    }
+    if (const std::string* accept = request->header("accept-encoding")) {
+      reply_coding_ = ChooseReplyCoding(*accept);
+    }
 
     auto responder = std::make_shared<Responder>(this->shared_from_this());
     try {
@@ -399,8 +408,60 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     std::atomic<bool> done_{false};
   };
 
+  // Inflates a body sent with Content-Encoding (http_encoding.h) in place and
+  // drops the header, so handlers only ever see plain bodies. The answer
+  // when that fails: 415 (unknown coding, with Accept-Encoding listing the
+  // known ones, as Triton), 413 (inflates past max_body_bytes) or 400
+  // (corrupt). The body was read whole, so the connection stays usable.
+  std::optional<HttpResponse> DecodeContent(HttpRequest& request) {
+    std::string value;
+    size_t count = 0;
+    for (const auto& [name, v] : request.headers) {
+      if (name != "content-encoding") continue;
+      value += (count++ > 0 ? ", " : "") + v;
+    }
+    if (count == 0) return std::nullopt;
+    Result<ContentCoding> coding = ParseContentEncoding(value);
+    if (!coding.ok()) {
+      HttpResponse response = ErrorResponse(415, coding.status().message());
+      response.headers.emplace_back("Accept-Encoding", "gzip, deflate");
+      return response;
+    }
+    if (*coding != ContentCoding::kIdentity) {
+      Result<std::string> body = Decompress(*coding, request.body, core_->options.max_body_bytes);
+      if (!body.ok()) {
+        const bool too_large = body.status().code() == StatusCode::kResourceExhausted;
+        return ErrorResponse(too_large ? 413 : 400, body.status().message());
+      }
+      request.body = std::move(*body);
+    }
+    auto& h = request.headers;
+    h.erase(std::remove_if(h.begin(), h.end(),
+                           [](const auto& kv) { return kv.first == "content-encoding"; }),
+            h.end());
+    return std::nullopt;
+  }
+
+  // Compresses a handler's reply when the request accepted gzip or deflate
+  // and the body is at least kMinCompressedReplyBytes (and not coded yet).
+  void EncodeReply(HttpResponse& response) const {
+    if (reply_coding_ == ContentCoding::kIdentity ||
+        response.body.size() < kMinCompressedReplyBytes) {
+      return;
+    }
+    for (const auto& [name, value] : response.headers) {
+      if (beast::iequals(name, "content-encoding")) return;
+    }
+    Result<std::string> compressed = Compress(reply_coding_, response.body);
+    if (!compressed.ok()) return;  // zlib out of memory: send it plain
+    response.body = std::move(*compressed);
+    response.headers.emplace_back("Content-Encoding", ContentCodingName(reply_coding_));
+    response.headers.emplace_back("Vary", "Accept-Encoding");
+  }
+
   void Write(HttpResponse response) {
     if (state_ != State::kHandling) return;  // closed meanwhile
+    EncodeReply(response);
     bool close = !keep_alive_ || core_->is_stopping();
     WriteResponse(std::move(response), close ? AfterWrite::kClose : AfterWrite::kNextRequest);
   }
@@ -502,6 +563,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   State state_ = State::kHandshake;
   unsigned version_ = 11;
   bool keep_alive_ = false;
+  ContentCoding reply_coding_ = ContentCoding::kIdentity;  // of the request being handled
   std::array<char, 4096> drain_buffer_;
 };
 

@@ -15,6 +15,8 @@
 #include <thread>
 #include <vector>
 
+#include "transport/http_encoding.h"
+
 namespace tessera::transport {
 namespace {
 
@@ -189,6 +191,50 @@ TEST(HttpServerTest, BodyOverLimitIs413BeforeTheBodyIsSent) {
   auto response = client.Call(http::verb::post, "/ok", std::string(1000, 'x'));
   EXPECT_EQ(response.result_int(), 200u);
   EXPECT_EQ(calls.load(), 1);
+}
+
+TEST(HttpServerTest, CompressedBodiesAreInflatedAndRepliesCompressed) {
+  HttpServerOptions options;
+  options.max_body_bytes = 4096;
+  auto server = StartServer(EchoHandler, options);
+  Client client(server->port());
+  const std::string body(3000, 'b');
+  // The handler sees the plain body and no Content-Encoding; the reply (over
+  // 1 KiB) comes back gzip-compressed because the request accepts it.
+  client.Send(http::verb::post, "/p", *Compress(ContentCoding::kGzip, body),
+              {{"Content-Encoding", "gzip"}, {"Accept-Encoding", "gzip"}});
+  auto r = client.Read();
+  EXPECT_EQ(r.result_int(), 200);
+  EXPECT_EQ(r["Content-Encoding"], "gzip");
+  EXPECT_EQ(r["Vary"], "Accept-Encoding");
+  EXPECT_EQ(*Decompress(ContentCoding::kGzip, r.body(), 1 << 20), "POST /p?||" + body);
+  // Small replies stay plain; deflate bodies work too.
+  client.Send(http::verb::post, "/p", *Compress(ContentCoding::kDeflate, "abc"),
+              {{"Content-Encoding", "deflate"}, {"Accept-Encoding", "gzip"}});
+  r = client.Read();
+  EXPECT_EQ(r.result_int(), 200);
+  EXPECT_EQ(r.count("Content-Encoding"), 0u);
+  EXPECT_EQ(r.body(), "POST /p?||abc");
+  // Errors answer that request only: the connection serves the next one.
+  client.Send(http::verb::post, "/p", "x", {{"Content-Encoding", "br"}});
+  r = client.Read();
+  EXPECT_EQ(r.result_int(), 415);
+  EXPECT_EQ(r["Accept-Encoding"], "gzip, deflate");
+  EXPECT_EQ(r.body(), R"({"error":"Unsupported Content-Encoding 'br'; supported: gzip, deflate, identity"})");
+  client.Send(http::verb::post, "/p", "not gzip", {{"Content-Encoding", "gzip"}});
+  r = client.Read();
+  EXPECT_EQ(r.result_int(), 400);
+  EXPECT_EQ(r.body(), R"({"error":"Invalid gzip request body: incorrect header check"})");
+  client.Send(http::verb::post, "/p", *Compress(ContentCoding::kGzip, std::string(5000, 'z')),
+              {{"Content-Encoding", "gzip"}});
+  r = client.Read();
+  EXPECT_EQ(r.result_int(), 413);
+  EXPECT_EQ(r.body(), R"({"error":"Decompressed request body is larger than the limit of 4096 bytes"})");
+  // Two Content-Encoding lines are a list of codings: not supported.
+  client.SendRaw("POST /p HTTP/1.1\r\nHost: h\r\nContent-Encoding: gzip\r\n"
+                 "Content-Encoding: gzip\r\nContent-Length: 1\r\n\r\nx");
+  EXPECT_EQ(client.Read().result_int(), 415);
+  EXPECT_EQ(client.Call(http::verb::get, "/ok").body(), "GET /ok?||");
 }
 
 TEST(HttpServerTest, MalformedRequestsAre400) {

@@ -1,7 +1,6 @@
 #include "frontend/kserve_grpc/codec.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstring>
 #include <limits>
 #include <string_view>
@@ -175,18 +174,6 @@ Result<std::pair<Shape, int64_t>> ParseShape(const InputTensor& input, DataType 
 
 }  // namespace
 
-Result<int64_t> ParseModelVersion(const std::string& version) {
-  if (version.empty()) return kDefaultVersion;
-  int64_t value = 0;
-  const char* end = version.data() + version.size();
-  auto [ptr, ec] = std::from_chars(version.data(), end, value);
-  if (ec != std::errc() || ptr != end || value <= 0 || version[0] == '+') {
-    return InvalidArgument("Invalid model version " + Quote(version) +
-                           ": expected a positive integer or nothing");
-  }
-  return value;
-}
-
 Result<std::chrono::microseconds> DecodeTimeout(const ModelInferRequest& request) {
   auto it = request.parameters().find("timeout");
   if (it == request.parameters().end()) return std::chrono::microseconds::zero();
@@ -205,7 +192,7 @@ Result<std::chrono::microseconds> DecodeTimeout(const ModelInferRequest& request
 Result<InferRequest> DecodeInferRequest(const ModelInferRequest& request) {
   InferRequest out;
   out.model_name = request.model_name();
-  TESSERA_ASSIGN_OR_RETURN(out.model_version, ParseModelVersion(request.model_version()));
+  TESSERA_ASSIGN_OR_RETURN(out.model_version, ParseModelVersion(request.model_version(), /*empty_is_default=*/true));
   out.id = request.id();
   TESSERA_ASSIGN_OR_RETURN(auto timeout, DecodeTimeout(request));
   out.deadline = DeadlineAfter(timeout);

@@ -12,11 +12,6 @@
 
 namespace tessera::kserve_grpc {
 
-// A KServe version string: "" is kDefaultVersion; otherwise a positive
-// decimal integer ("1", "42"). Anything else (e.g. "0", "-1", "v1", " 1")
-// is kInvalidArgument.
-Result<int64_t> ParseModelVersion(const std::string& version);
-
 // Turns a ModelInferRequest into an InferRequest.
 //
 // Input data comes either from each input's `contents` (copied into an owned

@@ -22,7 +22,7 @@ using metrics::CallMeter;
 // The version a failed call is counted under: the one asked for (0 =
 // default), -1 when unparsable.
 int64_t RequestedVersion(const std::string& text) {
-  Result<int64_t> version = ParseModelVersion(text);
+  Result<int64_t> version = ParseModelVersion(text, /*empty_is_default=*/true);
   return version.ok() ? *version : -1;
 }
 
@@ -249,7 +249,7 @@ grpc::ServerUnaryReactor* KServeGrpcService::ModelReady(grpc::CallbackServerCont
                                                         const inference::ModelReadyRequest* request,
                                                         inference::ModelReadyResponse* response) {
   CallMeter meter(metrics_, metrics::Method::kModelReady);
-  Result<int64_t> version = ParseModelVersion(request->version());
+  Result<int64_t> version = ParseModelVersion(request->version(), /*empty_is_default=*/true);
   if (!version.ok()) return FinishNow(ctx, ToGrpcStatus(version.status()));
   Status ready = service_.ModelReady(request->name(), *version);
   const bool answered = ready.ok() || ready.code() == StatusCode::kUnavailable;
@@ -272,7 +272,7 @@ grpc::ServerUnaryReactor* KServeGrpcService::ModelMetadata(
     grpc::CallbackServerContext* ctx, const inference::ModelMetadataRequest* request,
     inference::ModelMetadataResponse* response) {
   CallMeter meter(metrics_, metrics::Method::kModelMetadata);
-  Result<int64_t> version = ParseModelVersion(request->version());
+  Result<int64_t> version = ParseModelVersion(request->version(), /*empty_is_default=*/true);
   if (!version.ok()) return FinishNow(ctx, ToGrpcStatus(version.status()));
   Result<tessera::ModelMetadata> metadata = service_.GetModelMetadata(request->name(), *version);
   meter.Done(request->name(), metadata.ok() ? metadata->version : *version, metadata.ok());

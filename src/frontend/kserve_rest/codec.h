@@ -90,7 +90,4 @@ std::string EncodeModelMetadata(const ModelMetadata& metadata);
 // {"name","version","extensions":[...]}
 std::string EncodeServerMetadata(const ServerMetadata& metadata);
 
-// A KServe version from a URL: a positive decimal integer. Else kInvalidArgument.
-Result<int64_t> ParseModelVersion(std::string_view text);
-
 }  // namespace tessera::kserve_rest

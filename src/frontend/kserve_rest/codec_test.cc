@@ -355,7 +355,8 @@ TEST(DecodeTest, BinaryInputErrors) {
   ExpectError(Decode(one(R"("parameters":{"binary_data_size":8},"data":[1,2])"), eight),
               "Input 'a' has both JSON 'data' and binary data");
   ExpectError(Decode(one(R"("parameters":{"binary_data_size":8})"), eight + "x"),
-              "The binary part of the body has 9 bytes but inputs declare 8");
+              "The binary part of the body has 9 bytes but the inputs take 8 "
+              "(binary_data_size, or shape x datatype size)");
   ExpectError(Decode(one(R"("parameters":{"binary_data_size":8})"), "1234"), "runs past the end");
   ExpectError(Decode(one(R"("parameters":{"binary_data_size":4})"), "1234"),
               "Expected: 8 bytes; Actual: 4 bytes");
@@ -368,6 +369,83 @@ TEST(DecodeTest, BinaryInputErrors) {
   ExpectError(Decode(R"({"inputs":[{"name":"s","shape":[2],"datatype":"BYTES","parameters":{"binary_data_size":5}}]})",
                      std::string("\x09\0\0\0a", 5)),
               "Invalid binary data of input 's'");
+}
+
+TEST(DecodeTest, OneBytesInputWithoutSizeTakesTheWholeBinaryPart) {
+  // The OVMS docs' request: one BYTES input, no binary_data_size, then a
+  // 4-byte length and the image.
+  const std::string jpeg("\xFF\xD8\xFF\xE0 jpeg", 9);
+  std::string binary = std::string("\x09\0\0\0", 4) + jpeg;
+  auto decoded = Decode(R"({"inputs":[{"name":"0","shape":[1],"datatype":"BYTES"}]})", binary);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  const Tensor& t = decoded->request.inputs[0].tensor;
+  auto elements = SplitBytesElements(t.data(), t.byte_size());
+  ASSERT_TRUE(elements.ok());
+  ASSERT_EQ(elements->size(), 1u);
+  EXPECT_EQ((*elements)[0], jpeg);
+  // Without the length prefix too (one element taken whole).
+  decoded = Decode(R"({"inputs":[{"name":"0","shape":[1],"datatype":"BYTES"}]})", jpeg);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+}
+
+TEST(DecodeTest, FixedSizeInputsWithoutSizeTakeShapeTimesElementSize) {
+  float a[2] = {1.5f, -2.5f};
+  int64_t c[1] = {42};
+  std::string binary(reinterpret_cast<const char*>(a), sizeof a);
+  binary += std::string("\3\0\0\0abc", 7);
+  binary.append(reinterpret_cast<const char*>(c), sizeof c);
+  // FP32 and INT64 sizes follow from their shapes; the BYTES input in between
+  // takes what they leave (7 bytes); a JSON input takes nothing.
+  auto decoded = Decode(R"({"inputs":[
+      {"name":"a","shape":[2],"datatype":"FP32"},
+      {"name":"j","shape":[1],"datatype":"INT32","data":[7]},
+      {"name":"s","shape":[1],"datatype":"BYTES"},
+      {"name":"c","shape":[1,1],"datatype":"INT64"}]})", binary);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  const auto& inputs = decoded->request.inputs;
+  ASSERT_EQ(inputs.size(), 4u);
+  EXPECT_EQ(Values<float>(inputs[0].tensor), (std::vector<float>{1.5f, -2.5f}));
+  EXPECT_EQ(Values<int32_t>(inputs[1].tensor), (std::vector<int32_t>{7}));
+  EXPECT_EQ(inputs[2].tensor.data(), reinterpret_cast<const uint8_t*>(binary.data() + 8));
+  EXPECT_EQ(inputs[2].tensor.byte_size(), 7u);
+  EXPECT_EQ(Values<int64_t>(inputs[3].tensor), (std::vector<int64_t>{42}));
+  // Mixed with declared sizes (tensors borrow the binary part: keep it).
+  const std::string a_and_c = binary.substr(0, 8) + binary.substr(15);
+  decoded = Decode(R"({"inputs":[
+      {"name":"a","shape":[2],"datatype":"FP32","parameters":{"binary_data_size":8}},
+      {"name":"c","shape":[1],"datatype":"INT64"}]})",
+                   a_and_c);
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(Values<int64_t>(decoded->request.inputs[1].tensor), (std::vector<int64_t>{42}));
+}
+
+TEST(DecodeTest, ImpliedBinarySizeErrors) {
+  const std::string twelve(12, '\0');
+  const std::string two_fp32 = R"({"inputs":[{"name":"a","shape":[2],"datatype":"FP32"},)"
+                               R"({"name":"b","shape":[1],"datatype":"FP32"}]})";
+  EXPECT_TRUE(Decode(two_fp32, twelve).ok());
+  ExpectError(Decode(two_fp32, twelve + "x"),
+              "The binary part of the body has 13 bytes but the inputs take 12 "
+              "(binary_data_size, or shape x datatype size)");
+  ExpectError(Decode(two_fp32, std::string(8, '\0')),
+              "Binary data of input 'b' (4 bytes) runs past the end of the body");
+  // Two BYTES inputs cannot both take "the rest".
+  ExpectError(Decode(R"({"inputs":[{"name":"s","shape":[1],"datatype":"BYTES"},)"
+                     R"({"name":"t","shape":[1],"datatype":"BYTES"}]})", "abcd"),
+              "Inputs 's' and 't' are BYTES without parameters.binary_data_size: only one "
+              "BYTES input may leave its binary size implied");
+  // The others take more than there is: nothing is left for the BYTES input.
+  ExpectError(Decode(R"({"inputs":[{"name":"s","shape":[1],"datatype":"BYTES"},)"
+                     R"({"name":"a","shape":[4],"datatype":"FP32"}]})", twelve),
+              "The binary part of the body has 12 bytes but the inputs other than 's' take 16 "
+              "(binary_data_size, or shape x datatype size)");
+  // A shape too large to be real.
+  ExpectError(Decode(R"({"inputs":[{"name":"a","shape":[4611686018427387904],"datatype":"FP64"}]})",
+                     twelve),
+              "runs past the end of the body");
+  // Without a binary part the data is missing.
+  ExpectError(Decode(R"({"inputs":[{"name":"a","shape":[2],"datatype":"FP32"}]})", ""),
+              "Missing 'data' of input 'a'");
 }
 
 TEST(DecodeBinaryTest, OneUnprefixedBytesElementIsTakenWhole) {
@@ -561,14 +639,6 @@ TEST(MetadataTest, ModelAndServer) {
   EXPECT_EQ(EncodeServerMetadata({"tessera", "0.1.0", {"binary_tensor_data"}}),
             R"({"name":"tessera","version":"0.1.0","extensions":["binary_tensor_data"]})");
   EXPECT_EQ(EncodeServerMetadata({"t", "1", {}}), R"({"name":"t","version":"1","extensions":[]})");
-}
-
-TEST(ParseModelVersionTest, PositiveIntegersOnly) {
-  EXPECT_EQ(ParseModelVersion("1").value(), 1);
-  EXPECT_EQ(ParseModelVersion("42").value(), 42);
-  for (const char* bad : {"", "0", "-1", "+1", "v1", "1a", " 1", "99999999999999999999"}) {
-    EXPECT_EQ(ParseModelVersion(bad).status().code(), StatusCode::kInvalidArgument) << bad;
-  }
 }
 
 }  // namespace

@@ -93,9 +93,9 @@ ParsedUrl ParseUrl(std::string_view raw_path) {
   return url;
 }
 
+// No /versions/{v} segment (empty text) or "0": the default version.
 Result<int64_t> VersionOf(const std::string& text) {
-  if (text.empty()) return kDefaultVersion;
-  return ParseModelVersion(text);
+  return ParseModelVersion(text, /*empty_is_default=*/true);
 }
 
 // One inference in flight: owns what the InferRequest borrows.

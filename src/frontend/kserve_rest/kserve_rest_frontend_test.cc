@@ -112,9 +112,25 @@ TEST_F(KServeRestFrontendTest, ModelMetadata) {
   r = Call("GET", "/v2/models/nope");
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.body, R"({"error":"Model with requested name is not found"})");
+  // Version 0 is the default version (highest): "2".
   r = Call("GET", "/v2/models/dense/versions/0");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find(R"("versions":["1","2"])"), std::string::npos);
+  EXPECT_EQ(Call("GET", "/v2/models/dense/versions/0/ready").status, 200);
+  r = Call("GET", "/v2/models/dense/versions/-1");
   EXPECT_EQ(r.status, 400);
-  EXPECT_NE(r.body.find("Invalid model version '0'"), std::string::npos);
+  EXPECT_EQ(r.body, R"j({"error":"Invalid model version '-1': expected a non-negative integer (0 = the default version)"})j");
+}
+
+TEST_F(KServeRestFrontendTest, InferOnVersionZeroAsksForTheDefaultVersion) {
+  HttpResponse r = Call("POST", "/v2/models/dense/versions/0/infer",
+                        R"({"inputs":[{"name":"x","shape":[1],"datatype":"FP32","data":[1]}]})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  // The engine names the version it ran (the fake: 1 for the default).
+  EXPECT_NE(r.body.find(R"("model_version":"1")"), std::string::npos) << r.body;
+  auto calls = fake_.calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].model_version, kDefaultVersion);
 }
 
 TEST_F(KServeRestFrontendTest, ModelReady) {

@@ -697,6 +697,53 @@ bool RequestReader::CloseArray() {
   }
 }
 
+// Inputs with neither JSON 'data' nor parameters.binary_data_size take their
+// bytes from the binary part too, as OVMS and Triton clients send them: a
+// fixed-size datatype takes shape x element size; one BYTES input takes what
+// the other inputs leave (the docs' single-image request). Sets their
+// binary_size. Only with a binary part: without one the input is missing its
+// data (FinishInput says so). Inputs missing name/shape/datatype are left to
+// FinishInput.
+Status ImplyBinarySizes(std::vector<InputBuilder>& inputs, size_t binary_size) {
+  if (binary_size == 0) return Status::Ok();
+  uint64_t taken = 0;  // saturates: only compared with binary_size
+  auto take = [&taken](uint64_t n) { taken = n > UINT64_MAX - taken ? UINT64_MAX : taken + n; };
+  InputBuilder* rest = nullptr;
+  for (InputBuilder& in : inputs) {
+    if (in.has_data) continue;
+    if (in.binary_size) {
+      take(*in.binary_size);
+      continue;
+    }
+    if (!in.has_name || !in.has_shape || !in.has_datatype) continue;
+    if (in.dtype == DataType::kBytes) {
+      if (rest) {
+        return InvalidArgument("Inputs " + Quote(rest->name) + " and " + Quote(in.name) +
+                               " are BYTES without parameters.binary_data_size: only one "
+                               "BYTES input may leave its binary size implied");
+      }
+      rest = &in;
+      continue;
+    }
+    auto count = ElementCount(in.shape);
+    if (!count) continue;
+    const uint64_t unit = ElementSize(in.dtype);
+    const uint64_t n = static_cast<uint64_t>(*count);
+    in.binary_size = unit != 0 && n > UINT64_MAX / unit ? UINT64_MAX : n * unit;
+    take(*in.binary_size);
+  }
+  if (rest) {
+    if (taken > binary_size) {
+      return InvalidArgument("The binary part of the body has " + std::to_string(binary_size) +
+                             " bytes but the inputs other than " + Quote(rest->name) +
+                             " take " + std::to_string(taken) +
+                             " (binary_data_size, or shape x datatype size)");
+    }
+    rest->binary_size = binary_size - taken;
+  }
+  return Status::Ok();
+}
+
 Status FinishInput(InputBuilder& in, std::string_view binary, size_t& offset,
                    const std::shared_ptr<const void>& keepalive, NamedTensor* out) {
   if (!in.has_name) return InvalidArgument("Missing 'name' of " + in.Label());
@@ -763,6 +810,7 @@ Result<DecodedInfer> RequestReader::Finish(std::string_view binary,
   decoded.request.deadline = DeadlineAfter(
       std::chrono::microseconds(static_cast<int64_t>(std::min(timeout_us_, kMaxTimeout))));
   std::unordered_set<std::string> names;
+  TESSERA_RETURN_IF_ERROR(ImplyBinarySizes(inputs_, binary.size()));
   size_t offset = 0;
   decoded.request.inputs.resize(inputs_.size());
   for (size_t i = 0; i < inputs_.size(); ++i) {
@@ -774,8 +822,8 @@ Result<DecodedInfer> RequestReader::Finish(std::string_view binary,
   }
   if (offset != binary.size()) {
     return InvalidArgument("The binary part of the body has " + std::to_string(binary.size()) +
-                           " bytes but inputs declare " + std::to_string(offset) +
-                           " (binary_data_size)");
+                           " bytes but the inputs take " + std::to_string(offset) +
+                           " (binary_data_size, or shape x datatype size)");
   }
   return decoded;
 }
@@ -859,17 +907,6 @@ Result<DecodedInfer> DecodeRawBinaryRequest(const TensorInfo& input, std::string
   }
   decoded.request.inputs.push_back(std::move(tensor));
   return decoded;
-}
-
-Result<int64_t> ParseModelVersion(std::string_view text) {
-  int64_t version = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || version <= 0 ||
-      text[0] == '+' || text[0] == '-') {
-    return InvalidArgument("Invalid model version " + Quote(text) +
-                           ": expected a positive integer");
-  }
-  return version;
 }
 
 }  // namespace tessera::kserve_rest

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -108,19 +107,18 @@ std::optional<ModelUrl> ParseModelUrl(std::string_view raw_path) {
   return url;
 }
 
-// The version named by the URL: digits after /versions/, or a label after
-// /labels/ (not supported), or none (kDefaultVersion).
+// The version named by the URL: digits after /versions/ ("0" is the
+// default version, as TF Serving), or a label after /labels/ (not
+// supported), or none (kDefaultVersion).
 Result<int64_t> UrlVersion(const ModelUrl& url) {
   if (url.label) {
     return InvalidArgument("Version labels are not supported (label: " + std::string(*url.label) +
                            "); use /versions/{version}");
   }
   if (!url.digits) return kDefaultVersion;
-  std::string_view text = *url.digits;
-  int64_t version = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), version);
-  if (ec != std::errc() || end != text.data() + text.size()) {
-    return InvalidArgument("Failed to convert version: " + std::string(text) + " to numeric.");
+  Result<int64_t> version = ParseModelVersion(*url.digits, /*empty_is_default=*/false);
+  if (!version.ok()) {  // digits only, so: too large (OVMS's text)
+    return InvalidArgument("Failed to convert version: " + *url.digits + " to numeric.");
   }
   return version;
 }

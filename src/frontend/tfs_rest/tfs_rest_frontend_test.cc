@@ -239,6 +239,20 @@ TEST_F(TfsRestFrontendTest, PredictRowAndColumn) {
   EXPECT_TRUE(calls[1].requested_outputs.empty());
 }
 
+TEST_F(TfsRestFrontendTest, VersionZeroIsTheDefaultVersion) {
+  auto r = Call("POST", "/v1/models/dense/versions/0:predict", R"({"inputs": [[1, 2, 3, 4]]})");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body, R"({"outputs":[[1.0,2.0,3.0,4.0]]})");
+  auto calls = service_.calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].model_version, kDefaultVersion);
+  // Status and metadata of version 0 are those of the model (all versions /
+  // the default version).
+  EXPECT_EQ(Call("GET", "/v1/models/dense/versions/0").body, Call("GET", "/v1/models/dense").body);
+  EXPECT_EQ(Call("GET", "/v1/models/dense/versions/0/metadata").body,
+            Call("GET", "/v1/models/dense/metadata").body);
+}
+
 TEST_F(TfsRestFrontendTest, PredictNamedMultipleOutputs) {
   auto r = Call("POST", "/v1/models/Two:PREDICT",
                 R"({"signature_name": "serving_default", "instances": [{"a": 1, "flag": true},)"
