@@ -87,7 +87,7 @@ struct VersionMetrics {
   Histogram* inference_time_us = nullptr;
   Histogram* wait_time_us = nullptr;      // ovms_wait_for_infer_req_time_us
   Histogram* batch_size = nullptr;        // tessera_batch_size: requests per engine run
-  std::shared_ptr<VersionStats> stats;    // Triton statistics
+  std::shared_ptr<VersionStats> stats{};  // Triton statistics
 };
 
 // The version that a failed call is counted under: (model name, version

@@ -67,28 +67,28 @@ Result<std::vector<NamedTensor>> Servable::RunModel(const std::vector<NamedTenso
 }
 
 void Servable::RunBatch(std::vector<PendingRequest>& batch) {
-  const auto taken = RunPhases::Clock::now();
+  const auto taken = Clock::now();
   for (const auto& pending : batch) metrics_.Dequeued(pending.arrival, taken);
   ReportQueueLength();
   if (batch.size() > 1 && RunJoined(batch, taken)) return;
   // A failed joined run is retried request by request, so a request the
   // engine rejects fails alone.
-  for (auto& pending : batch) RunOne(pending, batch.size() > 1 ? RunPhases::Clock::now() : taken);
+  for (auto& pending : batch) RunOne(pending, batch.size() > 1 ? Clock::now() : taken);
 }
 
-void Servable::RunOne(PendingRequest& pending, RunPhases::Clock::time_point taken) {
+void Servable::RunOne(PendingRequest& pending, Clock::time_point taken) {
   RunPhases phases{taken, {}, {}, {}};
   auto produced = RunModel(pending.inputs, 1, phases);
   if (!produced.ok()) return pending.done(produced.status());
   auto response = Respond(pending, std::move(*produced));
   if (response.ok()) {
-    phases.built = RunPhases::Clock::now();
+    phases.built = Clock::now();
     metrics_.Executed(phases, pending.rows.value_or(1), 1);
   }
   pending.done(std::move(response));
 }
 
-bool Servable::RunJoined(std::vector<PendingRequest>& batch, RunPhases::Clock::time_point taken) {
+bool Servable::RunJoined(std::vector<PendingRequest>& batch, Clock::time_point taken) {
   std::vector<const std::vector<NamedTensor>*> parts;
   std::vector<int64_t> rows;
   parts.reserve(batch.size());
@@ -111,7 +111,7 @@ bool Servable::RunJoined(std::vector<PendingRequest>& batch, RunPhases::Clock::t
   std::vector<Result<InferResponse>> responses;
   responses.reserve(batch.size());
   for (size_t i = 0; i < batch.size(); ++i) responses.push_back(Respond(batch[i], std::move((*split)[i])));
-  phases.built = RunPhases::Clock::now();
+  phases.built = Clock::now();
   metrics_.Executed(phases, total_rows, static_cast<int>(batch.size()));
   for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(responses[i]));
   return true;

@@ -64,12 +64,13 @@ class Servable {
 
  private:
   using RunPhases = metrics::VersionMetrics::RunPhases;
+  using Clock = metrics::VersionMetrics::Clock;
 
   void RunBatch(std::vector<PendingRequest>& batch);
   // Runs one request on its own and answers it; a worker took it at `taken`.
-  void RunOne(PendingRequest& pending, RunPhases::Clock::time_point taken);
+  void RunOne(PendingRequest& pending, Clock::time_point taken);
   // Concatenates, runs once and splits; false (nobody answered) on failure.
-  bool RunJoined(std::vector<PendingRequest>& batch, RunPhases::Clock::time_point taken);
+  bool RunJoined(std::vector<PendingRequest>& batch, Clock::time_point taken);
   // Runs the model once on zero-filled inputs of the smallest accepted
   // shapes, with `rows` as first dim when > 1 and the model's is dynamic.
   Status WarmupWithRows(int64_t rows);

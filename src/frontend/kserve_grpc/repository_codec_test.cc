@@ -5,7 +5,7 @@
 namespace tessera::kserve_grpc {
 namespace {
 
-TEST(RepositoryCodecTest, IndexEntriesBecomeModelIndexes) {
+TEST(GrpcRepositoryCodecTest, IndexEntriesBecomeModelIndexes) {
   inference::RepositoryIndexResponse out;
   EncodeRepositoryIndex({{"a", 2, ModelReadiness::kReady, ""},
                          {"b", 0, ModelReadiness::kUnavailable, "base path /b does not exist"}},
@@ -20,7 +20,7 @@ TEST(RepositoryCodecTest, IndexEntriesBecomeModelIndexes) {
   EXPECT_EQ(out.models(1).reason(), "base path /b does not exist");
 }
 
-TEST(RepositoryCodecTest, StatisticsCarryEveryField) {
+TEST(GrpcRepositoryCodecTest, StatisticsCarryEveryField) {
   ModelStatistics s;
   s.name = "m";
   s.version = 3;
@@ -59,7 +59,7 @@ TEST(RepositoryCodecTest, StatisticsCarryEveryField) {
   EXPECT_EQ(m.batch_stats(1).compute_output().ns(), 9u);
 }
 
-TEST(RepositoryCodecTest, ParametersKeepTheirNameAndWhetherBoolean) {
+TEST(GrpcRepositoryCodecTest, ParametersKeepTheirNameAndWhetherBoolean) {
   google::protobuf::Map<std::string, inference::ModelRepositoryParameter> parameters;
   parameters["unload_dependents"].set_bool_param(true);
   parameters["config"].set_string_param("{}");

@@ -5,7 +5,7 @@
 namespace tessera::kserve_rest {
 namespace {
 
-TEST(RepositoryCodecTest, IndexRequestIsEmptyOrAnObjectWithReady) {
+TEST(RestRepositoryCodecTest, IndexRequestIsEmptyOrAnObjectWithReady) {
   EXPECT_EQ(*DecodeRepositoryIndexRequest(""), false);
   EXPECT_EQ(*DecodeRepositoryIndexRequest(" \r\n"), false);
   EXPECT_EQ(*DecodeRepositoryIndexRequest("{}"), false);
@@ -13,7 +13,7 @@ TEST(RepositoryCodecTest, IndexRequestIsEmptyOrAnObjectWithReady) {
   EXPECT_EQ(*DecodeRepositoryIndexRequest(R"({"ready": false})"), false);
 }
 
-TEST(RepositoryCodecTest, BadIndexRequestsAreNamed) {
+TEST(RestRepositoryCodecTest, BadIndexRequestsAreNamed) {
   auto message = [](std::string_view body) { return DecodeRepositoryIndexRequest(body).status().message(); };
   EXPECT_EQ(message(R"({"ready": "yes"})"), "'ready' must be a boolean");
   EXPECT_EQ(message(R"({"ready": true, "repo": "x"})"),
@@ -27,7 +27,7 @@ TEST(RepositoryCodecTest, BadIndexRequestsAreNamed) {
   EXPECT_EQ(DecodeRepositoryIndexRequest("{").status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST(RepositoryCodecTest, ModelRequestCarriesItsParameters) {
+TEST(RestRepositoryCodecTest, ModelRequestCarriesItsParameters) {
   EXPECT_TRUE(DecodeRepositoryModelRequest("")->empty());
   EXPECT_TRUE(DecodeRepositoryModelRequest("{}")->empty());
   auto parameters =
@@ -46,7 +46,7 @@ TEST(RepositoryCodecTest, ModelRequestCarriesItsParameters) {
             "Unknown key 'model' in the repository request (allowed: parameters)");
 }
 
-TEST(RepositoryCodecTest, ParametersAreCheckedByKind) {
+TEST(RestRepositoryCodecTest, ParametersAreCheckedByKind) {
   EXPECT_TRUE(CheckRepositoryParameters(true, {{"unload_dependents", true}}).ok());
   EXPECT_EQ(CheckRepositoryParameters(true, {{"unload_dependents", false}}).message(),
             "Parameter 'unload_dependents' must be a boolean");
@@ -56,7 +56,7 @@ TEST(RepositoryCodecTest, ParametersAreCheckedByKind) {
   EXPECT_TRUE(CheckRepositoryParameters(false, {}).ok());
 }
 
-TEST(RepositoryCodecTest, IndexIsTritonsArray) {
+TEST(RestRepositoryCodecTest, IndexIsTritonsArray) {
   EXPECT_EQ(EncodeRepositoryIndex({}), "[]");
   EXPECT_EQ(EncodeRepositoryIndex({{"a", 3, ModelReadiness::kLoading, ""},
                                    {"p", 1, ModelReadiness::kUnloading, "unloaded"},
@@ -66,7 +66,7 @@ TEST(RepositoryCodecTest, IndexIsTritonsArray) {
             R"({"name":"q\"","state":"UNAVAILABLE","reason":"no version"}])");
 }
 
-TEST(RepositoryCodecTest, StatisticsCarryEveryTritonField) {
+TEST(RestRepositoryCodecTest, StatisticsCarryEveryTritonField) {
   ModelStatistics s;
   s.name = "m";
   s.version = 2;
