@@ -65,8 +65,12 @@ std::string_view VersionLabel(int64_t version, char (&buffer)[24]) {
   return {buffer, static_cast<size_t>(std::to_chars(buffer, buffer + sizeof buffer, version).ptr - buffer)};
 }
 
+double Micros(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double, std::micro>(d).count();
+}
+
 double ElapsedUs(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - since).count();
+  return Micros(std::chrono::steady_clock::now() - since);
 }
 
 }  // namespace
@@ -210,7 +214,7 @@ void VersionMetrics::Answered(Clock::time_point accepted, bool ok) const {
 
 void VersionMetrics::Dequeued(Clock::time_point arrival, Clock::time_point taken) const {
   const auto waited = taken - arrival;
-  if (wait_time_us) wait_time_us->Observe(std::chrono::duration<double, std::micro>(waited).count());
+  if (wait_time_us) wait_time_us->Observe(Micros(waited));
   if (stats) stats->RecordQueue(Nanos(waited));
 }
 
@@ -223,9 +227,7 @@ VersionMetrics::Clock::time_point VersionMetrics::RunStarted(int requests) const
 VersionMetrics::Clock::time_point VersionMetrics::RunFinished(Clock::time_point started) const {
   const auto now = Clock::now();
   if (infer_req_active) infer_req_active->Add(-1);
-  if (inference_time_us) {
-    inference_time_us->Observe(std::chrono::duration<double, std::micro>(now - started).count());
-  }
+  if (inference_time_us) inference_time_us->Observe(Micros(now - started));
   return now;
 }
 

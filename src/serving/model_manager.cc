@@ -1,9 +1,9 @@
 #include "serving/model_manager.h"
 
-#include "common/logging.h"
-
 #include <set>
 #include <thread>
+
+#include "common/logging.h"
 
 namespace tessera {
 namespace {

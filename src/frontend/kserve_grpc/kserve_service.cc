@@ -314,9 +314,6 @@ KServeGrpcService::ModelStreamInfer(grpc::CallbackServerContext* ctx) {
                            CallDeadline(*ctx));
 }
 
-}  // namespace tessera::kserve_grpc
-
-namespace tessera::kserve_grpc {
 namespace {
 
 // Starts a load or unload; the reactor finishes when the admin calls back.
