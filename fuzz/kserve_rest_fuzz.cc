@@ -5,12 +5,14 @@
 // when that succeeds, echoes the inputs as outputs and encodes the response
 // as JSON and as binary (so decoded tensors must be well-formed for the
 // encoder). The whole input is also decoded as a raw binary body
-// (DecodeRawBinaryRequest) for a few input signatures.
+// (DecodeRawBinaryRequest) for a few input signatures, and the JSON part as
+// the bodies of the repository extension (repository_codec.h).
 #include <memory>
 #include <string>
 
 #include "core/testing/fake_inference_service.h"
 #include "frontend/kserve_rest/codec.h"
+#include "frontend/kserve_rest/repository_codec.h"
 #include "fuzz_common.h"
 
 namespace {
@@ -53,6 +55,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     EncodeEcho(decoded->request, false);
     EncodeEcho(decoded->request, true);
   }
+  (void)kserve_rest::DecodeRepositoryIndexRequest(json);
+  auto parameters = kserve_rest::DecodeRepositoryModelRequest(json);
+  if (parameters.ok()) (void)CheckRepositoryParameters(size % 2 == 0, *parameters);
   const TensorInfo& info = RawInputs()[size % RawInputs().size()];
   Result<kserve_rest::DecodedInfer> raw = kserve_rest::DecodeRawBinaryRequest(info, *body, body);
   if (raw.ok()) EncodeEcho(raw->request, true);

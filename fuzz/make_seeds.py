@@ -75,6 +75,9 @@ def make_kserve_rest():
     # Raw binary bodies (Inference-Header-Content-Length: 0).
     write("kserve_rest", "raw_fp32", struct.pack("<6f", *range(6)))
     write("kserve_rest", "raw_bytes", b"\x89PNG....")
+    # Bodies of the repository extension's index, load and unload.
+    write("kserve_rest", "repository_index", js({"ready": True}).encode())
+    write("kserve_rest", "repository_unload", js({"parameters": {"unload_dependents": False}}).encode())
 
 
 def tfs_rest_bodies():
@@ -179,11 +182,19 @@ def make_http():
         requests.append((f"tfs_{name}", "POST", "/v1/models/m:predict", [], body.encode()))
     requests.append(("tfs_two", "POST", "/v1/models/two/versions/1:predict", [],
                      js({"instances": [{"a": 1, "b": {"b64": "YWI="}}]}).encode()))
+    # The repository and statistics extensions.
+    for i, (path, body) in enumerate([
+            ("/v2/repository/index", b""), ("/v2/repository/index", b'{"ready": true}'),
+            ("/v2/repository/models/m/load", b"{}"),
+            ("/v2/repository/models/m/unload", b'{"parameters": {"unload_dependents": false}}'),
+            ("/v2/repository/models/x/load", b'{"parameters": {"config": "{}"}}')]):
+        requests.append((f"repository{i}", "POST", path, [("Content-Type", "application/json")], body))
     gets = ["/v2/health/live", "/v2/health/ready", "/v2", "/v2/models/m", "/v2/models/m/ready",
             "/v2/models/two/versions/1", "/v2/models/img/versions/2/ready",
             "/v1/models/m", "/v1/models/m/versions/1", "/v1/models/m/metadata",
             "/v1/models/two/versions/1/metadata", "/v1/models/m%2Fx?a=1", "/v1/config",
-            "/V2/Models/M/Ready", "/v2/models/m/infer", "/v1/models/m:classify"]
+            "/V2/Models/M/Ready", "/v2/models/m/infer", "/v1/models/m:classify",
+            "/v2/models/stats", "/v2/models/m/stats", "/v2/models/m/versions/1/stats"]
     for i, path in enumerate(gets):
         requests.append((f"get{i:02d}", "GET", path, [], b""))
     requests.append(("delete", "DELETE", "/v2/models/m", [], b""))

@@ -1,6 +1,7 @@
 // The REST side of the server as the HTTP fuzz harnesses drive it: an
 // HttpRouter with the KServe v2 and TF Serving front doors over an
-// EchoService (synchronous echo) that knows a few models, plus
+// EchoService (synchronous echo) that knows a few models and a FixedAdmin
+// (repository and statistics calls), plus
 // the HTTP server's own request-target handling (split at '?', percent-
 // decoding of the path, as src/transport/http_server.cc does).
 #pragma once
@@ -26,9 +27,34 @@ class EchoService : public testing::FakeInferenceService {
   void Infer(const InferRequest& request, InferCallback done) override { done(Echo(request)); }
 };
 
+// A RepositoryAdmin with one model and no memory of its calls (millions of
+// runs): loads and unloads of "m" succeed, of anything else are kNotFound.
+class FixedAdmin : public RepositoryAdmin {
+ public:
+  std::vector<RepositoryIndexEntry> RepositoryIndex(bool) const override {
+    return {{"m", 1, ModelReadiness::kReady, ""}};
+  }
+  void LoadModel(const std::string& name, Done done) override { done(Known(name)); }
+  void UnloadModel(const std::string& name, Done done) override { done(Known(name)); }
+  Result<std::vector<ModelStatistics>> GetModelStatistics(const std::string& name, int64_t) const override {
+    TESSERA_RETURN_IF_ERROR(name.empty() ? Status::Ok() : Known(name));
+    ModelStatistics stats;
+    stats.name = "m";
+    stats.version = 1;
+    stats.batch_stats = {{1, {1, 2}, {1, 3}, {1, 4}}};
+    return std::vector<ModelStatistics>{stats};
+  }
+
+ private:
+  static Status Known(const std::string& name) {
+    return name == "m" ? Status::Ok() : NotFound("Model with requested name is not found");
+  }
+};
+
 class RestTarget {
  public:
-  RestTarget() : kserve_(service_), tfs_(tfs_rest::MakeTfsRestFrontend(service_, nullptr)) {
+  RestTarget()
+      : kserve_(service_, nullptr, &admin_), tfs_(tfs_rest::MakeTfsRestFrontend(service_, nullptr)) {
     AddModel("m", {{"x", DataType::kFp32, {-1, 3}}});
     AddModel("two", {{"a", DataType::kInt64, {-1}}, {"b", DataType::kBytes, {-1}}});
     AddModel("img", {{"i", DataType::kUint8, {-1, 4, 4, 3}}});
@@ -72,6 +98,7 @@ class RestTarget {
   }
 
   EchoService service_;
+  FixedAdmin admin_;
   kserve_rest::KServeRestFrontend kserve_;
   std::unique_ptr<frontend::RestFrontend> tfs_;
   frontend::HttpRouter router_;

@@ -65,8 +65,12 @@ std::string_view VersionLabel(int64_t version, char (&buffer)[24]) {
   return {buffer, static_cast<size_t>(std::to_chars(buffer, buffer + sizeof buffer, version).ptr - buffer)};
 }
 
+double Micros(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double, std::micro>(d).count();
+}
+
 double ElapsedUs(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - since).count();
+  return Micros(std::chrono::steady_clock::now() - since);
 }
 
 }  // namespace
@@ -184,19 +188,55 @@ void VersionMetrics::Started(int workers) const {
   if (infer_req_queue_size) infer_req_queue_size->Set(workers);
 }
 
-void VersionMetrics::Dequeued(Clock::time_point arrival) const {
-  if (wait_time_us) wait_time_us->Observe(ElapsedUs(arrival));
+namespace {
+
+uint64_t Nanos(VersionMetrics::Clock::duration d) {
+  return static_cast<uint64_t>(std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::nanoseconds>(d).count()));
+}
+
+uint64_t EpochMillis() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
+}  // namespace
+
+VersionMetrics::Clock::time_point VersionMetrics::Accepted() const {
+  if (current_requests) current_requests->Add(1);
+  return stats ? Clock::now() : Clock::time_point{};
+}
+
+void VersionMetrics::Answered(Clock::time_point accepted, bool ok) const {
+  if (current_requests) current_requests->Add(-1);
+  if (stats) stats->RecordAnswer(ok, Nanos(Clock::now() - accepted), EpochMillis());
+}
+
+void VersionMetrics::Dequeued(Clock::time_point arrival, Clock::time_point taken) const {
+  const auto waited = taken - arrival;
+  if (wait_time_us) wait_time_us->Observe(Micros(waited));
+  if (stats) stats->RecordQueue(Nanos(waited));
 }
 
 VersionMetrics::Clock::time_point VersionMetrics::RunStarted(int requests) const {
   if (infer_req_active) infer_req_active->Add(1);
   if (batch_size) batch_size->Observe(requests);
-  return inference_time_us ? Clock::now() : Clock::time_point{};
+  return Clock::now();
 }
 
-void VersionMetrics::RunFinished(Clock::time_point started) const {
+VersionMetrics::Clock::time_point VersionMetrics::RunFinished(Clock::time_point started) const {
+  const auto now = Clock::now();
   if (infer_req_active) infer_req_active->Add(-1);
-  if (inference_time_us) inference_time_us->Observe(ElapsedUs(started));
+  if (inference_time_us) inference_time_us->Observe(Micros(now - started));
+  return now;
+}
+
+void VersionMetrics::Executed(const RunPhases& phases, int64_t rows, int requests) const {
+  if (!stats) return;
+  stats->RecordExecution(static_cast<uint64_t>(std::max<int64_t>(1, rows)),
+                         static_cast<uint64_t>(requests), Nanos(phases.infer_start - phases.taken),
+                         Nanos(phases.infer_end - phases.infer_start),
+                         Nanos(phases.built - phases.infer_end));
 }
 
 void ServingMetrics::RecordCall(Api api, Interface interface, Method method, const std::string& name,

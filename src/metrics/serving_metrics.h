@@ -34,6 +34,7 @@
 
 #include "common/result.h"
 #include "metrics/registry.h"
+#include "metrics/version_stats.h"
 
 namespace tessera::metrics {
 
@@ -44,24 +45,39 @@ enum class Method {
   kPredict, kGetModelMetadata, kGetModelStatus,      // TensorFlow Serving
 };
 
-// The series of one model version. A null member is a disabled family, so
-// with metrics off every call below is a few untaken branches (no clock read).
-// A request goes: Accepted -> (Arrival stamped when queued) -> Dequeued ->
-// RunStarted(N) .. RunFinished around the engine run of N joined requests ->
-// Answered (whatever the outcome, also when refused before it was queued).
+// The series of one model version, and its statistics (version_stats.h):
+// the one set of hooks the serving layer records through. A null series is
+// a disabled family; a null `stats` records no statistics.
+// A request goes: Accepted -> (queued) -> Dequeued -> RunStarted
+// .. RunFinished around the engine run of N joined requests -> Executed when
+// the run's replies are built -> Answered (whatever the outcome, also when
+// refused before it was queued).
 struct VersionMetrics {
   using Clock = std::chrono::steady_clock;
 
+  // The times of one engine run's phases.
+  struct RunPhases {
+    Clock::time_point taken;        // a worker took the requests
+    Clock::time_point infer_start;  // the inputs are ready, the engine starts
+    Clock::time_point infer_end;    // the engine returned
+    Clock::time_point built;        // the replies are built
+  };
+
   void Started(int workers) const;  // the version is loaded with `workers` workers
-  void Accepted() const { if (current_requests) current_requests->Add(1); }
-  void Answered() const { if (current_requests) current_requests->Add(-1); }
-  // The time a request is queued (the epoch when waits are not measured).
-  Clock::time_point Arrival() const { return wait_time_us ? Clock::now() : Clock::time_point{}; }
-  // A worker took the request queued at `arrival`.
-  void Dequeued(Clock::time_point arrival) const;
+  // Whether Accepted/Answered record anything (else a caller may skip them).
+  bool CountsRequests() const { return current_requests != nullptr || stats != nullptr; }
+  // A request reached the version; returns when (for Answered).
+  Clock::time_point Accepted() const;
+  void Answered(Clock::time_point accepted, bool ok) const;
+  // A worker took, at `taken`, the request queued at `arrival`.
+  void Dequeued(Clock::time_point arrival, Clock::time_point taken) const;
   // Returns the time to pass to RunFinished.
   Clock::time_point RunStarted(int requests) const;
-  void RunFinished(Clock::time_point started) const;
+  // Returns the time the run ended.
+  Clock::time_point RunFinished(Clock::time_point started) const;
+  // A successful run of `rows` rows (its batch size) joining `requests`
+  // requests.
+  void Executed(const RunPhases& phases, int64_t rows, int requests) const;
 
   Gauge* streams = nullptr;               // ovms_streams: workers (nireq)
   Gauge* current_requests = nullptr;      // ovms_current_requests: accepted, not answered
@@ -71,6 +87,7 @@ struct VersionMetrics {
   Histogram* inference_time_us = nullptr;
   Histogram* wait_time_us = nullptr;      // ovms_wait_for_infer_req_time_us
   Histogram* batch_size = nullptr;        // tessera_batch_size: requests per engine run
+  std::shared_ptr<VersionStats> stats{};  // Triton statistics
 };
 
 // The version that a failed call is counted under: (model name, version

@@ -70,6 +70,7 @@ struct PipelineService::Entry {
   std::shared_ptr<const PipelineExecutor> executor;  // set when AVAILABLE
   Status status;                                     // why not AVAILABLE
   bool retired = false;
+  metrics::VersionMetrics metrics;                   // statistics only
 
   VersionStatus Version() const {
     if (retired) return VersionStatus{kPipelineVersion, VersionState::kEnd, Status::Ok()};
@@ -147,6 +148,7 @@ std::shared_ptr<const PipelineService::Entry> PipelineService::FindPipeline(cons
 std::shared_ptr<const PipelineService::Entry> PipelineService::Build(const PipelineDefinition& definition) const {
   auto entry = std::make_shared<Entry>();
   entry->definition = definition;
+  if (options_.stats) entry->metrics.stats = options_.stats->ForVersion(definition.name(), kPipelineVersion);
   Dependencies dependencies(catalog_, libraries_);
   auto validated = ValidatePipeline(definition, dependencies);
   if (!validated.ok()) {
@@ -251,7 +253,11 @@ void PipelineService::Infer(const InferRequest& request, InferCallback done) {
   if (!entry->executor) return done(entry->NotServing());
   auto executor = entry->executor;
   std::weak_ptr<TaskPool> pool = pool_;
-  executor->Execute(request, [executor, pool, done = std::move(done)](Result<InferResponse> result) mutable {
+  const auto accepted = entry->metrics.Accepted();
+  executor->Execute(request, [executor, pool, metrics = entry->metrics, accepted,
+                              done = std::move(done)](Result<InferResponse> result) mutable {
+    metrics.Answered(accepted, result.ok());
+    if (result.ok() && metrics.stats) metrics.stats->RecordInference(1);
     done(std::move(result));
     // The run may still unwind through the executor: drop it elsewhere.
     auto alive = pool.lock();

@@ -40,6 +40,7 @@
 #include "core/inference_service.h"
 #include "core/model_admin.h"
 #include "custom_node/custom_node_library_registry.h"
+#include "metrics/serving_metrics.h"
 #include "pipeline/pipeline_executor.h"
 #include "pipeline/pipeline_validator.h"
 #include "repository/model_config.h"
@@ -70,6 +71,10 @@ struct PipelineServiceOptions {
   // Per-node timing (see PipelineExecutor::NodeTimeObserver), with the pipeline name.
   std::function<void(const std::string& pipeline, const std::string& node, std::chrono::microseconds)>
       node_time_observer;
+  // Statistics of each pipeline (name, version 1): every request an
+  // AVAILABLE pipeline ran counts as a success or failure with its time,
+  // and a success as one inference and one execution. Not owned; null: none.
+  metrics::StatsRegistry* stats = nullptr;
 };
 
 class PipelineService : public InferenceService {

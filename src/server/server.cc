@@ -72,6 +72,12 @@ std::optional<int64_t> ResolveVersion(InferenceService& service, const std::stri
   return best;
 }
 
+// The KServe extensions both KServe front doors serve, with Triton's names:
+// one list for ServerMetadata over gRPC and REST.
+std::vector<std::string> ServedExtensions() {
+  return {kserve_rest::kBinaryTensorDataExtension, "model_repository", "statistics"};
+}
+
 void LogModelStates(ModelManager& manager) {
   for (const auto& name : manager.ModelNames()) {
     auto statuses = manager.GetStatus(name, kDefaultVersion);
@@ -95,8 +101,10 @@ struct Server::Impl {
   ServerOptions options;
   LocalFileSystem fs;
   BackendRegistry backends;
-  // Metrics outlive everything that records into them (declared first).
+  // Metrics and statistics outlive everything that records into them
+  // (declared first).
   std::unique_ptr<metrics::ServingMetrics> metrics;  // null: metrics off
+  metrics::StatsRegistry stats;                      // always kept
   std::unique_ptr<metrics::FrontDoorMetrics> kserve_grpc_metrics, tfs_grpc_metrics,
       kserve_rest_metrics, tfs_rest_metrics;
   std::unique_ptr<frontend::MetricsEndpoint> metrics_endpoint;
@@ -161,6 +169,7 @@ void Server::StartPipelines() {
       metrics->RecordNodeTime(pipeline, node, static_cast<double>(elapsed.count()));
     };
   }
+  options.stats = &s.stats;
   s.pipelines = std::make_unique<pipeline::PipelineService>(*s.service, *s.pipeline_models, options);
   pipeline::PipelineService* pipelines = s.pipelines.get();
   s.manager->SetChangeListener([pipelines](const ServerConfig& config, bool config_applied) {
@@ -176,17 +185,20 @@ Status Server::Start() {
   TESSERA_RETURN_IF_ERROR(StartMetrics(EffectiveMetricsConfig(s.options, initial.config.metrics)));
   ManagerOptions manager_options;
   manager_options.metrics = s.metrics.get();
+  manager_options.stats = &s.stats;
   manager_options.max_image_pixels = s.options.max_image_pixels;
   s.manager = std::make_unique<ModelManager>(s.fs, s.backends, manager_options);
   s.service = std::make_unique<ServingService>(*s.manager);
+  s.service->SetExtensions(ServedExtensions());
   s.poller = std::make_unique<RepositoryPoller>(s.fs, *s.manager, s.options.config_path,
                                                 initial.hash);
-  s.admin = std::make_unique<ServerAdmin>(*s.manager, *s.poller);
+  s.admin = std::make_unique<ServerAdmin>(*s.manager, *s.poller, s.stats);
   StartPipelines();
 
   if (s.options.port > 0) {
     s.kserve = std::make_unique<kserve_grpc::KServeGrpcService>(
-        *s.pipelines, kserve_grpc::kDefaultMaxInFlightPerStream, s.kserve_grpc_metrics.get());
+        *s.pipelines, kserve_grpc::kDefaultMaxInFlightPerStream, s.kserve_grpc_metrics.get(),
+        s.admin.get());
     s.tfs_predict =
         std::make_unique<tfs_grpc::TfsPredictionService>(*s.pipelines, s.tfs_grpc_metrics.get());
     s.tfs_model = std::make_unique<tfs_grpc::TfsModelService>(*s.pipelines, s.admin.get(),
@@ -206,7 +218,7 @@ Status Server::Start() {
 
   if (s.options.rest_port > 0) {
     s.kserve_rest = std::make_unique<kserve_rest::KServeRestFrontend>(
-        *s.pipelines, s.kserve_rest_metrics.get());
+        *s.pipelines, s.kserve_rest_metrics.get(), s.admin.get());
     s.router = std::make_unique<frontend::HttpRouter>();
     s.router->Add(s.kserve_rest.get());
     s.tfs_rest =

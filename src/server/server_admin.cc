@@ -3,10 +3,44 @@
 #include <algorithm>
 #include <chrono>
 #include <set>
+#include <tuple>
 
 #include "common/logging.h"
 
 namespace tessera {
+namespace {
+
+// The index row of one version (see ServerAdmin::RepositoryIndex).
+RepositoryIndexEntry IndexEntry(const std::string& name, const VersionStatus& status,
+                                bool unloaded, bool configured) {
+  RepositoryIndexEntry entry{name, status.version, ModelReadiness::kUnavailable, ""};
+  switch (status.state) {
+    case VersionState::kAvailable:
+      entry.state = ModelReadiness::kReady;
+      break;
+    case VersionState::kStart:
+    case VersionState::kLoading:
+      if (status.status.ok()) {
+        entry.state = ModelReadiness::kLoading;
+      } else {
+        entry.reason = status.status.message();
+      }
+      break;
+    case VersionState::kUnloading:
+      entry.state = ModelReadiness::kUnloading;
+      if (unloaded) entry.reason = "unloaded";
+      break;
+    case VersionState::kEnd:
+      entry.reason = unloaded              ? "unloaded"
+                     : !configured         ? "removed from the configuration"
+                     : !status.status.ok() ? status.status.message()
+                                           : "retired";
+      break;
+  }
+  return entry;
+}
+
+}  // namespace
 
 Result<bool> ServerAdmin::ReloadConfig() {
   // In single-model mode there is no file to read: as OVMS, a reload then
@@ -64,6 +98,90 @@ Status ServerAdmin::ReplaceModels(const std::vector<ModelSource>& models) {
   config.models = std::move(replaced);
   manager_.ApplyConfig(config);
   return Status::Ok();
+}
+
+bool ServerAdmin::IsPipeline(const std::string& name) const {
+  if (!pipelines_ || manager_.IsKnown(name)) return false;
+  for (const auto& entry : pipelines_->PipelineStatuses()) {
+    if (entry.name == name) return true;
+  }
+  return false;
+}
+
+std::vector<RepositoryIndexEntry> ServerAdmin::RepositoryIndex(bool ready_only) const {
+  const ServerConfig config = manager_.config();
+  auto configured = [&config](const std::string& name) {
+    return std::any_of(config.models.begin(), config.models.end(),
+                       [&name](const ModelConfig& m) { return m.name == name; });
+  };
+  std::vector<RepositoryIndexEntry> entries;
+  for (const auto& name : manager_.ModelNames()) {
+    const bool unloaded = manager_.IsUnloaded(name);
+    auto statuses = manager_.GetStatus(name, kDefaultVersion);
+    if (!statuses.ok() || statuses->empty()) {
+      entries.push_back({name, 0, ModelReadiness::kUnavailable,
+                         !statuses.ok() ? statuses.status().message()
+                         : unloaded     ? "unloaded"
+                                        : "no version"});
+      continue;
+    }
+    for (const auto& status : *statuses) {
+      entries.push_back(IndexEntry(name, status, unloaded, configured(name)));
+    }
+  }
+  if (pipelines_) {
+    for (const auto& pipeline : pipelines_->PipelineStatuses()) {
+      if (manager_.IsKnown(pipeline.name)) continue;
+      for (const auto& status : pipeline.versions) {
+        entries.push_back(IndexEntry(pipeline.name, status, false, status.state != VersionState::kEnd));
+      }
+    }
+  }
+  if (ready_only) {
+    entries.erase(std::remove_if(entries.begin(), entries.end(),
+                                 [](const RepositoryIndexEntry& e) { return e.state != ModelReadiness::kReady; }),
+                  entries.end());
+  }
+  std::sort(entries.begin(), entries.end(), [](const RepositoryIndexEntry& a, const RepositoryIndexEntry& b) {
+    return std::tie(a.name, a.version) < std::tie(b.name, b.version);
+  });
+  return entries;
+}
+
+Status ServerAdmin::CheckLoadable(const std::string& name) const {
+  if (manager_.IsKnown(name)) return Status::Ok();
+  if (IsPipeline(name)) {
+    return InvalidArgument("Pipeline " + name +
+                           " cannot be loaded or unloaded: pipelines follow the config file and "
+                           "the states of their models");
+  }
+  return NotFound("Model with requested name is not found");
+}
+
+void ServerAdmin::LoadModel(const std::string& name, Done done) {
+  Status loadable = CheckLoadable(name);
+  if (!loadable.ok()) return done(loadable);
+  worker_.Post([this, name, done = std::move(done)] { done(manager_.LoadModel(name)); });
+}
+
+void ServerAdmin::UnloadModel(const std::string& name, Done done) {
+  Status loadable = CheckLoadable(name);
+  if (!loadable.ok()) return done(loadable);
+  worker_.Post([this, name, done = std::move(done)] { done(manager_.UnloadModel(name)); });
+}
+
+Result<std::vector<ModelStatistics>> ServerAdmin::GetModelStatistics(const std::string& name,
+                                                                     int64_t version) const {
+  if (name.empty()) return stats_.Read();
+  if (!manager_.IsKnown(name) && !IsPipeline(name)) {
+    return NotFound("Model with requested name is not found");
+  }
+  std::vector<ModelStatistics> stats = stats_.Read(name);
+  if (version == kDefaultVersion) return stats;
+  for (auto& s : stats) {
+    if (s.version == version) return std::vector<ModelStatistics>{std::move(s)};
+  }
+  return NotFound("Model with requested version is not found");
 }
 
 }  // namespace tessera

@@ -51,6 +51,7 @@ struct LoadContext {
   SchedulerDefaults scheduler;
   metrics::ServingMetrics* metrics = nullptr;  // null: metrics off
   int64_t max_image_pixels = image::kDefaultMaxImagePixels;  // see ModelInterface
+  metrics::StatsRegistry* stats = nullptr;     // null: no statistics
 };
 
 class ManagedModel : public std::enable_shared_from_this<ManagedModel> {

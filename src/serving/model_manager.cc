@@ -3,6 +3,8 @@
 #include <set>
 #include <thread>
 
+#include "common/logging.h"
+
 namespace tessera {
 namespace {
 
@@ -36,7 +38,7 @@ LoadContext ModelManager::Context() {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int nireq = options_.default_nireq > 0 ? options_.default_nireq : cores;
   return LoadContext{fs_, backends_, reaper_, SchedulerDefaults{cores, nireq, options_.max_queue},
-                     options_.metrics, options_.max_image_pixels};
+                     options_.metrics, options_.max_image_pixels, options_.stats};
 }
 
 std::shared_ptr<const ModelManager::ModelMap> ModelManager::Snapshot() const {
@@ -62,9 +64,11 @@ bool ModelManager::ApplyConfig(const ServerConfig& config) {
   }
   {
     // Publish new names first so their LOADING state is visible while loading.
+    // Applying a config loads every model it lists: unloads end here.
     std::lock_guard lock(map_mu_);
     models_ = next;
     config_ = config;
+    unloaded_.clear();
   }
   bool changed = !added.empty();
   for (const auto& [name, model] : *next) {
@@ -87,6 +91,7 @@ bool ModelManager::RefreshVersions() {
   auto snapshot = Snapshot();
   bool changed = false;
   for (const auto& model_config : config_.models) {
+    if (unloaded_.count(model_config.name)) continue;
     auto it = snapshot->find(model_config.name);
     if (it != snapshot->end()) changed |= it->second->Reconcile(ctx, model_config, false);
   }
@@ -94,10 +99,61 @@ bool ModelManager::RefreshVersions() {
   return changed;
 }
 
+Result<std::shared_ptr<ManagedModel>> ModelManager::FindConfiguredLocked(const std::string& name) const {
+  auto model = Find(name);
+  if (!model) return NotFound("Model with requested name is not found");
+  if (!FindConfig(config_, name)) return NotFound("Model " + name + " is not in the configuration");
+  return model;
+}
+
+Status ModelManager::UnloadModel(const std::string& name) {
+  std::lock_guard update(update_mu_);
+  TESSERA_ASSIGN_OR_RETURN(auto model, FindConfiguredLocked(name));
+  {
+    std::lock_guard lock(map_mu_);
+    unloaded_.insert(name);
+  }
+  TLOG_INFO("Unloading model {} (repository request)", name);
+  if (model->RetireAll(Context()) && listener_) listener_(config_, /*config_applied=*/false);
+  return Status::Ok();
+}
+
+Status ModelManager::LoadModel(const std::string& name) {
+  std::lock_guard update(update_mu_);
+  TESSERA_ASSIGN_OR_RETURN(auto model, FindConfiguredLocked(name));
+  {
+    std::lock_guard lock(map_mu_);
+    unloaded_.erase(name);
+  }
+  TLOG_INFO("Loading model {} (repository request)", name);
+  model->Reconcile(Context(), *FindConfig(config_, name), /*reload_all=*/true);
+  if (listener_) listener_(config_, /*config_applied=*/false);
+  if (!model->AvailableVersions().empty()) return Status::Ok();
+  const std::string prefix = "Model " + name + " has no version loaded";
+  auto statuses = model->Statuses();
+  if (!statuses.ok()) return Unavailable(prefix + ": " + statuses.status().message());
+  for (auto it = statuses->rbegin(); it != statuses->rend(); ++it) {
+    if (!it->status.ok()) {
+      return Unavailable(prefix + ": version " + std::to_string(it->version) + ": " + it->status.message());
+    }
+  }
+  return Unavailable(prefix);
+}
+
+bool ModelManager::IsUnloaded(const std::string& name) const {
+  std::lock_guard lock(map_mu_);
+  return unloaded_.count(name) > 0;
+}
+
 Result<ModelHandle> ModelManager::Acquire(const std::string& name, int64_t version) const {
   auto model = Find(name);
   if (!model) return NotFound("Model with requested name is not found");
-  return model->Acquire(version);
+  auto servable = model->Acquire(version);
+  if (!servable.ok() && IsUnloaded(name)) {
+    return Unavailable("Model " + name +
+                       " is unloaded (a repository load request or a config reload loads it again)");
+  }
+  return servable;
 }
 
 Result<std::vector<VersionStatus>> ModelManager::GetStatus(const std::string& name,
@@ -115,7 +171,7 @@ Result<std::vector<VersionStatus>> ModelManager::GetStatus(const std::string& na
 Result<ModelMetadata> ModelManager::GetMetadata(const std::string& name, int64_t version) const {
   auto model = Find(name);
   if (!model) return NotFound("Model with requested name is not found");
-  TESSERA_ASSIGN_OR_RETURN(ModelHandle servable, model->Acquire(version));
+  TESSERA_ASSIGN_OR_RETURN(ModelHandle servable, Acquire(name, version));
   ModelMetadata metadata;
   metadata.name = name;
   metadata.version = servable->version();

@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,7 @@ struct ManagerOptions {
   int default_nireq = 0;    // 0: one worker per core
   size_t max_queue = 4096;  // per model version
   metrics::ServingMetrics* metrics = nullptr;  // not owned; null: metrics off
+  metrics::StatsRegistry* stats = nullptr;     // not owned; null: no statistics
   int64_t max_image_pixels = image::kDefaultMaxImagePixels;  // --max_image_pixels
 };
 
@@ -40,8 +42,23 @@ class ModelManager {
   // stay listed with END versions). Returns true when anything changed.
   bool ApplyConfig(const ServerConfig& config);
 
-  // Re-reads every model's version directories. Returns true on change.
+  // Re-reads every model's version directories (not those of unloaded
+  // models). Returns true on change.
   bool RefreshVersions();
+
+  // Retires every version of the configured model `name` (requests in
+  // flight finish) and keeps it so, through RefreshVersions, until
+  // LoadModel or the next ApplyConfig (which loads every configured model).
+  // Errors: kNotFound "Model with requested name is not found", or "Model
+  // <name> is not in the configuration" for a removed model.
+  Status UnloadModel(const std::string& name);
+  // Loads the configured model `name` again (after UnloadModel), or reloads
+  // every version of it, on the calling thread. kNotFound as UnloadModel;
+  // kUnavailable "Model <name> has no version loaded: <why>" when no
+  // version is AVAILABLE afterwards.
+  Status LoadModel(const std::string& name);
+  // True when `name` was unloaded by UnloadModel and not loaded since.
+  bool IsUnloaded(const std::string& name) const;
 
   // Called at the end of every ApplyConfig (config_applied = true) and of
   // every RefreshVersions that changed anything (false), with the config in
@@ -74,6 +91,8 @@ class ModelManager {
   using ModelMap = std::map<std::string, std::shared_ptr<ManagedModel>>;
   std::shared_ptr<const ModelMap> Snapshot() const;
   std::shared_ptr<ManagedModel> Find(const std::string& name) const;
+  // REQUIRES: update_mu_ held. The model `name` when the config lists it.
+  Result<std::shared_ptr<ManagedModel>> FindConfiguredLocked(const std::string& name) const;
   LoadContext Context();
 
   const FileSystem& fs_;
@@ -84,6 +103,7 @@ class ModelManager {
   std::mutex update_mu_;  // serialises ApplyConfig / RefreshVersions
   ChangeListener listener_;
   ServerConfig config_;   // guarded by update_mu_ (writes) and map_mu_ (reads)
+  std::set<std::string> unloaded_;  // guarded by update_mu_ (writes) and map_mu_ (reads)
   mutable std::mutex map_mu_;
   std::shared_ptr<const ModelMap> models_;
 };

@@ -8,6 +8,7 @@
 #include <optional>
 #include <thread>
 
+#include "metrics/version_stats.h"
 #include "repository/testing/in_memory_file_system.h"
 #include "serving/serving_service.h"
 #include "serving/testing/fake_backend.h"
@@ -23,7 +24,9 @@ class ModelManagerTest : public ::testing::Test {
     auto backend = std::make_unique<FakeBackend>(fs_);
     backend_ = backend.get();
     backends_.Add(std::move(backend));
-    manager_ = std::make_unique<ModelManager>(fs_, backends_, ManagerOptions{1, 16});
+    ManagerOptions options{1, 16};
+    options.stats = &stats_;
+    manager_ = std::make_unique<ModelManager>(fs_, backends_, options);
     service_ = std::make_unique<ServingService>(*manager_);
   }
 
@@ -117,6 +120,14 @@ class ModelManagerTest : public ::testing::Test {
     return false;
   }
 
+  // The statistics of the model "m" version 1.
+  ModelStatistics StatsOfM() {
+    auto stats = stats_.Read("m");
+    EXPECT_EQ(stats.size(), 1u);
+    return stats.empty() ? ModelStatistics{} : stats[0];
+  }
+
+  metrics::StatsRegistry stats_;  // outlives the servables recording into it
   std::deque<Call> calls_;  // destroyed after the manager has answered every call
   InMemoryFileSystem fs_;
   BackendRegistry backends_;
@@ -689,6 +700,124 @@ TEST_F(ModelManagerTest, PluginConfigSetsThreadsOrFailsTheLoad) {
   auto status = manager_->GetStatus("m", 2)->at(0);
   EXPECT_EQ(status.status.message(),
             "plugin_config INFERENCE_NUM_THREADS must be a positive integer (got \"many\")");
+}
+
+}  // namespace
+}  // namespace tessera
+
+namespace tessera {
+namespace {
+
+TEST_F(ModelManagerTest, UnloadRetiresEveryVersionUntilLoadAndPollingKeepsItUnloaded) {
+  AddVersion("m", 1, "offset=10\nsleep_ms=300");
+  AddVersion("m", 2, "offset=20\nsleep_ms=300");
+  manager_->ApplyConfig(Models({Config("m", VersionPolicy{VersionPolicy::Kind::kAll, 1, {}})}));
+  auto slow = std::async(std::launch::async, [&] { return InferFirst("m"); });
+  std::this_thread::sleep_for(100ms);  // running on version 2
+  ASSERT_TRUE(manager_->UnloadModel("m").ok());
+  EXPECT_TRUE(manager_->IsUnloaded("m"));
+  EXPECT_EQ(StateOf("m", 2), VersionState::kUnloading);
+  Status refused = InferFirst("m").status();
+  EXPECT_EQ(refused.code(), StatusCode::kUnavailable);
+  EXPECT_EQ(refused.message(),
+            "Model m is unloaded (a repository load request or a config reload loads it again)");
+  EXPECT_EQ(InferFirst("m", 1).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(manager_->GetMetadata("m", kDefaultVersion).status(), refused);
+  auto first = slow.get();  // the request in flight finished
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(*first, 21.f);
+  EXPECT_TRUE(WaitForState("m", 1, VersionState::kEnd));
+  EXPECT_TRUE(WaitForState("m", 2, VersionState::kEnd));
+
+  int loads = backend_->loads();
+  EXPECT_FALSE(manager_->RefreshVersions());  // polling does not bring it back
+  AddVersion("m", 3, "offset=30");
+  EXPECT_FALSE(manager_->RefreshVersions());
+  EXPECT_EQ(backend_->loads(), loads);
+  EXPECT_TRUE(manager_->UnloadModel("m").ok());  // again: nothing to do
+
+  ASSERT_TRUE(manager_->LoadModel("m").ok());
+  EXPECT_FALSE(manager_->IsUnloaded("m"));
+  EXPECT_EQ(*InferFirst("m"), 31.f);
+  EXPECT_EQ(*InferFirst("m", 1), 11.f);
+}
+
+TEST_F(ModelManagerTest, LoadReloadsAServingModelAndAConfigEndsAnUnload) {
+  AddVersion("m", 1, "offset=10");
+  manager_->ApplyConfig(Models({Config("m")}));
+  int loads = backend_->loads();
+  ASSERT_TRUE(manager_->LoadModel("m").ok());  // serving: reloaded
+  EXPECT_EQ(backend_->loads(), loads + 1);
+  EXPECT_EQ(*InferFirst("m"), 11.f);
+
+  ASSERT_TRUE(manager_->UnloadModel("m").ok());
+  EXPECT_TRUE(WaitForState("m", 1, VersionState::kEnd));
+  // Applying a config, even the same one (a forced reload), loads it again.
+  EXPECT_TRUE(manager_->ApplyConfig(Models({Config("m")})));
+  EXPECT_FALSE(manager_->IsUnloaded("m"));
+  EXPECT_EQ(*InferFirst("m"), 11.f);
+}
+
+TEST_F(ModelManagerTest, LoadAndUnloadNameConfiguredModelsOnly) {
+  AddVersion("a", 1, "offset=1");
+  AddVersion("bad", 1, "fail");
+  manager_->ApplyConfig(Models({Config("a"), Config("bad")}));
+  EXPECT_EQ(manager_->UnloadModel("nope"), NotFound("Model with requested name is not found"));
+  EXPECT_EQ(manager_->LoadModel("nope"), NotFound("Model with requested name is not found"));
+  EXPECT_EQ(manager_->LoadModel("bad"),
+            Unavailable("Model bad has no version loaded: version 1: fake load failure"));
+  manager_->ApplyConfig(Models({Config("bad")}));  // "a" removed: listed, not configured
+  EXPECT_EQ(manager_->UnloadModel("a"), NotFound("Model a is not in the configuration"));
+  EXPECT_EQ(manager_->LoadModel("a"), NotFound("Model a is not in the configuration"));
+}
+
+TEST_F(ModelManagerTest, StatisticsCountRequestsRunsAndBatchSizes) {
+  ServeBatched("offset=100\nsleep_ms=300");
+  Send("m", 0);  // the only worker runs this one while the rest queue up
+  while (backend_->runs().rows().empty()) std::this_thread::sleep_for(1ms);
+  for (int i = 1; i <= 5; ++i) Send("m", static_cast<float>(i), i % 2 + 1);
+  for (auto& call : calls_) ExpectAnswer(call, 100);
+  EXPECT_EQ(backend_->runs().rows(), (std::vector<int64_t>{1, 8}));
+  EXPECT_EQ(InferFirst("m", 7).status().code(), StatusCode::kNotFound);  // no version: not counted
+  calls_.clear();
+  Call& wrong_width = Send("m", 2, 1, 3);  // refused by the version: a failure
+  EXPECT_FALSE(wrong_width.result.get().ok());
+
+  ModelStatistics s = StatsOfM();
+  EXPECT_EQ(s.name, "m");
+  EXPECT_EQ(s.version, 1);
+  EXPECT_EQ(s.success.count, 6u);
+  EXPECT_EQ(s.fail.count, 1u);
+  EXPECT_EQ(s.inference_count, 9u);  // rows: 1 + 8
+  EXPECT_EQ(s.execution_count, 2u);
+  EXPECT_EQ(s.queue.count, 6u);
+  EXPECT_EQ(s.compute_infer.count, 6u);
+  EXPECT_GE(s.compute_infer.ns, 6u * 300'000'000u);  // each request spent its run's 300 ms
+  EXPECT_GT(s.last_inference_ms, 0u);
+  ASSERT_EQ(s.batch_stats.size(), 2u);
+  EXPECT_EQ(s.batch_stats[0].batch_size, 1u);
+  EXPECT_EQ(s.batch_stats[0].compute_infer.count, 1u);
+  EXPECT_EQ(s.batch_stats[1].batch_size, 8u);
+  EXPECT_EQ(s.batch_stats[1].compute_infer.count, 1u);
+  EXPECT_EQ(s.batch_stats[1].compute_output.count, 1u);
+}
+
+TEST_F(ModelManagerTest, StatisticsOfAFailedJoinedRunCountTheRetries) {
+  ServeBatched("offset=1\nsleep_ms=300\nfail_negative");
+  Send("m", 0);
+  while (backend_->runs().rows().empty()) std::this_thread::sleep_for(1ms);
+  Send("m", 5);
+  Send("m", -5);
+  Send("m", 7);
+  for (auto& call : calls_) call.result.wait();
+  ModelStatistics s = StatsOfM();
+  EXPECT_EQ(s.success.count, 3u);
+  EXPECT_EQ(s.fail.count, 1u);
+  // The failed joined run is no execution; each request then ran alone.
+  EXPECT_EQ(s.execution_count, 3u);
+  ASSERT_EQ(s.batch_stats.size(), 1u);
+  EXPECT_EQ(s.batch_stats[0].batch_size, 1u);
+  EXPECT_EQ(s.batch_stats[0].compute_infer.count, 3u);
 }
 
 }  // namespace

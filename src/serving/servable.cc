@@ -22,10 +22,10 @@ Servable::Servable(std::string model_name, int64_t version, std::unique_ptr<Load
 }
 
 void Servable::Infer(const InferRequest& request, InferCallback done) {
-  if (metrics_.current_requests) {  // counted until answered, whichever way
-    metrics_.Accepted();
-    done = [metrics = metrics_, done = std::move(done)](Result<InferResponse> result) {
-      metrics.Answered();
+  if (metrics_.CountsRequests()) {  // counted until answered, whichever way
+    // The scheduler answers every request before this servable goes away.
+    done = [this, accepted = metrics_.Accepted(), done = std::move(done)](Result<InferResponse> result) {
+      metrics_.Answered(accepted, result.ok());
       done(std::move(result));
     };
   }
@@ -50,7 +50,6 @@ void Servable::Infer(const InferRequest& request, InferCallback done) {
   pending.inputs = std::move(*inputs);
   pending.outputs = std::move(*outputs);
   pending.done = std::move(done);
-  pending.arrival = metrics_.Arrival();
   scheduler_.Enqueue(std::move(pending));
   ReportQueueLength();
 }
@@ -60,38 +59,48 @@ void Servable::ReportQueueLength() const {
 }
 
 Result<std::vector<NamedTensor>> Servable::RunModel(const std::vector<NamedTensor>& inputs,
-                                                    int requests) {
-  auto started = metrics_.RunStarted(requests);
+                                                    int requests, RunPhases& phases) {
+  phases.infer_start = metrics_.RunStarted(requests);
   auto produced = model_->Run(inputs);
-  metrics_.RunFinished(started);
+  phases.infer_end = metrics_.RunFinished(phases.infer_start);
   return produced;
 }
 
 void Servable::RunBatch(std::vector<PendingRequest>& batch) {
-  for (const auto& pending : batch) metrics_.Dequeued(pending.arrival);
+  const auto taken = Clock::now();
+  for (const auto& pending : batch) metrics_.Dequeued(pending.arrival, taken);
   ReportQueueLength();
-  if (batch.size() > 1 && RunJoined(batch)) return;
+  if (batch.size() > 1 && RunJoined(batch, taken)) return;
   // A failed joined run is retried request by request, so a request the
   // engine rejects fails alone.
-  for (auto& pending : batch) RunOne(pending);
+  for (auto& pending : batch) RunOne(pending, batch.size() > 1 ? Clock::now() : taken);
 }
 
-void Servable::RunOne(PendingRequest& pending) {
-  auto produced = RunModel(pending.inputs, 1);
+void Servable::RunOne(PendingRequest& pending, Clock::time_point taken) {
+  RunPhases phases{taken, {}, {}, {}};
+  auto produced = RunModel(pending.inputs, 1, phases);
   if (!produced.ok()) return pending.done(produced.status());
-  pending.done(Respond(pending, std::move(*produced)));
+  auto response = Respond(pending, std::move(*produced));
+  if (response.ok()) {
+    phases.built = Clock::now();
+    metrics_.Executed(phases, pending.rows.value_or(1), 1);
+  }
+  pending.done(std::move(response));
 }
 
-bool Servable::RunJoined(std::vector<PendingRequest>& batch) {
+bool Servable::RunJoined(std::vector<PendingRequest>& batch, Clock::time_point taken) {
   std::vector<const std::vector<NamedTensor>*> parts;
   std::vector<int64_t> rows;
   parts.reserve(batch.size());
   rows.reserve(batch.size());
+  int64_t total_rows = 0;
   for (const auto& pending : batch) {
     parts.push_back(&pending.inputs);
     rows.push_back(*pending.rows);
+    total_rows += *pending.rows;
   }
-  auto produced = RunModel(ConcatRows(parts), static_cast<int>(batch.size()));
+  RunPhases phases{taken, {}, {}, {}};
+  auto produced = RunModel(ConcatRows(parts), static_cast<int>(batch.size()), phases);
   Result<std::vector<std::vector<NamedTensor>>> split =
       produced.ok() ? SplitRows(*produced, rows) : produced.status();
   if (!split.ok()) {
@@ -99,7 +108,12 @@ bool Servable::RunJoined(std::vector<PendingRequest>& batch) {
                model_name_, version_, batch.size(), split.status().message());
     return false;
   }
-  for (size_t i = 0; i < batch.size(); ++i) batch[i].done(Respond(batch[i], std::move((*split)[i])));
+  std::vector<Result<InferResponse>> responses;
+  responses.reserve(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) responses.push_back(Respond(batch[i], std::move((*split)[i])));
+  phases.built = Clock::now();
+  metrics_.Executed(phases, total_rows, static_cast<int>(batch.size()));
+  for (size_t i = 0; i < batch.size(); ++i) batch[i].done(std::move(responses[i]));
   return true;
 }
 

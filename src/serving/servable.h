@@ -63,18 +63,23 @@ class Servable {
   void Shutdown() { scheduler_.Shutdown(); }
 
  private:
+  using RunPhases = metrics::VersionMetrics::RunPhases;
+  using Clock = metrics::VersionMetrics::Clock;
+
   void RunBatch(std::vector<PendingRequest>& batch);
-  // Runs one request on its own and answers it.
-  void RunOne(PendingRequest& pending);
+  // Runs one request on its own and answers it; a worker took it at `taken`.
+  void RunOne(PendingRequest& pending, Clock::time_point taken);
   // Concatenates, runs once and splits; false (nobody answered) on failure.
-  bool RunJoined(std::vector<PendingRequest>& batch);
+  bool RunJoined(std::vector<PendingRequest>& batch, Clock::time_point taken);
   // Runs the model once on zero-filled inputs of the smallest accepted
   // shapes, with `rows` as first dim when > 1 and the model's is dynamic.
   Status WarmupWithRows(int64_t rows);
   // The response to `pending` from every output the model produced.
   Result<InferResponse> Respond(const PendingRequest& pending, std::vector<NamedTensor> produced) const;
-  // model_->Run of `requests` requests joined, timed for the metrics.
-  Result<std::vector<NamedTensor>> RunModel(const std::vector<NamedTensor>& inputs, int requests);
+  // model_->Run of `requests` requests joined, timed for the metrics
+  // (sets the infer times of `phases`).
+  Result<std::vector<NamedTensor>> RunModel(const std::vector<NamedTensor>& inputs, int requests,
+                                            RunPhases& phases);
   void ReportQueueLength() const;
 
   const std::string model_name_;

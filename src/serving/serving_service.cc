@@ -30,7 +30,7 @@ Status ServingService::ModelReady(const std::string& name, int64_t version) {
 }
 
 ServerMetadata ServingService::GetServerMetadata() const {
-  return ServerMetadata{"tessera", kTesseraVersion, {}};
+  return ServerMetadata{"tessera", kTesseraVersion, extensions_};
 }
 
 }  // namespace tessera

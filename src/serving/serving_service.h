@@ -4,6 +4,8 @@
 #pragma once
 
 #include <atomic>
+#include <string>
+#include <vector>
 
 #include "core/inference_service.h"
 #include "serving/model_manager.h"
@@ -24,6 +26,9 @@ class ServingService : public InferenceService {
   bool IsReady() const override { return ready_.load() && !stopping_.load(); }
   ServerMetadata GetServerMetadata() const override;
 
+  // The extensions GetServerMetadata reports (what the front doors serve).
+  // Set before serving; not synchronised.
+  void SetExtensions(std::vector<std::string> extensions) { extensions_ = std::move(extensions); }
   // Called once the initial configuration has been loaded.
   void SetReady() { ready_ = true; }
   // New inference requests are refused (kUnavailable) from now on.
@@ -31,6 +36,7 @@ class ServingService : public InferenceService {
 
  private:
   ModelManager& manager_;
+  std::vector<std::string> extensions_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> stopping_{false};
 };

@@ -9,6 +9,7 @@
 #include "common/logging.h"
 #include "frontend/kserve_grpc/call_context.h"
 #include "frontend/kserve_grpc/codec.h"
+#include "frontend/kserve_grpc/repository_codec.h"
 #include "frontend/kserve_grpc/status_map.h"
 
 namespace tessera::kserve_grpc {
@@ -226,10 +227,11 @@ class KServeGrpcService::StreamReactor
 };
 
 KServeGrpcService::KServeGrpcService(InferenceService& service, int max_in_flight_per_stream,
-                                     const metrics::FrontDoorMetrics* metrics)
+                                     const metrics::FrontDoorMetrics* metrics, RepositoryAdmin* admin)
     : service_(service),
       max_in_flight_per_stream_(std::max(1, max_in_flight_per_stream)),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      admin_(admin) {}
 
 grpc::ServerUnaryReactor* KServeGrpcService::ServerLive(grpc::CallbackServerContext* ctx,
                                                         const inference::ServerLiveRequest*,
@@ -310,6 +312,59 @@ grpc::ServerBidiReactor<ModelInferRequest, ModelStreamInferResponse>*
 KServeGrpcService::ModelStreamInfer(grpc::CallbackServerContext* ctx) {
   return new StreamReactor(service_, max_in_flight_per_stream_, active_streams_, metrics_,
                            CallDeadline(*ctx));
+}
+
+namespace {
+
+// Starts a load or unload; the reactor finishes when the admin calls back.
+template <typename Request>
+grpc::ServerUnaryReactor* RepositoryModelCall(grpc::CallbackServerContext* ctx, RepositoryAdmin* admin,
+                                              bool unload, const Request& request) {
+  if (admin == nullptr) return FinishNow(ctx, ToGrpcStatus(RepositoryCallsNotServed()));
+  Status checked = CheckRepositoryParameters(unload, DecodeRepositoryParameters(request.parameters()));
+  if (!checked.ok()) return FinishNow(ctx, ToGrpcStatus(checked));
+  grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+  auto done = [reactor](Status status) { reactor->Finish(ToGrpcStatus(status)); };
+  if (unload) {
+    admin->UnloadModel(request.model_name(), std::move(done));
+  } else {
+    admin->LoadModel(request.model_name(), std::move(done));
+  }
+  return reactor;
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* KServeGrpcService::ModelStatistics(
+    grpc::CallbackServerContext* ctx, const inference::ModelStatisticsRequest* request,
+    inference::ModelStatisticsResponse* response) {
+  if (admin_ == nullptr) return FinishNow(ctx, ToGrpcStatus(RepositoryCallsNotServed()));
+  Result<int64_t> version = ParseModelVersion(request->version());
+  if (!version.ok()) return FinishNow(ctx, ToGrpcStatus(version.status()));
+  auto stats = admin_->GetModelStatistics(request->name(), *version);
+  if (!stats.ok()) return FinishNow(ctx, ToGrpcStatus(stats.status()));
+  EncodeModelStatistics(*stats, response);
+  return FinishNow(ctx, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* KServeGrpcService::RepositoryIndex(
+    grpc::CallbackServerContext* ctx, const inference::RepositoryIndexRequest* request,
+    inference::RepositoryIndexResponse* response) {
+  if (admin_ == nullptr) return FinishNow(ctx, ToGrpcStatus(RepositoryCallsNotServed()));
+  EncodeRepositoryIndex(admin_->RepositoryIndex(request->ready()), response);
+  return FinishNow(ctx, grpc::Status::OK);
+}
+
+grpc::ServerUnaryReactor* KServeGrpcService::RepositoryModelLoad(
+    grpc::CallbackServerContext* ctx, const inference::RepositoryModelLoadRequest* request,
+    inference::RepositoryModelLoadResponse*) {
+  return RepositoryModelCall(ctx, admin_, /*unload=*/false, *request);
+}
+
+grpc::ServerUnaryReactor* KServeGrpcService::RepositoryModelUnload(
+    grpc::CallbackServerContext* ctx, const inference::RepositoryModelUnloadRequest* request,
+    inference::RepositoryModelUnloadResponse*) {
+  return RepositoryModelCall(ctx, admin_, /*unload=*/true, *request);
 }
 
 }  // namespace tessera::kserve_grpc

@@ -37,6 +37,7 @@
 #include <memory>
 
 #include "core/inference_service.h"
+#include "core/repository_admin.h"
 #include "kserve/grpc_predict_v2.grpc.pb.h"
 #include "metrics/serving_metrics.h"
 
@@ -46,10 +47,13 @@ inline constexpr int kDefaultMaxInFlightPerStream = 256;
 
 class KServeGrpcService final : public inference::GRPCInferenceService::CallbackService {
  public:
-  // REQUIRES: max_in_flight_per_stream >= 1.
+  // REQUIRES: max_in_flight_per_stream >= 1. `admin` (not owned, may be
+  // null: those RPCs answer UNIMPLEMENTED) serves the statistics and model
+  // repository RPCs and must outlive every call.
   explicit KServeGrpcService(InferenceService& service,
                              int max_in_flight_per_stream = kDefaultMaxInFlightPerStream,
-                             const metrics::FrontDoorMetrics* metrics = nullptr);
+                             const metrics::FrontDoorMetrics* metrics = nullptr,
+                             RepositoryAdmin* admin = nullptr);
 
   // Number of ModelStreamInfer streams whose state is still alive (for
   // metrics and tests).
@@ -77,6 +81,24 @@ class KServeGrpcService final : public inference::GRPCInferenceService::Callback
                                        inference::ModelInferResponse* response) override;
   grpc::ServerBidiReactor<inference::ModelInferRequest, inference::ModelStreamInferResponse>*
   ModelStreamInfer(grpc::CallbackServerContext* ctx) override;
+  // RepositoryAdmin::GetModelStatistics ("" name: every model; "" version:
+  // every version).
+  grpc::ServerUnaryReactor* ModelStatistics(grpc::CallbackServerContext* ctx,
+                                            const inference::ModelStatisticsRequest* request,
+                                            inference::ModelStatisticsResponse* response) override;
+  // RepositoryAdmin::RepositoryIndex; repository_name is ignored (one
+  // repository).
+  grpc::ServerUnaryReactor* RepositoryIndex(grpc::CallbackServerContext* ctx,
+                                            const inference::RepositoryIndexRequest* request,
+                                            inference::RepositoryIndexResponse* response) override;
+  // RepositoryAdmin::LoadModel / UnloadModel, finished from the admin's
+  // thread; parameters checked by CheckRepositoryParameters.
+  grpc::ServerUnaryReactor* RepositoryModelLoad(grpc::CallbackServerContext* ctx,
+                                                const inference::RepositoryModelLoadRequest* request,
+                                                inference::RepositoryModelLoadResponse* response) override;
+  grpc::ServerUnaryReactor* RepositoryModelUnload(
+      grpc::CallbackServerContext* ctx, const inference::RepositoryModelUnloadRequest* request,
+      inference::RepositoryModelUnloadResponse* response) override;
 
  private:
   class StreamReactor;
@@ -84,6 +106,7 @@ class KServeGrpcService final : public inference::GRPCInferenceService::Callback
   InferenceService& service_;
   const int max_in_flight_per_stream_;
   const metrics::FrontDoorMetrics* const metrics_;
+  RepositoryAdmin* const admin_;
   std::shared_ptr<std::atomic<int>> active_streams_ = std::make_shared<std::atomic<int>>(0);
 };
 

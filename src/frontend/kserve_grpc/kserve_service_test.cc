@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/testing/fake_inference_service.h"
+#include "core/testing/fake_repository_admin.h"
 #include "transport/grpc_server.h"
 
 namespace tessera::kserve_grpc {
@@ -58,9 +59,9 @@ class KServeServiceTest : public ::testing::Test {
  protected:
   void SetUp() override { StartServer(kDefaultMaxInFlightPerStream); }
 
-  void StartServer(int max_in_flight) {
+  void StartServer(int max_in_flight, RepositoryAdmin* admin = nullptr) {
     server_.reset();
-    service_ = std::make_unique<KServeGrpcService>(fake_, max_in_flight);
+    service_ = std::make_unique<KServeGrpcService>(fake_, max_in_flight, nullptr, admin);
     transport::GrpcServerOptions options;
     options.address = "127.0.0.1";
     options.port = 0;
@@ -90,10 +91,76 @@ class KServeServiceTest : public ::testing::Test {
   // Member order matters: the fake outlives the service, which outlives the
   // server.
   FakeInferenceService fake_;
+  testing::FakeRepositoryAdmin admin_;
   std::unique_ptr<KServeGrpcService> service_;
   std::unique_ptr<transport::GrpcServer> server_;
   std::unique_ptr<GRPCInferenceService::Stub> stub_;
 };
+
+// --- repository and statistics extensions ----------------------------------
+
+TEST_F(KServeServiceTest, RepositoryCallsWithoutAnAdminAreUnimplemented) {
+  inference::ModelStatisticsResponse stats;
+  inference::RepositoryIndexResponse index;
+  inference::RepositoryModelLoadResponse loaded;
+  EXPECT_EQ(stub_->ModelStatistics(Context().get(), {}, &stats).error_code(), grpc::UNIMPLEMENTED);
+  EXPECT_EQ(stub_->RepositoryIndex(Context().get(), {}, &index).error_code(), grpc::UNIMPLEMENTED);
+  EXPECT_EQ(stub_->RepositoryModelLoad(Context().get(), {}, &loaded).error_code(), grpc::UNIMPLEMENTED);
+}
+
+TEST_F(KServeServiceTest, RepositoryCallsGoThroughTheAdmin) {
+  admin_.index = {{"dense", 1, ModelReadiness::kReady, ""}, {"pipe", 1, ModelReadiness::kUnavailable, "why"}};
+  ModelStatistics dense;
+  dense.name = "dense";
+  dense.version = 1;
+  dense.inference_count = 4;
+  dense.batch_stats = {{4, {1, 10}, {1, 20}, {1, 30}}};
+  admin_.stats = {dense};
+  admin_.unload_result = NotFound("Model with requested name is not found");
+  StartServer(kDefaultMaxInFlightPerStream, &admin_);
+
+  inference::RepositoryIndexRequest index_request;
+  index_request.set_ready(true);
+  inference::RepositoryIndexResponse index;
+  ASSERT_TRUE(stub_->RepositoryIndex(Context().get(), index_request, &index).ok());
+  ASSERT_EQ(index.models_size(), 1);
+  EXPECT_EQ(index.models(0).name(), "dense");
+  EXPECT_EQ(index.models(0).version(), "1");
+  EXPECT_EQ(index.models(0).state(), "READY");
+
+  inference::ModelStatisticsRequest stats_request;
+  stats_request.set_name("dense");
+  stats_request.set_version("1");
+  inference::ModelStatisticsResponse stats;
+  ASSERT_TRUE(stub_->ModelStatistics(Context().get(), stats_request, &stats).ok());
+  ASSERT_EQ(stats.model_stats_size(), 1);
+  EXPECT_EQ(stats.model_stats(0).inference_count(), 4u);
+  EXPECT_EQ(stats.model_stats(0).batch_stats(0).batch_size(), 4u);
+  EXPECT_EQ(stats.model_stats(0).batch_stats(0).compute_infer().ns(), 20u);
+  stats_request.set_version("x");
+  EXPECT_EQ(stub_->ModelStatistics(Context().get(), stats_request, &stats).error_code(),
+            grpc::INVALID_ARGUMENT);
+
+  inference::RepositoryModelLoadRequest load;
+  load.set_model_name("dense");
+  inference::RepositoryModelLoadResponse loaded;
+  EXPECT_TRUE(stub_->RepositoryModelLoad(Context().get(), load, &loaded).ok());
+  (*load.mutable_parameters())["config"].set_string_param("{}");
+  grpc::Status refused = stub_->RepositoryModelLoad(Context().get(), load, &loaded);
+  EXPECT_EQ(refused.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_EQ(refused.error_message(),
+            "Parameter 'config' is not supported: models are configured in the config file");
+
+  inference::RepositoryModelUnloadRequest unload;
+  unload.set_model_name("nope");
+  (*unload.mutable_parameters())["unload_dependents"].set_bool_param(false);
+  inference::RepositoryModelUnloadResponse unloaded;
+  grpc::Status missing = stub_->RepositoryModelUnload(Context().get(), unload, &unloaded);
+  EXPECT_EQ(missing.error_code(), grpc::NOT_FOUND);
+  EXPECT_EQ(missing.error_message(), "Model with requested name is not found");
+  EXPECT_EQ(admin_.calls(),
+            (std::vector<std::string>{"index ready", "stats dense 1", "load dense", "unload nope"}));
+}
 
 // --- health and metadata ---------------------------------------------------
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "frontend/kserve_rest/codec.h"
+#include "frontend/kserve_rest/repository_codec.h"
 #include "frontend/kserve_rest/status_map.h"
 #include "transport/url_path.h"
 
@@ -47,7 +48,15 @@ HttpResponse Json(std::string body) {
 
 // What a URL names; the version text is validated by the handler so that a
 // bad version is a 400, not a 404.
-enum class Endpoint { kNone, kServerMetadata, kLive, kReady, kModelMetadata, kModelReady, kInfer };
+enum class Endpoint {
+  kNone, kServerMetadata, kLive, kReady, kModelMetadata, kModelReady, kInfer,
+  kStatistics, kRepositoryIndex, kModelLoad, kModelUnload,
+};
+
+bool IsPost(Endpoint endpoint) {
+  return endpoint == Endpoint::kInfer || endpoint == Endpoint::kRepositoryIndex ||
+         endpoint == Endpoint::kModelLoad || endpoint == Endpoint::kModelUnload;
+}
 
 struct ParsedUrl {
   Endpoint endpoint = Endpoint::kNone;
@@ -75,6 +84,21 @@ ParsedUrl ParseUrl(std::string_view raw_path) {
     if (IEquals(s[2], "ready")) url.endpoint = Endpoint::kReady;
     return url;
   }
+  if (IEquals(s[1], "repository")) {
+    if (s.size() == 3 && IEquals(s[2], "index")) url.endpoint = Endpoint::kRepositoryIndex;
+    if (s.size() == 5 && IEquals(s[2], "models") && !s[3].empty()) {
+      url.model = std::move(s[3]);
+      if (IEquals(s[4], "load")) url.endpoint = Endpoint::kModelLoad;
+      if (IEquals(s[4], "unload")) url.endpoint = Endpoint::kModelUnload;
+    }
+    return url;
+  }
+  // Triton's: /v2/models/stats is every model's statistics, not the
+  // metadata of a model named "stats" (reachable with /versions/{v}).
+  if (s.size() == 3 && IEquals(s[1], "models") && IEquals(s[2], "stats")) {
+    url.endpoint = Endpoint::kStatistics;
+    return url;
+  }
   if (s.size() < 3 || !IEquals(s[1], "models") || s[2].empty()) return url;
   url.model = std::move(s[2]);
   size_t next = 3;
@@ -89,6 +113,8 @@ ParsedUrl ParseUrl(std::string_view raw_path) {
     url.endpoint = Endpoint::kModelReady;
   } else if (s.size() == next + 1 && IEquals(s[next], "infer")) {
     url.endpoint = Endpoint::kInfer;
+  } else if (s.size() == next + 1 && IEquals(s[next], "stats")) {
+    url.endpoint = Endpoint::kStatistics;
   }
   return url;
 }
@@ -203,27 +229,70 @@ void ModelReadyCall(InferenceService& service, CallMeter meter, const ParsedUrl&
   respond(Empty(200));
 }
 
+void StatisticsCall(const RepositoryAdmin& admin, const ParsedUrl& url, HttpRespond respond) {
+  auto version = VersionOf(url.version);
+  if (!version.ok()) return respond(ErrorResponse(version.status()));
+  auto stats = admin.GetModelStatistics(url.model, *version);
+  if (!stats.ok()) return respond(ErrorResponse(stats.status()));
+  respond(Json(EncodeModelStatistics(*stats)));
+}
+
+void RepositoryIndexCall(const RepositoryAdmin& admin, const HttpRequest& http, HttpRespond respond) {
+  auto ready = DecodeRepositoryIndexRequest(http.body);
+  if (!ready.ok()) return respond(ErrorResponse(ready.status()));
+  respond(Json(EncodeRepositoryIndex(admin.RepositoryIndex(*ready))));
+}
+
+// Load or unload; a success answers 200 with an empty body (as Triton).
+void RepositoryModelCall(RepositoryAdmin& admin, bool unload, const ParsedUrl& url,
+                         const HttpRequest& http, HttpRespond respond) {
+  auto parameters = DecodeRepositoryModelRequest(http.body);
+  Status checked = parameters.ok() ? CheckRepositoryParameters(unload, *parameters) : parameters.status();
+  if (!checked.ok()) return respond(ErrorResponse(checked));
+  auto done = [respond = std::move(respond)](Status status) {
+    respond(status.ok() ? Empty(200) : ErrorResponse(status));
+  };
+  if (unload) return admin.UnloadModel(url.model, std::move(done));
+  admin.LoadModel(url.model, std::move(done));
+}
+
 }  // namespace
 
 RouteResult KServeRestFrontend::Route(const HttpRequest& request) const {
   ParsedUrl url = ParseUrl(request.path);
   if (url.endpoint == Endpoint::kNone) return RouteResult::NoMatch();
-  const bool post = url.endpoint == Endpoint::kInfer;
+  const bool post = IsPost(url.endpoint);
   if (request.method != (post ? "POST" : "GET")) {
     return RouteResult::WrongMethod(post ? "POST" : "GET");
   }
   InferenceService& service = service_;
   const metrics::FrontDoorMetrics* metrics = metrics_;
+  RepositoryAdmin* admin = admin_;
+  const bool needs_admin = url.endpoint == Endpoint::kStatistics || url.endpoint == Endpoint::kRepositoryIndex ||
+                           url.endpoint == Endpoint::kModelLoad || url.endpoint == Endpoint::kModelUnload;
+  if (needs_admin && admin == nullptr) {
+    return RouteResult::Matched([](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
+      respond(ErrorResponse(RepositoryCallsNotServed()));
+    });
+  }
   switch (url.endpoint) {
     case Endpoint::kServerMetadata:
       return RouteResult::Matched([&service](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
-        ServerMetadata metadata = service.GetServerMetadata();
-        auto& extensions = metadata.extensions;
-        if (std::find(extensions.begin(), extensions.end(), kBinaryTensorDataExtension) ==
-            extensions.end()) {
-          extensions.push_back(kBinaryTensorDataExtension);
-        }
-        respond(Json(EncodeServerMetadata(metadata)));
+        respond(Json(EncodeServerMetadata(service.GetServerMetadata())));
+      });
+    case Endpoint::kStatistics:
+      return RouteResult::Matched([admin, url](std::shared_ptr<const HttpRequest>, HttpRespond respond) {
+        StatisticsCall(*admin, url, std::move(respond));
+      });
+    case Endpoint::kRepositoryIndex:
+      return RouteResult::Matched([admin](std::shared_ptr<const HttpRequest> http, HttpRespond respond) {
+        RepositoryIndexCall(*admin, *http, std::move(respond));
+      });
+    case Endpoint::kModelLoad:
+    case Endpoint::kModelUnload:
+      return RouteResult::Matched([admin, url, unload = url.endpoint == Endpoint::kModelUnload](
+                                      std::shared_ptr<const HttpRequest> http, HttpRespond respond) {
+        RepositoryModelCall(*admin, unload, url, *http, std::move(respond));
       });
     case Endpoint::kLive:
       return RouteResult::Matched([&service](std::shared_ptr<const HttpRequest>, HttpRespond respond) {

@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "core/testing/fake_inference_service.h"
+#include "core/testing/fake_repository_admin.h"
 #include "frontend/http_router.h"
 
 namespace tessera::kserve_rest {
@@ -54,7 +55,7 @@ class KServeRestFrontendTest : public ::testing::Test {
     std::mutex mu;
     std::condition_variable cv;
     std::optional<HttpResponse> out;
-    router_.Handle(request, [&](HttpResponse r) {
+    active_router_->Handle(request, [&](HttpResponse r) {
       std::lock_guard lock(mu);
       out = std::move(r);
       cv.notify_all();
@@ -74,6 +75,7 @@ class KServeRestFrontendTest : public ::testing::Test {
   FakeInferenceService fake_;
   KServeRestFrontend frontend_;
   frontend::HttpRouter router_;
+  frontend::HttpRouter* active_router_ = &router_;  // where Call() routes
 };
 
 TEST_F(KServeRestFrontendTest, Health) {
@@ -94,11 +96,96 @@ TEST_F(KServeRestFrontendTest, ServerMetadata) {
   HttpResponse r = Call("GET", "/v2");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type, "application/json");
-  EXPECT_EQ(r.body,
-            R"({"name":"tessera","version":"1.2.3","extensions":["model_repository","binary_tensor_data"]})");
-  fake_.SetServerMetadata({"tessera", "1.2.3", {"binary_tensor_data"}});
+  // Exactly the service's list: the front door adds nothing of its own.
+  EXPECT_EQ(r.body, R"({"name":"tessera","version":"1.2.3","extensions":["model_repository"]})");
+  fake_.SetServerMetadata({"tessera", "1.2.3", {"binary_tensor_data", "statistics"}});
   EXPECT_EQ(Call("GET", "/v2").body,
-            R"({"name":"tessera","version":"1.2.3","extensions":["binary_tensor_data"]})");
+            R"({"name":"tessera","version":"1.2.3","extensions":["binary_tensor_data","statistics"]})");
+}
+
+// The repository and statistics routes, over a FakeRepositoryAdmin.
+class KServeRestRepositoryTest : public KServeRestFrontendTest {
+ protected:
+  KServeRestRepositoryTest() : with_admin_(fake_, nullptr, &admin_) {
+    admin_router_.Add(&with_admin_);
+    active_router_ = &admin_router_;
+    admin_.index = {{"dense", 1, ModelReadiness::kReady, ""},
+                    {"dense", 2, ModelReadiness::kUnavailable, "unloaded"},
+                    {"broken", 0, ModelReadiness::kUnavailable, "base path /m does not exist"}};
+    ModelStatistics dense;
+    dense.name = "dense";
+    dense.version = 1;
+    dense.inference_count = 3;
+    dense.success = {3, 300};
+    dense.batch_stats = {{1, {1, 10}, {1, 20}, {1, 30}}, {2, {1, 11}, {1, 21}, {1, 31}}};
+    admin_.stats = {dense};
+  }
+
+  testing::FakeRepositoryAdmin admin_;
+  KServeRestFrontend with_admin_;
+  frontend::HttpRouter admin_router_;
+};
+
+TEST_F(KServeRestRepositoryTest, StatsOfEveryModelIsNotAModelNamedStats) {
+  HttpResponse all = Call("GET", "/v2/models/stats");
+  EXPECT_EQ(all.status, 200);
+  EXPECT_EQ(all.body.rfind(R"({"model_stats":[{"name":"dense","version":"1","last_inference":0,)", 0), 0u)
+      << all.body;
+  EXPECT_EQ(Call("GET", "/v2/models/dense/stats").status, 200);
+  EXPECT_EQ(Call("GET", "/v2/models/dense/versions/1/stats").status, 200);
+  HttpResponse unknown = Call("GET", "/v2/models/nope/stats");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_EQ(unknown.body, R"({"error":"Model with requested name is not found"})");
+  EXPECT_EQ(Call("GET", "/v2/models/dense/versions/x/stats").status, 400);
+  EXPECT_EQ(Call("POST", "/v2/models/stats").status, 405);
+  EXPECT_EQ(admin_.calls(),
+            (std::vector<std::string>{"stats  0", "stats dense 0", "stats dense 1", "stats nope 0"}));
+  // A model named "stats" keeps its metadata under a version.
+  EXPECT_EQ(Call("GET", "/v2/MODELS/stats/versions/1").status, 404);  // the fake has no such model
+}
+
+TEST_F(KServeRestRepositoryTest, IndexListsEveryEntryOrTheReadyOnes) {
+  HttpResponse r = Call("POST", "/v2/repository/index");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body,
+            R"([{"name":"dense","version":"1","state":"READY","reason":""},)"
+            R"({"name":"dense","version":"2","state":"UNAVAILABLE","reason":"unloaded"},)"
+            R"({"name":"broken","state":"UNAVAILABLE","reason":"base path /m does not exist"}])");
+  EXPECT_EQ(Call("POST", "/v2/repository/index", "{}").body, r.body);
+  EXPECT_EQ(Call("POST", "/v2/repository/index", R"({"ready": true})").body,
+            R"([{"name":"dense","version":"1","state":"READY","reason":""}])");
+  HttpResponse bad = Call("POST", "/v2/repository/index", R"({"ready": 1})");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(bad.body, R"({"error":"'ready' must be a boolean"})");
+  EXPECT_EQ(Call("GET", "/v2/repository/index").status, 405);
+}
+
+TEST_F(KServeRestRepositoryTest, LoadAndUnloadAnswerTheAdminsOutcome) {
+  HttpResponse r = Call("POST", "/v2/repository/models/dense/unload",
+                        R"({"parameters":{"unload_dependents":false}})");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "");
+  EXPECT_EQ(Call("POST", "/v2/repository/models/dense/load").status, 200);
+  admin_.load_result = NotFound("Model with requested name is not found");
+  HttpResponse missing = Call("POST", "/v2/repository/models/nope/load", "{}");
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_EQ(missing.body, R"({"error":"Model with requested name is not found"})");
+  HttpResponse config = Call("POST", "/v2/repository/models/dense/load",
+                             R"({"parameters":{"config":"{}"}})");
+  EXPECT_EQ(config.status, 400);
+  EXPECT_EQ(config.body,
+            R"({"error":"Parameter 'config' is not supported: models are configured in the config file"})");
+  EXPECT_EQ(Call("POST", "/v2/repository/models/dense/unload", "[1]").status, 400);
+  EXPECT_EQ(Call("GET", "/v2/repository/models/dense/load").status, 405);
+  EXPECT_EQ(Call("POST", "/v2/repository/models/dense/reload").status, 404);
+  // Requests with bad bodies never reach the admin.
+  EXPECT_EQ(admin_.calls(), (std::vector<std::string>{"unload dense", "load dense", "load nope"}));
+}
+
+TEST_F(KServeRestFrontendTest, RepositoryCallsWithoutAnAdminAre501) {
+  EXPECT_EQ(Call("GET", "/v2/models/stats").status, 501);
+  EXPECT_EQ(Call("POST", "/v2/repository/index").status, 501);
+  EXPECT_EQ(Call("POST", "/v2/repository/models/dense/load").status, 501);
 }
 
 TEST_F(KServeRestFrontendTest, ModelMetadata) {
