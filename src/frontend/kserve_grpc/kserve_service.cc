@@ -339,7 +339,7 @@ grpc::ServerUnaryReactor* KServeGrpcService::ModelStatistics(
     grpc::CallbackServerContext* ctx, const inference::ModelStatisticsRequest* request,
     inference::ModelStatisticsResponse* response) {
   if (admin_ == nullptr) return FinishNow(ctx, ToGrpcStatus(RepositoryCallsNotServed()));
-  Result<int64_t> version = ParseModelVersion(request->version());
+  Result<int64_t> version = ParseModelVersion(request->version(), /*empty_is_default=*/true);
   if (!version.ok()) return FinishNow(ctx, ToGrpcStatus(version.status()));
   auto stats = admin_->GetModelStatistics(request->name(), *version);
   if (!stats.ok()) return FinishNow(ctx, ToGrpcStatus(stats.status()));
