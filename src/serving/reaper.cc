@@ -40,7 +40,7 @@ bool Reaper::DrainUntil(std::chrono::steady_clock::time_point deadline) {
 void Reaper::Loop() {
   std::unique_lock lock(mu_);
   for (;;) {
-    cv_.wait_for(lock, kPollInterval, [this] { return stopping_ || !pending_.empty(); });
+    cv_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
     if (stopping_ && pending_.empty()) return;
     std::vector<Entry> released;
     for (auto it = pending_.begin(); it != pending_.end();) {
@@ -52,7 +52,12 @@ void Reaper::Loop() {
         ++it;
       }
     }
-    if (released.empty()) continue;
+    if (released.empty()) {
+      // Requests still hold every pending servable: poll again later, with
+      // the lock released so that Retire and Drain are never held up.
+      cv_.wait_for(lock, kPollInterval);
+      continue;
+    }
     releasing_ = released.size();
     lock.unlock();
     for (auto& entry : released) {
