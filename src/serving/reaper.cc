@@ -40,7 +40,15 @@ bool Reaper::DrainUntil(std::chrono::steady_clock::time_point deadline) {
 void Reaper::Loop() {
   std::unique_lock lock(mu_);
   for (;;) {
-    cv_.wait_for(lock, kPollInterval, [this] { return stopping_ || !pending_.empty(); });
+    // Nothing pending: sleep until something is retired. Something pending:
+    // look again after kPollInterval, releasing the lock meanwhile (a
+    // predicate that is already true would return at once, holding it:
+    // the thread would spin and starve Retire and Drain callers).
+    if (pending_.empty() && !stopping_) {
+      cv_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+    } else if (!pending_.empty()) {
+      cv_.wait_for(lock, kPollInterval);
+    }
     if (stopping_ && pending_.empty()) return;
     std::vector<Entry> released;
     for (auto it = pending_.begin(); it != pending_.end();) {
