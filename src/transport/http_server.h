@@ -40,6 +40,13 @@
 //       ones lingering after an error answer): answered at once, without reading
 //       a request (after the TLS handshake when TLS is on);
 //   500 when a handler dropped its HttpRespond without calling it.
+// Content codings (http_encoding.h): a body sent with Content-Encoding gzip
+// or deflate is inflated (to at most max_body_bytes) before the handler sees
+// it, and the header is dropped; the server answers itself, keeping the
+// connection, 415 for another coding (with Accept-Encoding: gzip, deflate),
+// 413 when it inflates past max_body_bytes, 400 when it is corrupt. A
+// handler's reply of at least kMinCompressedReplyBytes is compressed when
+// the request's Accept-Encoding allows gzip or deflate.
 // The time to write a response is not bounded.
 //
 // TLS: with options.tls set, every connection is TLS (1.2 or later) with that

@@ -5,12 +5,13 @@ import base64
 import json
 import os
 import shutil
+import threading
 
 import numpy as np
 import pytest
 import requests
 
-from conftest import Tessera, make_repository, torch_reference, write_config
+from conftest import Tessera, make_repository, torch_reference, wait_until, write_config
 
 RTOL = 1e-5
 ATOL = 1e-6
@@ -386,6 +387,45 @@ def test_config_reload(tmp_path, model_cache):
         assert resp.json()["dense"]["model_version_status"][0] == ok_status(1)
         assert rest.reload().status_code == 200
         assert rest.predict("dense", {"instances": x.tolist()}).status_code == 200
+    finally:
+        rest.http.close()
+        assert s.stop() == 0, s.logs()
+
+
+def test_reload_waits_for_a_removed_models_request_in_flight(tmp_path, model_cache):
+    """A request is running on a model the reload removes: the reload answers
+    once it has finished, with the version END; the request succeeds."""
+    from test_deadlines import make_slow_model, request
+    root = tmp_path / "repo"
+    shutil.copytree(model_cache, root)
+    make_slow_model(root / "slow" / "1")
+    config = root / "config.json"
+    dense = {"name": "dense", "base_path": "dense"}
+    s = Tessera(["--config_path", str(config), "--file_system_poll_wait_seconds", "0",
+                 "--metrics_enable"], root)
+    write_config(config, [dense, {"name": "slow", "base_path": "slow", "nireq": 1}])
+    s.start()
+    rest = Rest(s)
+    try:
+        result = {}
+        # 1000 rounds of a 256x256 matmul: about a second here, well under
+        # the reload's 10 s bound.
+        worker = threading.Thread(target=lambda: result.setdefault(
+            "y", s.stub.ModelInfer(request(1000), timeout=120)))
+        worker.start()
+
+        def in_flight():
+            text = rest.get("/metrics").text
+            return 'ovms_current_requests{name="slow",version="1"} 1' in text
+        wait_until(in_flight, timeout=60, what="the slow request in flight")
+        write_config(config, [dense])
+        assert "y" not in result  # still running when the reload starts
+        resp = rest.reload()
+        assert resp.status_code == 201, resp.text
+        assert resp.json()["slow"] == {"model_version_status": [ok_status(1, "END")]}
+        worker.join(timeout=120)
+        assert result["y"].model_name == "slow"  # it ran to completion
+        assert np.frombuffer(result["y"].raw_output_contents[0], np.float32).tolist() == [1000.0]
     finally:
         rest.http.close()
         assert s.stop() == 0, s.logs()

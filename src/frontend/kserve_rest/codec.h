@@ -43,7 +43,10 @@ struct DecodedInfer {
 // range for the integer types, numbers for FP16/BF16/FP32/FP64 (NaN,
 // Infinity and -Infinity accepted; finite values beyond the type's range are
 // errors) and strings for BYTES. Inputs with parameters.binary_data_size take
-// their bytes from `binary`, in input order; those tensors BORROW the bytes
+// their bytes from `binary`, in input order; so do inputs with neither 'data'
+// nor a size when `binary` is not empty (OVMS's form): a fixed-size datatype
+// takes shape x element size, and one BYTES input what the others leave
+// (two such BYTES inputs are an error). Those tensors BORROW the bytes
 // and hold `keepalive`, so REQUIRES: `binary` stays valid while `keepalive`
 // lives. JSON data is copied into owned tensors. Request parameter
 // "timeout" (Triton's: microseconds, a non-negative integer; 0 = none) sets
