@@ -39,6 +39,7 @@
 #include "backend/onnx/onnx_backend.h"
 #include "backend/torch/openmp_wait_policy.h"
 #include "backend/torch/torch_backend.h"
+#include "common/logging.h"
 
 namespace {
 
@@ -136,6 +137,7 @@ Runner LibtorchRunner(const Args& a, const tessera::Tensor& input) {
 int main(int argc, char** argv) {
   tessera::UseTesseraOpenMpWaitPolicy(argv);  // as the server does
   Args args = ParseArgs(argc, argv);
+  if (!tessera::ConfigureLogging("WARNING", "").ok()) Fail("cannot configure logging");  // stdout is ours
   tessera::Tensor input = ReadInput(args);
   Runner run = args.engine == "tessera" ? TesseraRunner(args, input) : LibtorchRunner(args, input);
   for (int i = 0; i < 3; ++i) run(false);  // thread pools, profiling executor
