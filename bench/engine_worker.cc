@@ -10,7 +10,8 @@
 //   libtorch  the same TorchScript file through libtorch alone:
 //             torch::jit::freeze + optimize_for_inference, nothing repaired
 //             (wrong on padded MKLDNN layouts, see mkldnn_repair.h), forward()
-//             under InferenceMode, at::set_num_threads(--threads).
+//             under InferenceMode with Tessera's thread settings
+//             (torch_runtime.h): what the repair costs, all else equal.
 //
 // Usage: engine_worker --engine tessera|libtorch --model FILE --threads T
 //                      --input RAW --shape 1,3,224,224
@@ -39,6 +40,7 @@
 #include "backend/onnx/onnx_backend.h"
 #include "backend/torch/openmp_wait_policy.h"
 #include "backend/torch/torch_backend.h"
+#include "backend/torch/torch_runtime.h"
 #include "common/logging.h"
 
 namespace {
@@ -111,7 +113,9 @@ Runner TesseraRunner(const Args& a, const tessera::Tensor& input) {
 }
 
 Runner LibtorchRunner(const Args& a, const tessera::Tensor& input) {
-  at::set_num_threads(a.threads);
+  // Threads and inputs as Tessera's runtime sets them, so that the repair is
+  // the only difference.
+  tessera::SetInterOpThreadsOnce();
   auto module = std::make_shared<torch::jit::Module>();
   try {
     torch::jit::Module loaded = torch::jit::load(a.model);
@@ -121,13 +125,15 @@ Runner LibtorchRunner(const Args& a, const tessera::Tensor& input) {
   } catch (const std::exception& e) {
     Fail(e.what());
   }
-  at::Tensor x = torch::from_blob(const_cast<uint8_t*>(input.data()), a.shape, at::kFloat).clone();
-  return [module, x](bool keep) {
+  auto forward = std::make_shared<torch::jit::Method>(module->get_method("forward"));
+  at::Tensor x = torch::from_blob(const_cast<uint8_t*>(input.data()), a.shape, at::kFloat);
+  return [module, forward, x, input, threads = a.threads](bool keep) {
+    tessera::UseIntraOpThreads(threads);
     c10::InferenceMode inference_mode;
-    at::Tensor out = module->forward({x}).toTensor();
+    at::Tensor out = (*forward)({x}).toTensor();
     if (out.is_mkldnn()) out = out.to_dense();
-    if (!keep) return std::vector<float>();
     out = out.contiguous();
+    if (!keep) return std::vector<float>();
     return std::vector<float>(out.data_ptr<float>(), out.data_ptr<float>() + out.numel());
   };
 }

@@ -4,6 +4,7 @@
 # postinstall would download GPU files; ONNXRUNTIME_NODE_INSTALL=skip turns
 # that off, so this works offline from the npm registry alone. Not a runtime
 # dependency of Tessera.
+# Needs node and npm (Debian: nodejs, npm).
 set -euo pipefail
 cd "$(dirname "$0")"
 [ -d node_modules/onnxruntime-node ] && exit 0
