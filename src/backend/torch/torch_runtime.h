@@ -51,7 +51,9 @@ void UseIntraOpThreads(int threads);
 void SetInterOpThreadsOnce();
 
 // torch::jit::freeze then torch::jit::optimize_for_inference (with the
-// MKLDNN activations it gets wrong repaired, see mkldnn_repair.h); on failure
+// MKLDNN activations it gets wrong repaired, see mkldnn_repair.h, and
+// single-row products with constant weights run as matrix-vector products,
+// see row_matmul.h); on failure
 // logs a warning naming `path` and returns the last stage that worked.
 // REQUIRES: `module` is in eval mode.
 torch::jit::Module FreezeAndOptimize(torch::jit::Module module, const std::string& path);
