@@ -11,6 +11,9 @@ driver asks them in turns (A B C, then C B A, ...) for one run of about
 and for every run records the load average and "other": the cores the rest
 of the machine used meanwhile (/proc/stat minus the worker, this driver and
 the busy loop below). A run with other > 0.3 cores is flagged "busy".
+Columns per run: n inferences, their median and best wall time, and the
+worker's CPU time per inference ("cpu ms", from /proc: at 1 thread the work
+done, unaffected by other processes taking the core away).
 
 Modes (batch 1, FP32 [1, 3, 224, 224]; torchvision models with random
 weights from scripts/make_vision_models.py):
@@ -21,8 +24,8 @@ weights from scripts/make_vision_models.py):
               speed = reference time / tessera time (goal >= 0.97);
               repair = tessera time / libtorch-unrepaired time.
               All three run with Tessera's OpenMP wait policy (PASSIVE).
-              --check-repair fails the run when a repair ratio (best
-              inference against best inference) exceeds its bound
+              --check-repair fails the run when, at 1 thread, the repair
+              ratio of CPU time per inference exceeds its bound
               (REPAIR_BOUNDS).
   onnx        ONNX (opset 17): tessera vs ONNX Runtime on resnet50 and
               mobilenet_v2; ratio = tessera time / ORT time (goals <= 1.10,
@@ -64,12 +67,13 @@ BUSY_CORES = 0.3
 SHAPE = [1, 3, 224, 224]
 OPSET = 17
 ORT_WORKER = ROOT / "bench" / "ort" / "ort_worker.js"
-# tessera time / libtorch-unrepaired time that --check-repair accepts, from
-# runs on a 2-core AVX-512 machine (bench/README.md): models whose channel
-# counts are all multiples of the block pay only the guard; MobileNetV3 and
-# EfficientNet also run their padded layers dense.
-REPAIR_BOUNDS = {"mobilenet_v2": 1.05, "mobilenet_v3_large": 1.30, "efficientnet_b0": 1.15,
-                 "resnet50": 1.05}
+# tessera / libtorch-unrepaired CPU time per inference at 1 intra-op thread
+# that --check-repair accepts. One thread's CPU time is the work done, whatever
+# other processes do meanwhile (wall times on a shared machine are not).
+# Measured 0.94-1.00 on a 2-core AVX-512 machine (bench/README.md); the
+# margin is run-to-run noise. MobileNetV3 runs its padded layers dense there.
+REPAIR_BOUNDS = {"mobilenet_v2": 1.10, "mobilenet_v3_large": 1.15, "efficientnet_b0": 1.10,
+                 "resnet50": 1.10}
 LIBGOMP_DEFAULT_SPIN = "300000"
 # What the tessera binary and engine_worker set at start (openmp_wait_policy.h);
 # the python3-torch worker gets it too, so engines are compared on equal terms.
@@ -269,15 +273,15 @@ def mode_torch(args, input_path, tmp):
             repair = ratios(res[("tessera", None)], res[("libtorch-unrepaired", None)])
             print(f"  speed tessera vs python3-torch (python time / tessera time, goal >= 0.97): "
                   f"{describe(*speed)}")
-            print(f"  repair cost (tessera time / libtorch-unrepaired time, bound "
-                  f"{REPAIR_BOUNDS.get(arch, 1.05):.2f}): {describe(*repair)}")
+            print(f"  repair cost (tessera time / libtorch-unrepaired time; bound on cpu/cpu at 1 "
+                  f"thread {REPAIR_BOUNDS.get(arch, 1.10):.2f}): {describe(*repair)}")
             print(f"  output rel diff tessera vs python3-torch: "
                   f"{relative_difference(outputs['tessera'], outputs['python3-torch']):.1e} "
                   f"(large where the unrepaired graph is wrong)")
-            bound = REPAIR_BOUNDS.get(arch, 1.05)
-            if args.check_repair and repair[2] > bound:
-                failures.append(f"{arch} at {threads} thread(s): repaired/unrepaired best "
-                                f"{repair[2]:.3f} > {bound}")
+            bound = REPAIR_BOUNDS.get(arch, 1.10)
+            if args.check_repair and threads == 1 and repair[3] > bound:
+                failures.append(f"{arch}: repaired/unrepaired CPU time per inference "
+                                f"{repair[3]:.3f} > {bound}")
     for f in failures:
         print(f"FAIL: {f}")
     return 1 if failures else 0

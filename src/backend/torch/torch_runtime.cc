@@ -14,6 +14,7 @@
 
 #include "backend/torch/mkldnn_repair.h"
 #include "backend/torch/row_matmul.h"
+#include "backend/torch/silu_rewrite.h"
 #include "common/logging.h"
 
 namespace tessera {
@@ -138,6 +139,8 @@ torch::jit::Module FreezeAndOptimize(torch::jit::Module module, const std::strin
   // failure half-way leaves `frozen` intact.
   status = CallTorch(StatusCode::kInternal, "optimize_for_inference", [&] {
     torch::jit::Module copy = frozen.clone();
+    int silus = RewriteSiluForMkldnn(*copy.get_method("forward").graph());
+    if (silus > 0) TLOG_DEBUG("{}: {} SiLU(s) as x * sigmoid(x)", path, silus);
     optimized = torch::jit::optimize_for_inference(copy);
     auto graph = optimized.get_method("forward").graph();
     int repaired = RepairMkldnnUnaryOps(*graph);
