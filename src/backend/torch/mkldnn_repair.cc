@@ -17,38 +17,43 @@ using torch::jit::Block;
 using torch::jit::Node;
 using torch::jit::Symbol;
 
-// Faulty MKLDNN op name (without the in-place "_") -> aten op.
-const std::vector<std::pair<std::string, std::string>>& Replacements() {
-  static const std::vector<std::pair<std::string, std::string>> kReplacements = {
-      {"MKLDNNHardSwish", "hardswish"},
-      {"MKLDNNHardSigmoid", "hardsigmoid"},
-      {"MKLDNNHardTanh", "hardtanh"},
-      {"MKLDNNClamp", "clamp"},
-  };
-  return kReplacements;
-}
-
 const Symbol kGuarded = Symbol::fromQualString("tessera::mkldnn_activation");
 const Symbol kGuardedInPlace = Symbol::fromQualString("tessera::mkldnn_activation_");
 const Symbol kOpAttr = Symbol::attr("op");
 const Symbol kMinAttr = Symbol::attr("min_val");
 const Symbol kMaxAttr = Symbol::attr("max_val");
 
+// The same computation on a dense tensor.
 using DenseFn = std::function<at::Tensor(const at::Tensor&)>;
 
-// The aten computation of the faulty op `kind` (attributes read from `node`).
-DenseFn DenseOp(const std::string& kind, const Node* node) {
-  if (kind.find("HardSwish") != std::string::npos) {
-    return [](const at::Tensor& x) { return at::hardswish(x); };
+struct Faulty {
+  const char* name;  // prim:: op, without the in-place "_"
+  DenseFn (*dense)(double min_val, double max_val);  // bounds: hardtanh and clamp only
+};
+
+const Faulty kFaulty[] = {
+    {"MKLDNNHardSwish",
+     [](double, double) -> DenseFn { return [](const at::Tensor& x) { return at::hardswish(x); }; }},
+    {"MKLDNNHardSigmoid",
+     [](double, double) -> DenseFn {
+       return [](const at::Tensor& x) { return at::hardsigmoid(x); };
+     }},
+    {"MKLDNNHardTanh",
+     [](double lo, double hi) -> DenseFn {
+       return [lo, hi](const at::Tensor& x) { return at::hardtanh(x, lo, hi); };
+     }},
+    {"MKLDNNClamp",
+     [](double lo, double hi) -> DenseFn {
+       return [lo, hi](const at::Tensor& x) { return at::clamp(x, lo, hi); };
+     }},
+};
+
+// The entry for `kind` (in-place or not), or nullptr.
+const Faulty* FindFaulty(Symbol kind) {
+  for (const Faulty& f : kFaulty) {
+    if (kind == Symbol::prim(f.name) || kind == Symbol::prim(std::string(f.name) + "_")) return &f;
   }
-  if (kind.find("HardSigmoid") != std::string::npos) {
-    return [](const at::Tensor& x) { return at::hardsigmoid(x); };
-  }
-  const double lo = node->f(kMinAttr), hi = node->f(kMaxAttr);
-  if (kind.find("HardTanh") != std::string::npos) {
-    return [lo, hi](const at::Tensor& x) { return at::hardtanh(x, lo, hi); };
-  }
-  return [lo, hi](const at::Tensor& x) { return at::clamp(x, lo, hi); };
+  return nullptr;
 }
 
 // libtorch's own operation for a node of the faulty `kind` carrying `node`'s
@@ -71,9 +76,12 @@ bool Unpadded(const at::Tensor& x, int64_t block) {
 }
 
 torch::jit::Operation MakeGuardedOp(const Node* node) {
-  const std::string kind = node->s(kOpAttr);
-  auto [fast, scratch] = FaultyOp(Symbol::fromQualString(kind), node);
-  DenseFn dense = DenseOp(kind, node);
+  const Symbol kind = Symbol::fromQualString(node->s(kOpAttr));
+  const Faulty* faulty = FindFaulty(kind);
+  TORCH_CHECK(faulty != nullptr, "tessera::mkldnn_activation: unknown op ", kind.toQualString());
+  auto [fast, scratch] = FaultyOp(kind, node);
+  auto bound = [&](Symbol name) { return node->hasAttribute(name) ? node->f(name) : 0.0; };
+  DenseFn dense = faulty->dense(bound(kMinAttr), bound(kMaxAttr));
   const int64_t block = MkldnnChannelBlock();
   return [fast = std::move(fast), scratch = std::move(scratch), dense = std::move(dense),
           block](torch::jit::Stack& stack) mutable {
@@ -103,11 +111,8 @@ struct Fault {
 void CollectFaults(Block* block, std::vector<Fault>& found) {
   for (Node* node : block->nodes()) {
     for (Block* sub : node->blocks()) CollectFaults(sub, found);
-    for (const auto& entry : Replacements()) {
-      const std::string& faulty = entry.first;
-      if (node->kind() == Symbol::prim(faulty) || node->kind() == Symbol::prim(faulty + "_")) {
-        found.push_back({node, node->kind() != Symbol::prim(faulty)});
-      }
+    if (const Faulty* faulty = FindFaulty(node->kind())) {
+      found.push_back({node, node->kind() != Symbol::prim(faulty->name)});
     }
   }
 }
