@@ -16,7 +16,8 @@
 // Usage: engine_worker --engine tessera|libtorch --model FILE --threads T
 //                      --input RAW --shape 1,3,224,224
 // RAW holds the input's FP32 values (native byte order), the same file for
-// every worker. Loads, runs 3 untimed inferences, prints "ready", then reads
+// every worker. Like the tessera binary, it first applies Tessera's OpenMP
+// wait policy (openmp_wait_policy.h: PASSIVE unless the environment chose). Loads, runs 3 untimed inferences, prints "ready", then reads
 // commands on stdin, one per line, and answers each with one line:
 //   run N        N inferences back to back -> "ok <seconds> <seconds> ..."
 //   dump PATH    writes the first output's FP32 values to PATH -> "ok"
