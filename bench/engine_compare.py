@@ -154,8 +154,9 @@ def own_cpu():
 
 
 def runs_per_call(worker, seconds):
-    times = worker.run(2)
-    return max(1, int(seconds / max(1e-6, statistics.mean(times))))
+    """Inferences per run: ~seconds of the fastest of 3 (a slow one under load
+    would leave runs of a single inference)."""
+    return max(1, int(seconds / max(1e-6, min(worker.run(3)))))
 
 
 def run_line(label, r):
