@@ -3,8 +3,8 @@
 
 Every contender is a worker process holding one model (bench/engine_worker.cc
 protocol): Tessera's engine (`engine_worker --engine tessera`), libtorch
-alone (`--engine libtorch`: freeze + optimize_for_inference, nothing
-repaired), python3-torch (bench/torch_worker.py) and ONNX Runtime
+alone (`--engine libtorch`: freeze + optimize_for_inference, none of
+Tessera's graph rewrites), python3-torch (bench/torch_worker.py) and ONNX Runtime
 (bench/ort/ort_worker.js). All get the same input file and thread count. The
 driver asks them in turns (A B C, then C B A, ...) for one run of about
 --seconds each, so load from other processes falls on every contender alike,
@@ -22,7 +22,8 @@ weights from scripts/make_vision_models.py):
               optimize_for_inference) vs libtorch unrepaired, for
               mobilenet_v2, mobilenet_v3_large, efficientnet_b0, resnet50.
               speed = reference time / tessera time (goal >= 0.97);
-              repair = tessera time / libtorch-unrepaired time.
+              repair = tessera time / libtorch-unrepaired time (what
+              Tessera's graph rewrites cost or save).
               All three run with Tessera's OpenMP wait policy (PASSIVE).
               --check-repair fails the run when, at 1 thread, the repair
               ratio of CPU time per inference exceeds its bound
@@ -70,7 +71,7 @@ ORT_WORKER = ROOT / "bench" / "ort" / "ort_worker.js"
 # tessera / libtorch-unrepaired CPU time per inference at 1 intra-op thread
 # that --check-repair accepts. One thread's CPU time is the work done, whatever
 # other processes do meanwhile (wall times on a shared machine are not).
-# Measured 0.94-1.00 on a 2-core AVX-512 machine (bench/README.md); the
+# Measured 0.71-1.02 on a 2-core AVX-512 machine (bench/README.md); the
 # margin is run-to-run noise. MobileNetV3 runs its padded layers dense there.
 REPAIR_BOUNDS = {"mobilenet_v2": 1.10, "mobilenet_v3_large": 1.15, "efficientnet_b0": 1.10,
                  "resnet50": 1.10}
