@@ -19,6 +19,8 @@ PACKAGES=(
   python3-grpcio python3-protobuf python3-numpy python3-requests
   python3-pytest python3-torch python3-torchvision python3-onnx python3-opencv
   nghttp2-client wrk
+  # perf, to profile the engine (docs/performance.md).
+  linux-perf
   # Sanitizer and fuzzing builds (docs/reliability.md): clang with the
   # sanitizer/libFuzzer runtimes, and llvm-symbolizer for their stacks.
   clang-14 libclang-rt-14-dev llvm-14

@@ -2,11 +2,14 @@
 // server/; this only reports their outcome.
 #include <cstdio>
 
+#include "backend/torch/openmp_wait_policy.h"
 #include "common/logging.h"
 #include "server/options.h"
 #include "server/server.h"
 
 int main(int argc, char** argv) {
+  // Before anything else: may re-execute the program (see the header).
+  tessera::UseTesseraOpenMpWaitPolicy(argv);
   auto parsed = tessera::ParseCommandLine(argc, argv);
   if (!parsed.ok()) {
     std::fprintf(stderr, "%s\n", parsed.status().message().c_str());

@@ -30,7 +30,8 @@
 // matching the declared one (a wrong signature.json shows up at warm-up).
 //
 // Load: torch::jit::load, training flags off (eval), torch::jit::freeze and
-// torch::jit::optimize_for_inference. If freezing or optimising throws, the
+// torch::jit::optimize_for_inference, with Tessera's graph rewrites around it
+// (FreezeAndOptimize in torch_runtime.h). If freezing or optimising throws, the
 // unoptimised module is served and a warning is logged (a slower model beats
 // no model). Every libtorch exception becomes a Status carrying the file path
 // and the first line of the message (no C++ backtrace).
@@ -62,6 +63,8 @@
 // and models with different counts do not disturb each other. The inter-op
 // pool (used only by torch.jit.fork) is set to 1 thread once per process
 // when the first backend is made, if nothing started it yet.
+// How idle team threads wait (spin or sleep) is set for the whole process
+// at start: openmp_wait_policy.h.
 //
 // Thread-safety: the Backend and every LoadedModel it returns are thread-safe;
 // Run may be called concurrently.

@@ -13,6 +13,8 @@
 #include <utility>
 
 #include "backend/torch/mkldnn_repair.h"
+#include "backend/torch/row_matmul.h"
+#include "backend/torch/silu_rewrite.h"
 #include "common/logging.h"
 
 namespace tessera {
@@ -137,9 +139,14 @@ torch::jit::Module FreezeAndOptimize(torch::jit::Module module, const std::strin
   // failure half-way leaves `frozen` intact.
   status = CallTorch(StatusCode::kInternal, "optimize_for_inference", [&] {
     torch::jit::Module copy = frozen.clone();
+    int silus = RewriteSiluForMkldnn(*copy.get_method("forward").graph());
+    if (silus > 0) TLOG_DEBUG("{}: {} SiLU(s) as x * sigmoid(x)", path, silus);
     optimized = torch::jit::optimize_for_inference(copy);
-    int repaired = RepairMkldnnUnaryOps(*optimized.get_method("forward").graph());
-    if (repaired > 0) TLOG_DEBUG("{}: {} MKLDNN activation(s) run dense", path, repaired);
+    auto graph = optimized.get_method("forward").graph();
+    int repaired = RepairMkldnnUnaryOps(*graph);
+    if (repaired > 0) TLOG_DEBUG("{}: {} MKLDNN activation(s) guarded", path, repaired);
+    int rows = RewriteRowMatmuls(*graph);
+    if (rows > 0) TLOG_DEBUG("{}: {} matmul(s) with constant weights", path, rows);
   });
   if (!status.ok()) {
     TLOG_WARN("{}: serving the frozen model without inference optimisations: {}", path,

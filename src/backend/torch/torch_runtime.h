@@ -50,8 +50,11 @@ void UseIntraOpThreads(int threads);
 // Sets libtorch's inter-op pool to one thread, once per process.
 void SetInterOpThreadsOnce();
 
-// torch::jit::freeze then torch::jit::optimize_for_inference (with the
-// MKLDNN activations it gets wrong repaired, see mkldnn_repair.h); on failure
+// torch::jit::freeze then torch::jit::optimize_for_inference (SiLU rewritten
+// first so that it stays in MKLDNN, see silu_rewrite.h; the MKLDNN
+// activations it gets wrong repaired, see mkldnn_repair.h; and
+// single-row products with constant weights run as matrix-vector products,
+// see row_matmul.h); on failure
 // logs a warning naming `path` and returns the last stage that worked.
 // REQUIRES: `module` is in eval mode.
 torch::jit::Module FreezeAndOptimize(torch::jit::Module module, const std::string& path);
