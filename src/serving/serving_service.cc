@@ -6,6 +6,9 @@ namespace tessera {
 
 void ServingService::Infer(const InferRequest& request, InferCallback done) {
   if (stopping_) return done(Unavailable("Server is shutting down"));
+  if (!ready_) {
+    return done(Unavailable("Server is not ready yet: the initial configuration is still loading"));
+  }
   auto servable = manager_.Acquire(request.model_name, request.model_version);
   if (!servable.ok()) return done(servable.status());
   (*servable)->Infer(request, std::move(done));

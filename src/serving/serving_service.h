@@ -1,5 +1,18 @@
 // ServingService: the InferenceService frontends call, over a ModelManager.
 //
+// Lifecycle of the server as the front doors see it:
+//   starting  (until SetReady)  live, not ready; inference is refused with
+//             kUnavailable "Server is not ready yet: the initial configuration
+//             is still loading" (REST 503, so a load balancer tries another
+//             replica; a model not loaded yet is not reported as unknown);
+//   serving   live, ready;
+//   draining  (BeginDrain)      live, NOT ready, everything still answered:
+//             the time a load balancer needs to notice and stop sending;
+//   stopping  (StopAccepting)   not live, not ready; inference is refused
+//             with kUnavailable "Server is shutting down".
+// Model readiness (ModelReady) describes the model and does not change while
+// draining: the model still serves.
+//
 // Thread-safety: all methods may be called concurrently.
 #pragma once
 
@@ -21,17 +34,20 @@ class ServingService : public InferenceService {
                                                     int64_t version) override;
   Status ModelReady(const std::string& name, int64_t version) override;
   bool IsLive() const override { return !stopping_.load(); }
-  bool IsReady() const override { return ready_.load() && !stopping_.load(); }
+  bool IsReady() const override { return ready_.load() && !draining_.load() && !stopping_.load(); }
   ServerMetadata GetServerMetadata() const override;
 
   // Called once the initial configuration has been loaded.
   void SetReady() { ready_ = true; }
+  // Readiness turns false for good; requests are still served.
+  void BeginDrain() { draining_ = true; }
   // New inference requests are refused (kUnavailable) from now on.
   void StopAccepting() { stopping_ = true; }
 
  private:
   ModelManager& manager_;
   std::atomic<bool> ready_{false};
+  std::atomic<bool> draining_{false};
   std::atomic<bool> stopping_{false};
 };
 

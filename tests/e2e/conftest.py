@@ -44,6 +44,9 @@ class Tessera:
             self.rest_port = free_port()
             rest_args = ["--rest_port", str(self.rest_port), "--rest_bind_address", "127.0.0.1"]
         self.rest_url = f"http://127.0.0.1:{self.rest_port}"
+        # Tests stop servers with SIGTERM; they drain only when they ask to.
+        if not any(a.startswith("--drain_seconds") for a in args):
+            rest_args += ["--drain_seconds", "0"]
         self.args = [str(BINARY), "--port", str(self.grpc_port),
                      "--grpc_bind_address", "127.0.0.1"] + rest_args + args
         self.proc = None
