@@ -108,6 +108,7 @@ def test_grpc_is_not_served_before_the_models_are_loaded(start_tessera, repo):
             break
         except grpc.RpcError as e:
             assert e.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED), e
+            server.connect()  # no reconnect backoff
             time.sleep(0.02)
     assert ready
     assert server.stub.ModelReady(kpb.ModelReadyRequest(name="dense"), timeout=10).ready

@@ -142,8 +142,11 @@ def test_stored_counters_equal_the_calls_sent(tessera, prometheus):
     [(_, streams)] = prometheus.query('ovms_streams{job="tessera",name="dense",version="2"}')
     assert streams >= 1
 
-    # The dashboard's latency quantile: a finite number of microseconds.
+    # The dashboard's latency quantile: a finite number of microseconds. A
+    # series first seen with its value already up has no rate yet: keep
+    # sending while waiting.
     def quantile():
+        assert kserve_grpc_infer(tessera, True)
         result = prometheus.query(
             'histogram_quantile(0.9, sum by (le) (rate(ovms_request_time_us_bucket{job="tessera"}[1m])))')
         value = result[0][1] if result else math.nan
@@ -171,7 +174,9 @@ def test_promtool_accepts_the_exposition(tessera):
     findings = {line.strip() for line in (result.stdout + result.stderr).splitlines() if line.strip()}
     # Exit 1 would be a text that does not parse; 3 is lint findings only.
     assert result.returncode in (0, 3), (result.returncode, findings)
-    assert findings == OVMS_NAMING
+    # Only families with series are linted: the counters always are.
+    assert findings <= OVMS_NAMING, findings - OVMS_NAMING
+    assert {f for f in OVMS_NAMING if "counter" in f} <= findings, findings
 
 
 def test_every_dashboard_query_runs_in_prometheus(tessera, prometheus):
