@@ -18,6 +18,10 @@ PACKAGES=(
   python3-grpcio python3-protobuf python3-numpy python3-requests
   python3-pytest python3-torch python3-torchvision python3-onnx python3-opencv
   nghttp2-client wrk
+  # Operations tests (docs/operations.md): a real Prometheus scraping /metrics
+  # (promtool checks the exposition), nginx in front of two replicas, and
+  # PyYAML to read the deploy/ manifests.
+  prometheus nginx python3-yaml
   # Sanitizer and fuzzing builds (docs/reliability.md): clang with the
   # sanitizer/libFuzzer runtimes, and llvm-symbolizer for their stacks.
   clang-14 libclang-rt-14-dev llvm-14

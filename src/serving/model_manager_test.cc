@@ -262,8 +262,12 @@ TEST_F(ModelManagerTest, ServiceLifecycleStartingServingDrainingStopping) {
   service_ = std::make_unique<ServingService>(*manager_);  // not ready yet
   EXPECT_TRUE(service_->IsLive());
   EXPECT_FALSE(service_->IsReady());
-  EXPECT_EQ(InferFirst("m").status(),
-            Unavailable("Server is not ready yet: the initial configuration is still loading"));
+  const Status starting = Unavailable("Server is not ready yet: the initial configuration is still loading");
+  EXPECT_EQ(InferFirst("m").status(), starting);
+  // A name not known yet may be in the config being loaded: not "not found".
+  EXPECT_EQ(service_->GetModelMetadata("m", kDefaultVersion).status(), starting);
+  EXPECT_EQ(service_->GetModelStatus("m", kDefaultVersion).status(), starting);
+  EXPECT_EQ(service_->ModelReady("m", kDefaultVersion), starting);
 
   manager_->ApplyConfig(Models({Config("m")}));
   service_->SetReady();

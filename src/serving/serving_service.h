@@ -3,8 +3,10 @@
 // Lifecycle of the server as the front doors see it:
 //   starting  (until SetReady)  live, not ready; inference is refused with
 //             kUnavailable "Server is not ready yet: the initial configuration
-//             is still loading" (REST 503, so a load balancer tries another
-//             replica; a model not loaded yet is not reported as unknown);
+//             is still loading", and so are metadata, status and readiness
+//             calls naming a model not known yet (it may be in the config
+//             being loaded): REST 503, which a load balancer retries on
+//             another replica, rather than 404;
 //   serving   live, ready;
 //   draining  (BeginDrain)      live, NOT ready, everything still answered:
 //             the time a load balancer needs to notice and stop sending;
@@ -45,6 +47,10 @@ class ServingService : public InferenceService {
   void StopAccepting() { stopping_ = true; }
 
  private:
+  // `result`, or kUnavailable (kStarting) for kNotFound before SetReady.
+  template <class T>
+  T UnlessStarting(T result) const;
+
   ModelManager& manager_;
   std::atomic<bool> ready_{false};
   std::atomic<bool> draining_{false};

@@ -27,7 +27,7 @@ NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin
 pytestmark = pytest.mark.skipif(
     NGINX is None, reason="Debian's nginx package is not installed (scripts/install-deps.sh installs it)")
 
-ROUNDS = 2  # each round restarts both replicas, one after the other
+ROUNDS = int(os.environ.get("TESSERA_REPLICA_ROUNDS", "2"))  # each restarts both replicas
 DRAIN_SECONDS = 2
 
 
@@ -136,7 +136,9 @@ def restart(replica, number, tmp_path):
 
 
 def test_rolling_restarts_behind_nginx_lose_no_request(tmp_path, repo, replicas, nginx):
-    traffic = Traffic(nginx, *dense_reference(repo / "dense" / "2" / "model.pt")).start()
+    doors = os.environ.get("TESSERA_REPLICA_DOORS")
+    traffic = Traffic(nginx, *dense_reference(repo / "dense" / "2" / "model.pt"),
+                      **({"doors": doors.split(",")} if doors else {})).start()
     try:
         counts = traffic.wait_for_more({d: 0 for d in traffic.doors})
         for round_number in range(1, ROUNDS + 1):
@@ -146,7 +148,13 @@ def test_rolling_restarts_behind_nginx_lose_no_request(tmp_path, repo, replicas,
                 counts = traffic.wait_for_more(counts)
     finally:
         final = traffic.stop()
-    assert traffic.failures == [], (traffic.failures[:10], nginx.error_log.read_text()[-3000:])
+    errors = [line for line in nginx.error_log.read_text().splitlines() if ("[error]" in line or "[warn]" in line) and "111: Connection refused" not in line]
+    if traffic.failures:
+        print("failures:", *traffic.failures, "nginx:", *errors[-30:], sep="\n")
+        print("started", time.strftime("%H:%M:%S", time.localtime(traffic.started)))
+        for r in replicas:
+            print(r.log_path, *[l for l in r.logs().splitlines() if "SIGTERM" in l or "signal" in l or "stopped" in l], sep="\n")
+    assert traffic.failures == []
     assert all(final[d] > 0 for d in traffic.doors), final
     # Both replicas served: each answered requests through nginx in its last life.
     for replica in replicas:
