@@ -6,8 +6,9 @@
 // by gRPC from the core count); no public API sets their number, so there is
 // no "worker thread count" knob here. `num_servers` (the OVMS --grpc_workers
 // flag) keeps OVMS's meaning instead: that many gRPC server instances share
-// the port through SO_REUSEPORT and the kernel spreads connections across
-// them; each instance has its own listening socket and call queues.
+// the port, each with its own call queues; over plaintext the acceptor hands
+// them connections in turn, over TLS they share the port through
+// SO_REUSEPORT and the kernel spreads connections across them.
 //
 // Connections: over plaintext the listening socket is this class's own; an
 // acceptor thread hands each accepted connection to a server instance
