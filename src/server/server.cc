@@ -1,8 +1,8 @@
 #include "server/server.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <thread>
 

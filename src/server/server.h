@@ -17,7 +17,7 @@ class Server {
   ~Server();
 
   // Reads the configuration, starts the REST server, loads the models,
-  // starts the gRPC server, turns ready and starts polling. On error nothing
+  // turns ready, starts the gRPC server and starts polling. On error nothing
   // keeps running. While the models load, REST answers health and metrics
   // (live, not ready) and refuses inference with 503; gRPC is not listening.
   Status Start();

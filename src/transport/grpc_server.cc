@@ -180,10 +180,7 @@ Status GrpcServer::Start() {
     for (grpc::Service* service : services_) builder.RegisterService(service);
     std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
     if (server == nullptr || selected_port == 0) {
-      for (auto& started : servers_) started->Shutdown(std::chrono::system_clock::now());
-      servers_.clear();
-      if (listen_fd_ >= 0) close(listen_fd_);
-      listen_fd_ = -1;
+      AbandonStart();
       return Unavailable("Cannot bind gRPC server to " + where +
                          ": the port is in use or the address is not available");
     }
@@ -191,7 +188,11 @@ Status GrpcServer::Start() {
     servers_.push_back(std::move(server));
   }
   if (own_listener) {
-    if (pipe2(wake_fds_, O_CLOEXEC) != 0) return Internal("gRPC server: pipe2 failed");
+    if (pipe2(wake_fds_, O_CLOEXEC) != 0) {
+      const std::string reason = std::strerror(errno);
+      AbandonStart();
+      return Internal("Cannot start the gRPC acceptor: " + reason);
+    }
     acceptor_ = std::thread([this] { AcceptLoop(); });
   }
   TLOG_INFO("gRPC server listening on {} ({} instance{}{})", endpoint(), servers_.size(),
@@ -200,6 +201,13 @@ Status GrpcServer::Start() {
             : options_.tls.client_ca_file.empty() ? ", TLS"
                                                   : ", mutual TLS");
   return Status::Ok();
+}
+
+void GrpcServer::AbandonStart() {
+  for (auto& started : servers_) started->Shutdown(std::chrono::system_clock::now());
+  servers_.clear();
+  if (listen_fd_ >= 0) close(listen_fd_);
+  listen_fd_ = -1;
 }
 
 void GrpcServer::AcceptLoop() {

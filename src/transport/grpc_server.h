@@ -100,6 +100,8 @@ class GrpcServer {
  private:
   GrpcServerOptions options_;
   std::vector<grpc::Service*> services_;
+  // Undoes a Start that failed half-way: stops the servers, closes the socket.
+  void AbandonStart();
   // Plaintext: accepts on listen_fd_ until a byte arrives on wake_fds_[0].
   void AcceptLoop();
   void AcceptPending();
