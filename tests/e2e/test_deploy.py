@@ -138,13 +138,17 @@ def test_runtime_image_installs_every_linked_library():
                                        check=True).stdout)
     paths = dict(re.findall(r"^\s*(\S+) => (\S+)", subprocess.run(
         ["ldd", str(BINARY)], capture_output=True, text=True, check=True).stdout, re.M))
+    # The real file and the name ldd gave (merged /usr: /lib vs /usr/lib), in
+    # one dpkg query (each costs a read of its database).
+    candidates = {soname: (os.path.realpath(paths[soname]), paths[soname]) for soname in needed}
+    listed = subprocess.run(["dpkg", "-S", *{p for pair in candidates.values() for p in pair}],
+                            capture_output=True, text=True).stdout
+    owner_of = {path: package.split(":")[0]
+                for package, path in re.findall(r"^(\S+): (\S+)$", listed, re.M)}
     owners = set()
-    for soname in needed:
-        path = os.path.realpath(paths[soname])
-        found = subprocess.run(["dpkg", "-S", path], capture_output=True, text=True)
-        if found.returncode != 0:  # /lib vs /usr/lib (merged /usr)
-            found = subprocess.run(["dpkg", "-S", paths[soname]], capture_output=True, text=True)
-        assert found.returncode == 0, f"no package owns {soname} ({path})"
-        owners.add(found.stdout.split(":")[0])
+    for soname, pair in candidates.items():
+        found = [owner_of[p] for p in pair if p in owner_of]
+        assert found, f"no package owns {soname} ({pair})"
+        owners.add(found[0])
     missing = owners - SLIM_BASE - runtime_packages()
     assert not missing, f"the runtime stage does not install {sorted(missing)}"
