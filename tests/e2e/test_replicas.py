@@ -154,6 +154,10 @@ def test_rolling_restarts_behind_nginx_lose_no_request(tmp_path, repo, replicas,
                   if ("[error]" in line or "[warn]" in line) and "Connection refused" not in line]
         print("failures:", *traffic.failures, "nginx:", *errors[-30:], sep="\n")
     assert traffic.failures == []
+    # nginx did meet stopped replicas, on both upstreams, and retried elsewhere.
+    refused = [l for l in nginx.error_log.read_text().splitlines() if "Connection refused" in l]
+    assert any('upstream: "grpc://' in l for l in refused), "no gRPC request met a stopped replica"
+    assert any('upstream: "http://' in l for l in refused), "no REST request met a stopped replica"
     assert all(final[d] > 0 for d in traffic.doors), final
     # Both replicas served: each answered requests through nginx in its last life.
     for replica in replicas:
