@@ -74,7 +74,7 @@ def serve_and_measure(workdir, label, model_config, args):
     log = open(workdir / f"{label}.log", "w")
     proc = subprocess.Popen([str(BUILD / "src/server/tessera"), "--config_path", str(config),
                              "--port", str(port), "--grpc_bind_address", "127.0.0.1",
-                             "--log_level", "WARNING"], stdout=log, stderr=subprocess.STDOUT)
+                             "--log_level", "WARNING", "--drain_seconds", "0"], stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_ready(port, proc)
         command = [str(BUILD / "bench/batching_bench"), "--target", f"127.0.0.1:{port}",

@@ -123,7 +123,7 @@ class Server:
         self.log = open(self.workdir / f"{self.label}.log", "w")
         self.proc = subprocess.Popen(
             [str(BUILD / "src/server/tessera"), "--config_path", str(self.config), "--port", str(port),
-             "--grpc_bind_address", "127.0.0.1", "--log_level", "WARNING"],
+             "--grpc_bind_address", "127.0.0.1", "--log_level", "WARNING", "--drain_seconds", "0"],
             stdout=self.log, stderr=subprocess.STDOUT)
         batching_compare.wait_ready(port, self.proc)
         return port, self.proc.pid

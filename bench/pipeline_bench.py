@@ -124,7 +124,7 @@ class Server:
         self.log = open(self.workdir / (self.config.stem + ".log"), "w")
         self.proc = subprocess.Popen(
             [str(self.build / "src/server/tessera"), "--config_path", str(self.config), "--port", str(port),
-             "--grpc_bind_address", "127.0.0.1", "--log_level", "WARNING"],
+             "--grpc_bind_address", "127.0.0.1", "--log_level", "WARNING", "--drain_seconds", "0"],
             stdout=self.log, stderr=subprocess.STDOUT)
         stub = rpc.GRPCInferenceServiceStub(grpc.insecure_channel(f"127.0.0.1:{port}"))
         deadline = time.time() + 120

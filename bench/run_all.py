@@ -282,7 +282,7 @@ class Bench:
             [str(self.build / "src" / "server" / "tessera"), "--config_path", str(config),
              "--port", str(self.ports["grpc"]), "--rest_port", str(self.ports["rest"]),
              "--grpc_bind_address", "127.0.0.1", "--rest_bind_address", "127.0.0.1",
-             "--file_system_poll_wait_seconds", "0"],
+             "--file_system_poll_wait_seconds", "0", "--drain_seconds", "0"],
             stdout=open(self.work / "tessera.log", "w"), stderr=subprocess.STDOUT)
         wait_port(self.ports["rest"], self.server)
 

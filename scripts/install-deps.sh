@@ -21,6 +21,10 @@ PACKAGES=(
   nghttp2-client wrk
   # perf, to profile the engine (docs/performance.md).
   linux-perf
+  # Operations tests (docs/operations.md): a real Prometheus scraping /metrics
+  # (promtool checks the exposition), nginx in front of two replicas, and
+  # PyYAML to read the deploy/ manifests.
+  prometheus nginx python3-yaml
   # Sanitizer and fuzzing builds (docs/reliability.md): clang with the
   # sanitizer/libFuzzer runtimes, and llvm-symbolizer for their stacks.
   clang-14 libclang-rt-14-dev llvm-14

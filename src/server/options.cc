@@ -86,7 +86,9 @@ std::unique_ptr<cxxopts::Options> BuildOptions() {
       ("rest_tls_key", "PEM private key of --rest_tls_cert", text(), "FILE")
       ("rest_tls_client_ca", "PEM CA certificates: REST clients must present a certificate they signed", text(), "FILE")
       ("rest_request_timeout_ms", "REST inference requests still waiting for a worker after this many "
-          "milliseconds are answered 504; 0 disables", text()->default_value("0"), "MS");
+          "milliseconds are answered 504; 0 disables", text()->default_value("0"), "MS")
+      ("drain_seconds", "On SIGTERM, seconds to keep serving while reporting not ready before "
+          "stopping; 0 stops at once", text()->default_value("15"), "SECONDS");
   options->add_options("config mode")
       ("config_path", "config.json file, or a directory holding config.json", text(), "PATH");
   options->add_options("single model")
@@ -281,6 +283,9 @@ Status ReadRestTimeoutFlag(const FlagReader& flags, ServerOptions& o) {
   return Status::Ok();
 }
 
+// Longest --drain_seconds: an hour is far past any orchestrator's grace.
+constexpr int kMaxDrainSeconds = 3600;
+
 Status ReadServerFlags(const FlagReader& flags, ServerOptions& o) {
   TESSERA_RETURN_IF_ERROR(flags.Int("port", 0, kMaxPort, &o.port));
   TESSERA_RETURN_IF_ERROR(flags.Int("rest_port", 0, kMaxPort, &o.rest_port));
@@ -291,6 +296,7 @@ Status ReadServerFlags(const FlagReader& flags, ServerOptions& o) {
   TESSERA_RETURN_IF_ERROR(flags.Int("file_system_poll_wait_seconds", INT32_MIN, INT32_MAX, &poll));
   o.file_system_poll_wait_seconds = std::max(poll, 0);
   TESSERA_RETURN_IF_ERROR(flags.Bool("metrics_enable", &o.metrics_enable));
+  TESSERA_RETURN_IF_ERROR(flags.Int("drain_seconds", 0, kMaxDrainSeconds, &o.drain_seconds));
   o.metrics_list = SplitList(flags.Text("metrics_list"));
   o.grpc_bind_address = flags.Text("grpc_bind_address");
   o.rest_bind_address = flags.Text("rest_bind_address");

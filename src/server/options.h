@@ -44,6 +44,11 @@ struct ServerOptions {
   // --rest_request_timeout_ms: deadline of REST inference requests that
   // have not started running; 0 = none.
   int rest_request_timeout_ms = 0;
+  // --drain_seconds: on SIGTERM, how long the server keeps serving while
+  // reporting not ready before it stops accepting (0 = stop at once); see
+  // RunServerUntilSignal. 15 s of drain leave 15 s of Kubernetes' default
+  // 30 s termination grace for the requests in flight.
+  int drain_seconds = 15;
 
   // --- Encoded images ---
   // Largest width x height an encoded image may declare (checked before it

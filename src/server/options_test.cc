@@ -384,6 +384,21 @@ TEST(ParseCommandLineTest, MaxImagePixels) {
   EXPECT_EQ(ModelErrorOf({"--max_image_pixels"}), "--max_image_pixels needs a value");
 }
 
+TEST(ParseCommandLineTest, DrainSeconds) {
+  auto defaults = ParseModel({});
+  ASSERT_TRUE(defaults.ok()) << defaults.status().message();
+  EXPECT_EQ(defaults->options.drain_seconds, 15);
+  auto none = ParseModel({"--drain_seconds", "0"});
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_EQ(none->options.drain_seconds, 0);
+  auto config = Parse({"--config_path", "/c.json", "--drain_seconds=3600"});
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_EQ(config->options.drain_seconds, 3600);
+  EXPECT_EQ(ModelErrorOf({"--drain_seconds", "-1"}), "--drain_seconds must be between 0 and 3600 (got -1)");
+  EXPECT_EQ(ModelErrorOf({"--drain_seconds", "3601"}), "--drain_seconds must be between 0 and 3600 (got 3601)");
+  EXPECT_EQ(ModelErrorOf({"--drain_seconds", "1.5"}), "--drain_seconds must be an integer (got \"1.5\")");
+}
+
 // --- REST limits and TLS flags ---
 
 TEST(ParseCommandLineTest, RestLimitsDefaultsAndValues) {

@@ -1,6 +1,7 @@
 #include "server/server.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <thread>
@@ -76,6 +77,19 @@ std::optional<int64_t> ResolveVersion(InferenceService& service, const std::stri
 // one list for ServerMetadata over gRPC and REST.
 std::vector<std::string> ServedExtensions() {
   return {kserve_rest::kBinaryTensorDataExtension, "model_repository", "statistics"};
+}
+
+// Waits up to `timeout` for one of the (blocked) `signals`; true if one came.
+bool WaitForSignal(const sigset_t& signals, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left = deadline - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero()) return false;
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+    timespec wait{static_cast<time_t>(ns / 1000000000), static_cast<long>(ns % 1000000000)};
+    if (sigtimedwait(&signals, nullptr, &wait) > 0) return true;
+    if (errno != EINTR && errno != EAGAIN) return false;
+  }
 }
 
 void LogModelStates(ModelManager& manager) {
@@ -178,6 +192,30 @@ void Server::StartPipelines() {
   s.admin->SetPipelines(pipelines);
 }
 
+Status Server::StartGrpc() {
+  Impl& s = *impl_;
+  if (s.options.port == 0) return Status::Ok();
+  s.kserve = std::make_unique<kserve_grpc::KServeGrpcService>(
+      *s.pipelines, kserve_grpc::kDefaultMaxInFlightPerStream, s.kserve_grpc_metrics.get(),
+      s.admin.get());
+  s.tfs_predict =
+      std::make_unique<tfs_grpc::TfsPredictionService>(*s.pipelines, s.tfs_grpc_metrics.get());
+  s.tfs_model = std::make_unique<tfs_grpc::TfsModelService>(*s.pipelines, s.admin.get(),
+                                                            s.tfs_grpc_metrics.get());
+  transport::GrpcServerOptions grpc_options;
+  grpc_options.address = s.options.grpc_bind_address;
+  grpc_options.port = s.options.port;
+  grpc_options.num_servers = s.options.grpc_workers;
+  grpc_options.tls = {s.options.grpc_tls_cert, s.options.grpc_tls_key, s.options.grpc_tls_client_ca};
+  s.grpc = std::make_unique<transport::GrpcServer>(grpc_options);
+  s.grpc->AddService(s.kserve.get());
+  s.grpc->AddService(s.tfs_predict.get());
+  s.grpc->AddService(s.tfs_model.get());
+  TESSERA_RETURN_IF_ERROR(s.grpc->Start());
+  TLOG_INFO("KServe v2 and TensorFlow Serving gRPC listening on {}", s.grpc->endpoint());
+  return Status::Ok();
+}
+
 Status Server::Start() {
   Impl& s = *impl_;
   TESSERA_ASSIGN_OR_RETURN(InitialConfig initial, ReadInitialConfig(s.fs, s.options));
@@ -194,27 +232,6 @@ Status Server::Start() {
                                                 initial.hash);
   s.admin = std::make_unique<ServerAdmin>(*s.manager, *s.poller, s.stats);
   StartPipelines();
-
-  if (s.options.port > 0) {
-    s.kserve = std::make_unique<kserve_grpc::KServeGrpcService>(
-        *s.pipelines, kserve_grpc::kDefaultMaxInFlightPerStream, s.kserve_grpc_metrics.get(),
-        s.admin.get());
-    s.tfs_predict =
-        std::make_unique<tfs_grpc::TfsPredictionService>(*s.pipelines, s.tfs_grpc_metrics.get());
-    s.tfs_model = std::make_unique<tfs_grpc::TfsModelService>(*s.pipelines, s.admin.get(),
-                                                              s.tfs_grpc_metrics.get());
-    transport::GrpcServerOptions grpc_options;
-    grpc_options.address = s.options.grpc_bind_address;
-    grpc_options.port = s.options.port;
-    grpc_options.num_servers = s.options.grpc_workers;
-    grpc_options.tls = {s.options.grpc_tls_cert, s.options.grpc_tls_key, s.options.grpc_tls_client_ca};
-    s.grpc = std::make_unique<transport::GrpcServer>(grpc_options);
-    s.grpc->AddService(s.kserve.get());
-    s.grpc->AddService(s.tfs_predict.get());
-    s.grpc->AddService(s.tfs_model.get());
-    TESSERA_RETURN_IF_ERROR(s.grpc->Start());
-    TLOG_INFO("KServe v2 and TensorFlow Serving gRPC listening on {}", s.grpc->endpoint());
-  }
 
   if (s.options.rest_port > 0) {
     s.kserve_rest = std::make_unique<kserve_rest::KServeRestFrontend>(
@@ -249,12 +266,22 @@ Status Server::Start() {
   s.manager->ApplyConfig(initial.config);
   LogModelStates(*s.manager);
   s.service->SetReady();
+  // gRPC listens only once the models are loaded: a load balancer in front
+  // of replicas (grpc_pass) can only skip a replica that refuses
+  // connections, as a gRPC error status is passed on to the client.
+  TESSERA_RETURN_IF_ERROR(StartGrpc());
   TLOG_INFO("Server ready");
 
   if (s.options.file_system_poll_wait_seconds > 0) {
     s.poller->Start(std::chrono::seconds(s.options.file_system_poll_wait_seconds));
   }
   return Status::Ok();
+}
+
+void Server::BeginDrain() {
+  Impl& s = *impl_;
+  if (s.service) s.service->BeginDrain();
+  if (s.http) s.http->BeginDrain();
 }
 
 void Server::Shutdown() {
@@ -300,6 +327,15 @@ int RunServerUntilSignal(const ServerOptions& options) {
   }
   int signal_number = 0;
   sigwait(&signals, &signal_number);
+  if (signal_number == SIGTERM && options.drain_seconds > 0) {
+    TLOG_INFO("Received SIGTERM: draining for {} s (not ready, still serving); SIGTERM or SIGINT "
+              "again stops at once",
+              options.drain_seconds);
+    server.BeginDrain();
+    if (WaitForSignal(signals, std::chrono::seconds(options.drain_seconds))) {
+      TLOG_INFO("Received another signal: drain ended early");
+    }
+  }
   TLOG_INFO("Received signal {}, shutting down", signal_number);
   server.Shutdown();
   TLOG_INFO("Shutdown complete");

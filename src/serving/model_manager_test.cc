@@ -28,6 +28,7 @@ class ModelManagerTest : public ::testing::Test {
     options.stats = &stats_;
     manager_ = std::make_unique<ModelManager>(fs_, backends_, options);
     service_ = std::make_unique<ServingService>(*manager_);
+    service_->SetReady();
   }
 
   void AddVersion(const std::string& model, int64_t v, const std::string& text) {
@@ -286,17 +287,39 @@ TEST_F(ModelManagerTest, MetadataDescribesRequestedVersion) {
   EXPECT_EQ(manager_->GetMetadata("m", kDefaultVersion)->version, 2);
 }
 
-TEST_F(ModelManagerTest, ServiceRefusesRequestsWhenStopping) {
+TEST_F(ModelManagerTest, ServiceLifecycleStartingServingDrainingStopping) {
   AddVersion("m", 1, "offset=1");
-  manager_->ApplyConfig(Models({Config("m")}));
+  service_ = std::make_unique<ServingService>(*manager_);  // not ready yet
+  EXPECT_TRUE(service_->IsLive());
   EXPECT_FALSE(service_->IsReady());
+  const Status starting = Unavailable("Server is not ready yet: the initial configuration is still loading");
+  EXPECT_EQ(InferFirst("m").status(), starting);
+  // A name not known yet may be in the config being loaded: not "not found".
+  EXPECT_EQ(service_->GetModelMetadata("m", kDefaultVersion).status(), starting);
+  EXPECT_EQ(service_->GetModelStatus("m", kDefaultVersion).status(), starting);
+  EXPECT_EQ(service_->ModelReady("m", kDefaultVersion), starting);
+
+  manager_->ApplyConfig(Models({Config("m")}));
   service_->SetReady();
   EXPECT_TRUE(service_->IsReady());
   EXPECT_TRUE(service_->ModelReady("m", 1).ok());
   EXPECT_EQ(service_->ModelReady("m", 5).code(), StatusCode::kNotFound);
   EXPECT_EQ(service_->ModelReady("x", 1).code(), StatusCode::kNotFound);
+  EXPECT_EQ(*InferFirst("m"), 2.f);
+
+  // Draining: not ready, still live and serving; the model stays ready.
+  service_->BeginDrain();
+  EXPECT_FALSE(service_->IsReady());
+  EXPECT_TRUE(service_->IsLive());
+  EXPECT_TRUE(service_->ModelReady("m", 1).ok());
+  auto during_drain = InferFirst("m");
+  ASSERT_TRUE(during_drain.ok()) << during_drain.status().message();
+  EXPECT_EQ(*during_drain, 2.f);
+
   service_->StopAccepting();
-  EXPECT_EQ(InferFirst("m").status().code(), StatusCode::kUnavailable);
+  EXPECT_FALSE(service_->IsLive());
+  EXPECT_FALSE(service_->IsReady());
+  EXPECT_EQ(InferFirst("m").status(), Unavailable("Server is shutting down"));
 }
 
 TEST_F(ModelManagerTest, InvalidRequestsAreRejectedBeforeQueueing) {

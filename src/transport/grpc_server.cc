@@ -1,8 +1,13 @@
 #include "transport/grpc_server.h"
 
+#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/security/server_credentials.h>
+#include <grpcpp/server_posix.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -53,6 +58,42 @@ Status ProbeBind(const std::string& host, int port) {
   }
   freeaddrinfo(found);
   return status;
+}
+
+// A listening socket on the first address `host:port` resolves to.
+// Errors: kUnavailable naming address and port.
+Result<int> Listen(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  const std::string bare = StripBrackets(host);
+  const std::string where = FormatHostForGrpc(host) + ":" + std::to_string(port);
+  int rc = getaddrinfo(bare.empty() ? nullptr : bare.c_str(), std::to_string(port).c_str(),
+                       &hints, &found);
+  if (rc != 0) {
+    return Unavailable("Cannot resolve gRPC bind address " + where + ": " + gai_strerror(rc));
+  }
+  int fd = socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, found->ai_protocol);
+  int one = 1;
+  bool ok = fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+            bind(fd, found->ai_addr, found->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0;
+  const int error = errno;
+  freeaddrinfo(found);
+  if (!ok) {
+    if (fd >= 0) close(fd);
+    return Unavailable("Cannot bind gRPC server to " + where + ": " + std::strerror(error));
+  }
+  return fd;
+}
+
+int LocalPort(int fd) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof(address);
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) return 0;
+  if (address.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
+  return ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
 }
 
 Status ValidateOptions(const GrpcServerOptions& o) {
@@ -120,13 +161,18 @@ Status GrpcServer::Start() {
   const std::string where = host + ":" + std::to_string(options_.port);
   TESSERA_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                            Credentials(options_.tls));
-  if (options_.port != 0) TESSERA_RETURN_IF_ERROR(ProbeBind(options_.address, options_.port));
+  const bool own_listener = !options_.tls.enabled();
+  if (own_listener) {
+    TESSERA_ASSIGN_OR_RETURN(listen_fd_, Listen(options_.address, options_.port));
+  } else if (options_.port != 0) {
+    TESSERA_RETURN_IF_ERROR(ProbeBind(options_.address, options_.port));
+  }
 
   const bool share_port = options_.num_servers > 1;
   for (int i = 0; i < options_.num_servers; ++i) {
     grpc::ServerBuilder builder;
-    int selected_port = 0;
-    builder.AddListeningPort(where, credentials, &selected_port);
+    int selected_port = own_listener ? LocalPort(listen_fd_) : 0;
+    if (!own_listener) builder.AddListeningPort(where, credentials, &selected_port);
     builder.SetMaxReceiveMessageSize(options_.max_message_bytes);
     builder.SetMaxSendMessageSize(options_.max_message_bytes);
     // Off for a single instance so a port another process holds is an error.
@@ -134,13 +180,20 @@ Status GrpcServer::Start() {
     for (grpc::Service* service : services_) builder.RegisterService(service);
     std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
     if (server == nullptr || selected_port == 0) {
-      for (auto& started : servers_) started->Shutdown(std::chrono::system_clock::now());
-      servers_.clear();
+      AbandonStart();
       return Unavailable("Cannot bind gRPC server to " + where +
                          ": the port is in use or the address is not available");
     }
     bound_port_ = selected_port;
     servers_.push_back(std::move(server));
+  }
+  if (own_listener) {
+    if (pipe2(wake_fds_, O_CLOEXEC) != 0) {
+      const std::string reason = std::strerror(errno);
+      AbandonStart();
+      return Internal("Cannot start the gRPC acceptor: " + reason);
+    }
+    acceptor_ = std::thread([this] { AcceptLoop(); });
   }
   TLOG_INFO("gRPC server listening on {} ({} instance{}{})", endpoint(), servers_.size(),
             servers_.size() == 1 ? "" : "s",
@@ -150,10 +203,68 @@ Status GrpcServer::Start() {
   return Status::Ok();
 }
 
+void GrpcServer::AbandonStart() {
+  for (auto& started : servers_) started->Shutdown(std::chrono::system_clock::now());
+  servers_.clear();
+  if (listen_fd_ >= 0) close(listen_fd_);
+  listen_fd_ = -1;
+}
+
+void GrpcServer::AcceptLoop() {
+  pollfd watched[2] = {{listen_fd_, POLLIN, 0}, {wake_fds_[0], POLLIN, 0}};
+  for (;;) {
+    if (poll(watched, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      TLOG_ERROR("gRPC acceptor: poll failed: {}", std::strerror(errno));
+      break;
+    }
+    if (watched[1].revents != 0) break;
+    AcceptPending();
+  }
+  // Connections the kernel completed before the socket closes would be
+  // reset by the close: serve them too.
+  AcceptPending();
+  close(listen_fd_);
+  listen_fd_ = -1;
+}
+
+void GrpcServer::AcceptPending() {
+  for (;;) {
+    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      if (errno == EMFILE || errno == ENFILE) {
+        // Out of descriptors: the connection stays queued; retry in a while.
+        TLOG_WARN("gRPC accept failed: {}", std::strerror(errno));
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    grpc::AddInsecureChannelFromFd(servers_[next_server_++ % servers_.size()].get(), fd);
+  }
+}
+
+void GrpcServer::StopAccepting() {
+  if (!acceptor_.joinable()) return;
+  const char byte = 0;
+  while (write(wake_fds_[1], &byte, 1) < 0 && errno == EINTR) {
+  }
+  acceptor_.join();
+  close(wake_fds_[0]);
+  close(wake_fds_[1]);
+  wake_fds_[0] = wake_fds_[1] = -1;
+}
+
 void GrpcServer::Shutdown(std::chrono::system_clock::time_point deadline) {
   std::lock_guard<std::mutex> lock(shutdown_mu_);
   if (shut_down_ || servers_.empty()) return;
   shut_down_ = true;
+  if (acceptor_.joinable()) {
+    StopAccepting();
+    std::this_thread::sleep_until(std::min(deadline, std::chrono::system_clock::now() + kSettleTime));
+  }
   // In parallel: a sequential loop would keep later instances accepting new
   // calls while earlier ones drain.
   std::vector<std::thread> stoppers;

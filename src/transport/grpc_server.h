@@ -6,8 +6,18 @@
 // by gRPC from the core count); no public API sets their number, so there is
 // no "worker thread count" knob here. `num_servers` (the OVMS --grpc_workers
 // flag) keeps OVMS's meaning instead: that many gRPC server instances share
-// the port through SO_REUSEPORT and the kernel spreads connections across
-// them; each instance has its own listening socket and call queues.
+// the port, each with its own call queues; over plaintext the acceptor hands
+// them connections in turn, over TLS they share the port through
+// SO_REUSEPORT and the kernel spreads connections across them.
+//
+// Connections: over plaintext the listening socket is this class's own; an
+// acceptor thread hands each accepted connection to a server instance
+// (round-robin). That lets Shutdown stop taking connections first (new ones
+// are refused: a proxy in front passes the call to another replica) while
+// connections already accepted still start their calls for kSettleTime, and
+// only then stop the servers. Over TLS gRPC binds the port itself (its
+// credentials have no way to take an accepted socket) and Shutdown stops
+// connections and calls at once.
 //
 // Thread-safety: AddService before Start, from one thread. Shutdown may be
 // called from any thread, also while another thread is in Wait().
@@ -17,6 +27,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/status.h"
@@ -28,6 +39,10 @@ class Service;
 }  // namespace grpc
 
 namespace tessera::transport {
+
+// How long connections accepted before Shutdown stopped taking new ones
+// still have to start their calls (plaintext only; see the file comment).
+inline constexpr std::chrono::milliseconds kSettleTime{200};
 
 // Default limit on one message, received or sent: 1 GiB. gRPC's own default
 // (4 MiB received) is far below a batch of images.
@@ -67,9 +82,11 @@ class GrpcServer {
   // when no service was added.
   Status Start();
 
-  // Stops accepting calls at once, lets in-flight calls run until `deadline`,
-  // then cancels the rest. Returns when all calls have ended. Idempotent;
-  // a no-op before Start().
+  // Stops accepting connections (plaintext: new ones are refused; those
+  // accepted go on for up to kSettleTime, not past `deadline`), then stops
+  // accepting calls, lets in-flight calls run until `deadline` and cancels
+  // the rest. Returns when all calls have ended. Idempotent; a no-op before
+  // Start().
   void Shutdown(std::chrono::system_clock::time_point deadline);
 
   // Blocks until Shutdown() has completed. Returns at once if never started.
@@ -83,7 +100,18 @@ class GrpcServer {
  private:
   GrpcServerOptions options_;
   std::vector<grpc::Service*> services_;
+  // Undoes a Start that failed half-way: stops the servers, closes the socket.
+  void AbandonStart();
+  // Plaintext: accepts on listen_fd_ until a byte arrives on wake_fds_[0].
+  void AcceptLoop();
+  void AcceptPending();
+  void StopAccepting();
+
   std::vector<std::unique_ptr<grpc::Server>> servers_;
+  int listen_fd_ = -1;            // plaintext only
+  int wake_fds_[2] = {-1, -1};    // pipe stopping the acceptor
+  std::thread acceptor_;
+  size_t next_server_ = 0;        // used by the acceptor thread only
   int bound_port_ = 0;
   std::mutex shutdown_mu_;
   bool shut_down_ = false;

@@ -267,6 +267,46 @@ TEST(GrpcServerTest, ShutdownLetsInFlightCallsFinishAndRefusesNewOnes) {
   server.Wait();  // returns: already shut down
 }
 
+// True when a plain TCP connect to 127.0.0.1:`port` is refused.
+bool ConnectionRefused(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  bool refused = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 && errno == ECONNREFUSED;
+  close(fd);
+  return refused;
+}
+
+TEST(GrpcServerTest, ShutdownRefusesNewConnectionsWhileCallsFinish) {
+  TestService service;
+  service.hold = 1500ms;
+  GrpcServer server(Local());
+  server.AddService(&service);
+  ASSERT_TRUE(server.Start().ok());
+  EXPECT_FALSE(ConnectionRefused(server.port()));
+  auto stub = Connect(server.port());
+  auto in_flight = std::async(std::launch::async, [&] {
+    inference::ModelInferResponse resp;
+    grpc::ClientContext ctx;
+    return stub->ModelInfer(&ctx, inference::ModelInferRequest(), &resp);
+  });
+  while (service.infer_started.load() == 0) std::this_thread::sleep_for(1ms);
+
+  auto stopping = std::async(std::launch::async, [&] { server.Shutdown(std::chrono::system_clock::now() + 30s); });
+  // The port refuses connections (a proxy then tries another replica) while
+  // the call in flight still runs to its end.
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!ConnectionRefused(server.port()) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_TRUE(ConnectionRefused(server.port()));
+  grpc::Status s = in_flight.get();
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  stopping.get();
+}
+
 TEST(GrpcServerTest, SeveralInstancesShareOnePort) {
   TestService service;
   GrpcServerOptions o = Local(FreePort());

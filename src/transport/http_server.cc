@@ -53,6 +53,7 @@ struct ServerCore {
 
   std::mutex mu;
   std::condition_variable cv;
+  bool draining = false;  // GUARDED_BY(mu): responses close their connection
   bool stopping = false;  // GUARDED_BY(mu): no new requests are read
   bool stopped = false;   // GUARDED_BY(mu): responses are dropped
   uint64_t next_id = 1;   // GUARDED_BY(mu)
@@ -64,9 +65,10 @@ struct ServerCore {
   // Set by Start() before the io threads run when TLS is on.
   std::unique_ptr<net::ssl::context> ssl;
 
-  bool is_stopping() {
+  // A response written now closes its connection.
+  bool closes_after_response() {
     std::lock_guard lock(mu);
-    return stopping;
+    return draining || stopping;
   }
 };
 
@@ -462,7 +464,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void Write(HttpResponse response) {
     if (state_ != State::kHandling) return;  // closed meanwhile
     EncodeReply(response);
-    bool close = !keep_alive_ || core_->is_stopping();
+    bool close = !keep_alive_ || core_->closes_after_response();
     WriteResponse(std::move(response), close ? AfterWrite::kClose : AfterWrite::kNextRequest);
   }
 
@@ -703,6 +705,11 @@ Status HttpServer::Start() {
     });
   }
   return Status::Ok();
+}
+
+void HttpServer::BeginDrain() {
+  std::lock_guard lock(core_->mu);
+  core_->draining = true;
 }
 
 void HttpServer::Shutdown(std::chrono::steady_clock::time_point deadline) {

@@ -123,6 +123,13 @@ class HttpServer {
   // kFailedPrecondition when already started.
   Status Start();
 
+  // From now on every response is sent with "Connection: close" and its
+  // connection closed after it, so keep-alive clients open a new connection
+  // (through a load balancer: to another replica) for their next request.
+  // Requests are still accepted and answered. For the drain before a
+  // Shutdown. Any thread, after Start().
+  void BeginDrain();
+
   // Stops accepting at once and closes idle keep-alive connections; requests
   // already received are answered and their connections then closed. At
   // `deadline` every connection still open is closed (late responses are

@@ -160,6 +160,27 @@ TEST(HttpServerTest, ConnectionCloseAndHttp10AreHonoured) {
   EXPECT_TRUE(old.ClosedByPeer());
 }
 
+TEST(HttpServerTest, DrainAnswersEveryRequestAndClosesItsConnection) {
+  auto server = StartServer(EchoHandler);
+  Client before(server->port());  // a keep-alive connection opened before the drain
+  ASSERT_TRUE(before.Call(http::verb::get, "/a").keep_alive());
+
+  server->BeginDrain();
+  auto response = before.Call(http::verb::get, "/b");
+  EXPECT_EQ(response.result_int(), 200u);
+  EXPECT_EQ(response.body(), "GET /b?||");
+  EXPECT_FALSE(response.keep_alive());  // "Connection: close"
+  EXPECT_TRUE(before.ClosedByPeer());
+
+  // New connections are still accepted and answered, once each.
+  Client after(server->port());
+  response = after.Call(http::verb::post, "/c", "body");
+  EXPECT_EQ(response.result_int(), 200u);
+  EXPECT_EQ(response.body(), "POST /c?||body");
+  EXPECT_FALSE(response.keep_alive());
+  EXPECT_TRUE(after.ClosedByPeer());
+}
+
 TEST(HttpServerTest, BodyOverLimitIs413BeforeTheBodyIsSent) {
   HttpServerOptions options;
   options.max_body_bytes = 1000;

@@ -44,6 +44,9 @@ class Tessera:
             self.rest_port = free_port()
             rest_args = ["--rest_port", str(self.rest_port), "--rest_bind_address", "127.0.0.1"]
         self.rest_url = f"http://127.0.0.1:{self.rest_port}"
+        # Tests stop servers with SIGTERM; they drain only when they ask to.
+        if not any(a.startswith("--drain_seconds") for a in args):
+            rest_args += ["--drain_seconds", "0"]
         self.args = [str(BINARY), "--port", str(self.grpc_port),
                      "--grpc_bind_address", "127.0.0.1"] + rest_args + args
         self.proc = None
@@ -53,11 +56,17 @@ class Tessera:
     def start(self, wait_ready=True, timeout=60):
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{self.grpc_port}")
-        self.stub = kgrpc.GRPCInferenceServiceStub(self.channel)
+        self.connect()
         if wait_ready:
             self.wait_ready(timeout)
         return self
+
+    def connect(self):
+        """A new gRPC channel (and KServe stub) to the server."""
+        if self.channel:
+            self.channel.close()
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{self.grpc_port}")
+        self.stub = kgrpc.GRPCInferenceServiceStub(self.channel)
 
     def wait_ready(self, timeout=60):
         deadline = time.time() + timeout
@@ -68,7 +77,9 @@ class Tessera:
                 if self.stub.ServerReady(kpb.ServerReadyRequest(), timeout=1).ready:
                     return
             except grpc.RpcError:
-                pass
+                # gRPC listens only once the models are loaded: a channel that
+                # found no listener waits out a growing reconnect backoff.
+                self.connect()
             time.sleep(0.1)
         raise AssertionError(f"tessera not ready after {timeout}s:\n{self.logs()}")
 
