@@ -1,69 +1,9 @@
 #include "pipeline/pipeline_service.h"
 
-#include <condition_variable>
-#include <deque>
-#include <thread>
-
 #include "common/logging.h"
+#include "common/task_pool.h"
 
 namespace tessera::pipeline {
-
-// A fixed set of threads running tasks in order of submission. Tasks
-// submitted after Stop run on the submitting thread (so a run finishing
-// during shutdown still completes).
-class PipelineService::TaskPool {
- public:
-  explicit TaskPool(int threads) {
-    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
-  }
-  ~TaskPool() { Stop(); }
-
-  void Submit(std::function<void()> task) {
-    {
-      std::lock_guard lock(mu_);
-      if (!stopping_) {
-        tasks_.push_back(std::move(task));
-        cv_.notify_one();
-        return;
-      }
-    }
-    task();
-  }
-
-  // Runs every task queued so far, then joins the threads.
-  void Stop() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    for (auto& thread : threads_) {
-      if (thread.joinable() && thread.get_id() != std::this_thread::get_id()) thread.join();
-      if (thread.joinable()) thread.detach();
-    }
-    threads_.clear();
-  }
-
- private:
-  void Loop() {
-    std::unique_lock lock(mu_);
-    while (true) {
-      cv_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
-      if (tasks_.empty()) return;
-      auto task = std::move(tasks_.front());
-      tasks_.pop_front();
-      lock.unlock();
-      task();
-      lock.lock();
-    }
-  }
-
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> tasks_;
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
-};
 
 struct PipelineService::Entry {
   PipelineDefinition definition;

@@ -37,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "common/task_pool.h"
 #include "core/inference_service.h"
 #include "core/model_admin.h"
 #include "custom_node/custom_node_library_registry.h"
@@ -103,7 +104,6 @@ class PipelineService : public InferenceService {
   bool IsReady() const override { return models_.IsReady(); }
   ServerMetadata GetServerMetadata() const override { return models_.GetServerMetadata(); }
 
-  class TaskPool;  // pipeline_service.cc
   struct Entry;
 
  private:

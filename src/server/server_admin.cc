@@ -161,13 +161,13 @@ Status ServerAdmin::CheckLoadable(const std::string& name) const {
 void ServerAdmin::LoadModel(const std::string& name, Done done) {
   Status loadable = CheckLoadable(name);
   if (!loadable.ok()) return done(loadable);
-  worker_.Post([this, name, done = std::move(done)] { done(manager_.LoadModel(name)); });
+  worker_.Submit([this, name, done = std::move(done)] { done(manager_.LoadModel(name)); });
 }
 
 void ServerAdmin::UnloadModel(const std::string& name, Done done) {
   Status loadable = CheckLoadable(name);
   if (!loadable.ok()) return done(loadable);
-  worker_.Post([this, name, done = std::move(done)] { done(manager_.UnloadModel(name)); });
+  worker_.Submit([this, name, done = std::move(done)] { done(manager_.UnloadModel(name)); });
 }
 
 Result<std::vector<ModelStatistics>> ServerAdmin::GetModelStatistics(const std::string& name,

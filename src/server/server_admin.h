@@ -5,7 +5,7 @@
 
 #include <chrono>
 
-#include "common/serial_worker.h"
+#include "common/task_pool.h"
 #include "core/model_admin.h"
 #include "core/repository_admin.h"
 #include "metrics/version_stats.h"
@@ -58,7 +58,7 @@ class ServerAdmin : public ModelAdmin, public RepositoryAdmin {
   RepositoryPoller& poller_;
   const metrics::StatsRegistry& stats_;
   const pipeline::PipelineService* pipelines_ = nullptr;
-  SerialWorker worker_;  // loads and unloads; last: joined first
+  TaskPool worker_{1};  // loads and unloads, one at a time; last: joined first
 };
 
 }  // namespace tessera
