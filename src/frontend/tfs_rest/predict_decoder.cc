@@ -15,10 +15,15 @@
 
 #include "common/base64.h"
 #include "tensor/half.h"
-#include "frontend/tfs_rest/json_reader.h"
+#include "frontend/json/json_reader.h"
 #include "frontend/tfs_rest/model_json.h"
 
 namespace tessera::tfs_rest {
+using json::JsonInteger;
+using json::JsonNumber;
+using json::JsonReadResult;
+using json::JsonReader;
+
 namespace {
 
 constexpr char kUnknownOrder[] = "Invalid JSON structure. Could not detect row or column format";
