@@ -1,7 +1,6 @@
 // Decoding half of the codec (codec.h): KServe v2 REST request bodies to
 // InferRequest.
 #include <rapidjson/error/en.h>
-#include <rapidjson/reader.h>
 
 #include <algorithm>
 #include <charconv>
@@ -15,6 +14,7 @@
 #include <utility>
 
 #include "common/json_depth.h"
+#include "frontend/json/json_reader.h"
 #include "frontend/kserve_rest/codec.h"
 #include "tensor/half.h"
 
@@ -40,42 +40,32 @@ struct Scalar {
   int64_t i = 0;   // kInt (negative or small)
   uint64_t u = 0;  // kUint
   double d = 0;    // kDouble
-  bool overflow = false;  // kDouble: the text is beyond the double range
-  std::string_view s;     // kString: the string; numbers: their JSON text
+  std::string_view s;  // kString: the string; numbers: their JSON text
 };
 
-// A JSON number's text as a Scalar: kInt or kUint when it is an integer that
-// fits 64 bits, else kDouble (NaN, Infinity and -Infinity included); nullopt
-// when the text is not a number.
-std::optional<Scalar> ParseNumberText(std::string_view text) {
-  const char* begin = text.data();
-  const char* end = begin + text.size();
+// A JSON number as a Scalar: kInt or kUint when written as an integer (no
+// fraction, no exponent) that fits 64 bits, else kDouble (the nearest double,
+// zero below the double range); nullopt beyond the double range.
+std::optional<Scalar> NumberScalar(const json::JsonNumber& n) {
   Scalar v;
-  v.s = text;
-  if (text.find_first_of(".eEIN") == std::string_view::npos) {
-    if (text[0] == '-') {
-      auto [ptr, ec] = std::from_chars(begin, end, v.i);
-      if (ec == std::errc() && ptr == end) {
-        v.kind = Scalar::Kind::kInt;
+  v.s = n.text;
+  if (n.integral) {
+    json::JsonInteger i = json::ToInteger(n);
+    if (i.kind == json::JsonInteger::Kind::kWhole) {
+      if (!i.negative) {
+        v.kind = Scalar::Kind::kUint;
+        v.u = i.magnitude;
         return v;
       }
-    } else {
-      auto [ptr, ec] = std::from_chars(begin, end, v.u);
-      if (ec == std::errc() && ptr == end) {
-        v.kind = Scalar::Kind::kUint;
+      if (i.magnitude <= uint64_t{1} << 63) {
+        v.kind = Scalar::Kind::kInt;
+        v.i = static_cast<int64_t>(0 - i.magnitude);
         return v;
       }
     }
   }
   v.kind = Scalar::Kind::kDouble;
-  auto [ptr, ec] = std::from_chars(begin, end, v.d);
-  if (ptr != end) return std::nullopt;
-  if (ec == std::errc::result_out_of_range) {
-    // Too small rounds to zero; too large is reported by the range check.
-    bool tiny = text.find("e-") != std::string_view::npos || text.find("E-") != std::string_view::npos;
-    v.d = text[0] == '-' ? -0.0 : 0.0;
-    v.overflow = !tiny;
-  }
+  if (!json::ToDouble(n, &v.d)) return std::nullopt;
   return v;
 }
 
@@ -169,33 +159,33 @@ const double kBf16RoundingLimit = std::ldexp(1.0, 128) - std::ldexp(1.0, 119);
 // Appends one JSON scalar to `in`'s typed buffer. Returns an error text.
 class ValueAppender {
  public:
-  // The common case, without classifying the text first: a float datatype
-  // and a number that converts cleanly and is in range. False when not
-  // appended (then Append() reports or handles it).
-  static bool TryAppendFloatText(InputBuilder& in, std::string_view text) {
-    const char* end = text.data() + text.size();
+  // The common case, without classifying the number first: a float
+  // datatype and a number in range, converted once (json_number.h). False
+  // when not appended (then Append() reports or handles it).
+  static bool TryAppendFloat(InputBuilder& in, const json::JsonNumber& n) {
     if (in.dtype == DataType::kFp32) {
       // Straight to float: one rounding (via double would round twice).
       float f;
-      auto [ptr, ec] = std::from_chars(text.data(), end, f);
-      if (ec != std::errc() || ptr != end) return false;  // incl. overflow
+      if (!json::ToFloat(n, &f)) return false;  // overflow
       AppendRaw<float>(in.buffer, f);
       return true;
     }
+    if (in.dtype != DataType::kFp64 && in.dtype != DataType::kFp16 && in.dtype != DataType::kBf16) {
+      return false;
+    }
     double d;
-    auto [ptr, ec] = std::from_chars(text.data(), end, d);
-    if (ec != std::errc() || ptr != end) return false;
+    if (!json::ToDouble(n, &d)) return false;
     const double magnitude = std::fabs(d);
     switch (in.dtype) {
       case DataType::kFp64:
         AppendRaw<double>(in.buffer, d);
         return true;
       case DataType::kFp16:
-        if (magnitude >= kHalfRoundingLimit && std::isfinite(d)) return false;
+        if (magnitude >= kHalfRoundingLimit) return false;
         AppendRaw<uint16_t>(in.buffer, DoubleToHalf(d));
         return true;
       case DataType::kBf16:
-        if (magnitude >= kBf16RoundingLimit && std::isfinite(d)) return false;
+        if (magnitude >= kBf16RoundingLimit) return false;
         AppendRaw<uint16_t>(in.buffer, DoubleToBf16(d));
         return true;
       default:
@@ -283,7 +273,6 @@ class ValueAppender {
       case Scalar::Kind::kDouble: d = v.d; break;
       default: return Expected(in, "a number");
     }
-    if (v.overflow) return OutOfRange(in, std::string(v.s));
     if (std::isfinite(d) && std::fabs(d) >= limit) {
       if (!v.s.empty()) return OutOfRange(in, std::string(v.s));  // as written
       char text[32];
@@ -298,12 +287,11 @@ class ValueAppender {
 // The SAX handler for a whole inference request. Knows where it is in the
 // document through `where_` and which key's value comes next through
 // `field_`; values of unknown keys are skipped. Every container counts
-// towards the nesting bound (common/json_depth.h), skipped ones included.
+// towards the nesting bound, which the reader enforces (common/json_depth.h),
+// skipped ones included.
 class RequestReader {
  public:
-  using Ch = char;
-  using SizeType = rapidjson::SizeType;
-
+  // --- json::JsonReader handler ---------------------------------------------
   bool Null() { return OnScalar(Scalar{}); }
   bool Bool(bool b) {
     Scalar v;
@@ -311,59 +299,38 @@ class RequestReader {
     v.b = b;
     return OnScalar(v);
   }
-  bool Int(int i) { return Int64(i); }
-  bool Int64(int64_t i) {
-    Scalar v;
-    v.kind = Scalar::Kind::kInt;
-    v.i = i;
-    return OnScalar(v);
-  }
-  bool Uint(unsigned u) { return Uint64(u); }
-  bool Uint64(uint64_t u) {
-    Scalar v;
-    v.kind = Scalar::Kind::kUint;
-    v.u = u;
-    return OnScalar(v);
-  }
+  // NaN, Infinity, -Infinity.
   bool Double(double d) {
     Scalar v;
     v.kind = Scalar::Kind::kDouble;
     v.d = d;
     return OnScalar(v);
   }
-  // Numbers arrive as text (kParseNumbersAsStringsFlag) and are converted
-  // with std::from_chars: exact, and faster than RapidJSON's full precision.
-  bool RawNumber(const Ch* s, SizeType length, bool) {
+  // Converted once, exactly, into the tensor's type (json_number.h).
+  bool Number(const json::JsonNumber& n) {
     if (skip_depth_ > 0) return true;
-    std::string_view text(s, length);
-    if (where_ == Where::kData && !input().recording) return OnDataNumber(text);
-    auto v = ParseNumberText(text);
-    if (!v) return Fail("Invalid number " + std::string(text) + " in " + Context());
-    return OnScalar(*v);
+    if (where_ == Where::kData && !input().recording) return OnDataNumber(n);
+    auto v = NumberScalar(n);
+    return v ? OnScalar(*v) : TooBig(n);
   }
-  bool String(const Ch* s, SizeType length, bool) {
+  bool String(std::string_view s) {
     Scalar v;
     v.kind = Scalar::Kind::kString;
-    v.s = std::string_view(s, length);
+    v.s = s;
     return OnScalar(v);
   }
-  bool StartObject() { return depth_.Enter() && OpenObject(); }
-  bool Key(const Ch* s, SizeType length, bool);
-  bool EndObject(SizeType) {
-    depth_.Leave();
-    return CloseObject();
-  }
-  bool StartArray() { return depth_.Enter() && OpenArray(); }
-  bool EndArray(SizeType) {
-    depth_.Leave();
-    return CloseArray();
-  }
+  bool StartObject() { return OpenObject(); }
+  bool Key(std::string_view key);
+  bool EndObject() { return CloseObject(); }
+  bool StartArray() { return OpenArray(); }
+  bool EndArray() { return CloseArray(); }
 
   // Valid after a successful parse.
   Result<DecodedInfer> Finish(std::string_view binary, std::shared_ptr<const void> keepalive);
   const std::string& error() const { return error_; }
-  // True when the parse stopped at a container past kMaxJsonDepth.
-  bool too_deep() const { return depth_.exceeded(); }
+  // After a failed parse: the length of the number beyond the double range
+  // that stopped it (the reader's offset is its end), or 0.
+  size_t too_big_length() const { return too_big_length_; }
 
  private:
   enum class Where {
@@ -379,13 +346,18 @@ class RequestReader {
   // an ignored key, to be skipped whole; else moves the pending field to
   // *field.
   bool EntersSkippedContainer(Field* field);
+  // A number beyond the double range is malformed JSON here, as in RapidJSON.
+  bool TooBig(const json::JsonNumber& n) {
+    too_big_length_ = n.text.size();
+    return false;
+  }
   bool Fail(std::string message) {
     if (error_.empty()) error_ = std::move(message);
     return false;
   }
   bool OnScalar(const Scalar& v);
   bool OnDataScalar(const Scalar& v);
-  bool OnDataNumber(std::string_view text);  // the hot path: typed data
+  bool OnDataNumber(const json::JsonNumber& n);  // the hot path: typed data
   bool BeginData();
   bool OpenObject();
   bool CloseObject();
@@ -397,8 +369,8 @@ class RequestReader {
   Where where_ = Where::kStart;
   Field field_ = Field::kNone;
   int skip_depth_ = 0;
-  JsonDepth depth_;
   std::string error_;
+  size_t too_big_length_ = 0;
 
   std::string id_;
   bool has_inputs_ = false;
@@ -491,14 +463,14 @@ bool RequestReader::OnScalar(const Scalar& v) {
   return Fail("Unexpected value in " + Context());
 }
 
-bool RequestReader::OnDataNumber(std::string_view text) {
+bool RequestReader::OnDataNumber(const json::JsonNumber& n) {
   InputBuilder& in = input();
   std::string err = in.nesting.Scalar();
   if (!err.empty()) return Fail("Invalid data in " + in.Label() + ": " + err);
   ++in.elements;
-  if (ValueAppender::TryAppendFloatText(in, text)) return true;
-  auto v = ParseNumberText(text);
-  if (!v) return Fail("Invalid number " + std::string(text) + " in " + in.Label());
+  if (ValueAppender::TryAppendFloat(in, n)) return true;
+  auto v = NumberScalar(n);
+  if (!v) return TooBig(n);
   err = ValueAppender::Append(in, *v);
   return err.empty() ? true : Fail(std::move(err));
 }
@@ -586,9 +558,8 @@ bool RequestReader::OpenObject() {
   return OnScalar(Scalar{});  // reports the type error for `field`
 }
 
-bool RequestReader::Key(const Ch* s, SizeType length, bool) {
+bool RequestReader::Key(std::string_view key) {
   if (skip_depth_ > 0) return true;
-  std::string_view key(s, length);
   Field field = Field::kSkip;
   switch (where_) {
     case Where::kTop:
@@ -833,27 +804,24 @@ Result<DecodedInfer> RequestReader::Finish(std::string_view binary,
 Result<DecodedInfer> DecodeInferRequest(std::string_view json, std::string_view binary,
                                         std::shared_ptr<const void> keepalive) {
   RequestReader handler;
-  rapidjson::Reader reader;
-  // In-situ parsing hands numbers over as text pointing into the buffer (no
-  // copy per number), so the JSON part is copied once into a mutable,
-  // NUL-terminated buffer. A NUL inside the JSON ends the document early and
-  // is then reported as malformed by the length check below. Iterative
-  // parsing keeps the C stack flat; the handler bounds the depth.
+  // The reader needs a terminating byte after the document that is not part
+  // of it, and `json` may be followed by the binary part: one copy.
   std::string text(json);
-  rapidjson::InsituStringStream stream(text.data());
-  constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseNanAndInfFlag |
-                              rapidjson::kParseNumbersAsStringsFlag |
-                              rapidjson::kParseIterativeFlag;
-  rapidjson::ParseResult ok = reader.Parse<kFlags>(stream, handler);
-  if (!ok) {
-    if (handler.too_deep()) return InvalidArgument(JsonNestingMessage(ok.Offset()));
+  json::JsonReadResult read = json::JsonReader<RequestReader>(text, handler).Parse();
+  if (!read.ok()) {
+    if (read.too_deep) return InvalidArgument(JsonNestingMessage(read.offset));
     if (!handler.error().empty()) return InvalidArgument(handler.error());
-    return InvalidArgument(std::string("Invalid JSON at offset ") + std::to_string(ok.Offset()) +
-                           ": " + rapidjson::GetParseError_En(ok.Code()));
-  }
-  if (stream.Tell() != json.size()) {
-    return InvalidArgument("Invalid JSON at offset " + std::to_string(stream.Tell()) +
-                           ": unexpected NUL character");
+    if (handler.too_big_length() > 0) {
+      return InvalidArgument("Invalid JSON at offset " +
+                             std::to_string(read.offset - handler.too_big_length()) + ": " +
+                             rapidjson::GetParseError_En(rapidjson::kParseErrorNumberTooBig));
+    }
+    if (read.offset < text.size() && text[read.offset] == '\0') {
+      return InvalidArgument("Invalid JSON at offset " + std::to_string(read.offset) +
+                             ": unexpected NUL character");
+    }
+    return InvalidArgument(std::string("Invalid JSON at offset ") + std::to_string(read.offset) +
+                           ": " + rapidjson::GetParseError_En(read.code));
   }
   return handler.Finish(binary, std::move(keepalive));
 }
