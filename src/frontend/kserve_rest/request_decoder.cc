@@ -3,7 +3,6 @@
 #include <rapidjson/error/en.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -15,8 +14,8 @@
 
 #include "common/json_depth.h"
 #include "frontend/json/json_reader.h"
+#include "frontend/json/tensor_element.h"
 #include "frontend/kserve_rest/codec.h"
-#include "tensor/half.h"
 
 namespace tessera::kserve_rest {
 
@@ -34,34 +33,26 @@ std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 // One JSON scalar as the SAX reader delivered it.
 struct Scalar {
-  enum class Kind { kNull, kBool, kInt, kUint, kDouble, kString };
+  enum class Kind { kNull, kBool, kUint, kDouble, kString };
   Kind kind = Kind::kNull;
   bool b = false;
-  int64_t i = 0;   // kInt (negative or small)
   uint64_t u = 0;  // kUint
   double d = 0;    // kDouble
   std::string_view s;  // kString: the string; numbers: their JSON text
 };
 
-// A JSON number as a Scalar: kInt or kUint when written as an integer (no
-// fraction, no exponent) that fits 64 bits, else kDouble (the nearest double,
-// zero below the double range); nullopt beyond the double range.
+// A JSON number outside tensor data as a Scalar: kUint when written as a
+// non-negative integer (no fraction, no exponent) that fits 64 bits, else
+// kDouble (zero below the double range); nullopt beyond the double range.
 std::optional<Scalar> NumberScalar(const json::JsonNumber& n) {
   Scalar v;
   v.s = n.text;
   if (n.integral) {
     json::JsonInteger i = json::ToInteger(n);
-    if (i.kind == json::JsonInteger::Kind::kWhole) {
-      if (!i.negative) {
-        v.kind = Scalar::Kind::kUint;
-        v.u = i.magnitude;
-        return v;
-      }
-      if (i.magnitude <= uint64_t{1} << 63) {
-        v.kind = Scalar::Kind::kInt;
-        v.i = static_cast<int64_t>(0 - i.magnitude);
-        return v;
-      }
+    if (i.kind == json::JsonInteger::Kind::kWhole && (!i.negative || i.magnitude == 0)) {
+      v.kind = Scalar::Kind::kUint;
+      v.u = i.magnitude;
+      return v;
     }
   }
   v.kind = Scalar::Kind::kDouble;
@@ -72,7 +63,8 @@ std::optional<Scalar> NumberScalar(const json::JsonNumber& n) {
 // A scalar kept for later, when "data" came before "datatype".
 struct RecordedScalar {
   Scalar value;
-  std::string text;  // owns value.s for strings
+  std::optional<json::JsonNumber> number;  // a number: this, not `value`
+  std::string text;  // owns value.s for strings, number->text for numbers
 };
 
 template <typename T>
@@ -151,74 +143,54 @@ struct InputBuilder {
   }
 };
 
-// Smallest magnitudes that round to infinity (halfway past the largest
-// finite value, where ties go to the even infinity).
-const double kFloatRoundingLimit = std::ldexp(1.0, 128) - std::ldexp(1.0, 103);
-const double kBf16RoundingLimit = std::ldexp(1.0, 128) - std::ldexp(1.0, 119);
+bool IsIntegerType(DataType dtype) {
+  switch (dtype) {
+    case DataType::kInt8:
+    case DataType::kInt16:
+    case DataType::kInt32:
+    case DataType::kInt64:
+    case DataType::kUint8:
+    case DataType::kUint16:
+    case DataType::kUint32:
+    case DataType::kUint64: return true;
+    default: return false;
+  }
+}
 
-// Appends one JSON scalar to `in`'s typed buffer. Returns an error text.
+// Appends one JSON scalar to `in`'s typed buffer.
 class ValueAppender {
  public:
-  // The common case, without classifying the number first: a float
-  // datatype and a number in range, converted once (json_number.h). False
-  // when not appended (then Append() reports or handles it).
-  static bool TryAppendFloat(InputBuilder& in, const json::JsonNumber& n) {
-    if (in.dtype == DataType::kFp32) {
-      // Straight to float: one rounding (via double would round twice).
-      float f;
-      if (!json::ToFloat(n, &f)) return false;  // overflow
-      AppendRaw<float>(in.buffer, f);
-      return true;
-    }
-    if (in.dtype != DataType::kFp64 && in.dtype != DataType::kFp16 && in.dtype != DataType::kBf16) {
-      return false;
-    }
-    double d;
-    if (!json::ToDouble(n, &d)) return false;
-    const double magnitude = std::fabs(d);
-    switch (in.dtype) {
-      case DataType::kFp64:
-        AppendRaw<double>(in.buffer, d);
-        return true;
-      case DataType::kFp16:
-        if (magnitude >= kHalfRoundingLimit) return false;
-        AppendRaw<uint16_t>(in.buffer, DoubleToHalf(d));
-        return true;
-      case DataType::kBf16:
-        if (magnitude >= kBf16RoundingLimit) return false;
-        AppendRaw<uint16_t>(in.buffer, DoubleToBf16(d));
-        return true;
-      default:
-        return false;
-    }
+  // A number, converted once into the tensor's type (tensor_element.h);
+  // integer datatypes take integer notation only (1.0 is not an INT32).
+  // False when not appended: NumberError() says why.
+  [[gnu::always_inline]] static bool TryAppendNumber(InputBuilder& in, const json::JsonNumber& n) {
+    if (!n.integral && IsIntegerType(in.dtype)) return false;
+    char element[8];
+    if (json::PutNumber(in.dtype, n, element) != json::ElementFit::kOk) return false;
+    in.buffer.append(element, in.dtype == DataType::kFp32 ? sizeof(float) : ElementSize(in.dtype));
+    return true;
   }
 
+  // Why TryAppendNumber(in, n) did not append, for a number within the
+  // double range.
+  static std::string NumberError(const InputBuilder& in, const json::JsonNumber& n) {
+    switch (in.dtype) {
+      case DataType::kBool: return Expected(in, "a boolean");
+      case DataType::kBytes: return Expected(in, "a string");
+      case DataType::kInvalid: return in.Label() + ": invalid datatype";
+      default: break;
+    }
+    if (!n.integral && IsIntegerType(in.dtype)) return Expected(in, "an integer");
+    return OutOfRange(in, std::string(n.text));
+  }
+
+  // Any other scalar: null, a boolean, a string, NaN or an infinity.
   static std::string Append(InputBuilder& in, const Scalar& v) {
     switch (in.dtype) {
       case DataType::kBool:
         if (v.kind != Scalar::Kind::kBool) return Expected(in, "a boolean");
         AppendRaw<uint8_t>(in.buffer, v.b ? 1 : 0);
         return "";
-      case DataType::kUint8: return Int<uint8_t>(in, v);
-      case DataType::kUint16: return Int<uint16_t>(in, v);
-      case DataType::kUint32: return Int<uint32_t>(in, v);
-      case DataType::kUint64: return Int<uint64_t>(in, v);
-      case DataType::kInt8: return Int<int8_t>(in, v);
-      case DataType::kInt16: return Int<int16_t>(in, v);
-      case DataType::kInt32: return Int<int32_t>(in, v);
-      case DataType::kInt64: return Int<int64_t>(in, v);
-      case DataType::kFp16:
-        return Float(in, v, kHalfRoundingLimit,
-                     [](std::string& b, double d) { AppendRaw<uint16_t>(b, DoubleToHalf(d)); });
-      case DataType::kBf16:
-        return Float(in, v, kBf16RoundingLimit,
-                     [](std::string& b, double d) { AppendRaw<uint16_t>(b, DoubleToBf16(d)); });
-      case DataType::kFp32:
-        return Float(in, v, kFloatRoundingLimit,
-                     [](std::string& b, double d) { AppendRaw<float>(b, static_cast<float>(d)); });
-      case DataType::kFp64:
-        return Float(in, v, std::numeric_limits<double>::infinity(),
-                     [](std::string& b, double d) { AppendRaw<double>(b, d); });
       case DataType::kBytes: {
         if (v.kind != Scalar::Kind::kString) return Expected(in, "a string");
         if (v.s.size() > UINT32_MAX) return in.Label() + ": string too long";
@@ -226,9 +198,15 @@ class ValueAppender {
         in.buffer.append(v.s);
         return "";
       }
-      case DataType::kInvalid: break;
+      case DataType::kInvalid: return in.Label() + ": invalid datatype";
+      default: break;
     }
-    return in.Label() + ": invalid datatype";
+    if (IsIntegerType(in.dtype)) return Expected(in, "an integer");
+    if (v.kind != Scalar::Kind::kDouble) return Expected(in, "a number");
+    char element[8];
+    json::PutNonFinite(in.dtype, v.d, element);  // a float type: always fits
+    in.buffer.append(element, ElementSize(in.dtype));
+    return "";
   }
 
  private:
@@ -238,49 +216,6 @@ class ValueAppender {
   static std::string OutOfRange(const InputBuilder& in, const std::string& value) {
     return "Invalid data in " + in.Label() + ": value " + value + " is out of range for datatype " +
            in.datatype;
-  }
-
-  template <typename T>
-  static std::string Int(InputBuilder& in, const Scalar& v) {
-    using Limits = std::numeric_limits<T>;
-    if (v.kind == Scalar::Kind::kInt) {
-      bool fits = std::is_signed_v<T> ? v.i >= static_cast<int64_t>(Limits::min()) &&
-                                            v.i <= static_cast<int64_t>(Limits::max())
-                                      : v.i >= 0 && static_cast<uint64_t>(v.i) <= Limits::max();
-      if (!fits) return OutOfRange(in, std::to_string(v.i));
-      AppendRaw<T>(in.buffer, static_cast<T>(v.i));
-      return "";
-    }
-    if (v.kind == Scalar::Kind::kUint) {
-      if (v.u > static_cast<uint64_t>(Limits::max())) return OutOfRange(in, std::to_string(v.u));
-      AppendRaw<T>(in.buffer, static_cast<T>(v.u));
-      return "";
-    }
-    if (v.kind == Scalar::Kind::kDouble && !v.s.empty() &&
-        v.s.find_first_of(".eEIN") == std::string_view::npos) {
-      return OutOfRange(in, std::string(v.s));  // an integer beyond 64 bits
-    }
-    return Expected(in, "an integer");
-  }
-
-  // `limit`: the smallest magnitude that rounds to infinity in the type.
-  template <typename Put>
-  static std::string Float(InputBuilder& in, const Scalar& v, double limit, Put put) {
-    double d;
-    switch (v.kind) {
-      case Scalar::Kind::kInt: d = static_cast<double>(v.i); break;
-      case Scalar::Kind::kUint: d = static_cast<double>(v.u); break;
-      case Scalar::Kind::kDouble: d = v.d; break;
-      default: return Expected(in, "a number");
-    }
-    if (std::isfinite(d) && std::fabs(d) >= limit) {
-      if (!v.s.empty()) return OutOfRange(in, std::string(v.s));  // as written
-      char text[32];
-      auto end = std::to_chars(text, text + sizeof text, d).ptr;
-      return OutOfRange(in, std::string(text, end));
-    }
-    put(in.buffer, d);
-    return "";
   }
 };
 
@@ -306,10 +241,10 @@ class RequestReader {
     v.d = d;
     return OnScalar(v);
   }
-  // Converted once, exactly, into the tensor's type (json_number.h).
+  // In tensor data: converted once, exactly, into the tensor's type.
   bool Number(const json::JsonNumber& n) {
     if (skip_depth_ > 0) return true;
-    if (where_ == Where::kData && !input().recording) return OnDataNumber(n);
+    if (where_ == Where::kData) return OnDataNumber(n);
     auto v = NumberScalar(n);
     return v ? OnScalar(*v) : TooBig(n);
   }
@@ -468,11 +403,16 @@ bool RequestReader::OnDataNumber(const json::JsonNumber& n) {
   std::string err = in.nesting.Scalar();
   if (!err.empty()) return Fail("Invalid data in " + in.Label() + ": " + err);
   ++in.elements;
-  if (ValueAppender::TryAppendFloat(in, n)) return true;
-  auto v = NumberScalar(n);
-  if (!v) return TooBig(n);
-  err = ValueAppender::Append(in, *v);
-  return err.empty() ? true : Fail(std::move(err));
+  if (in.recording) {
+    if (double d; !json::ToDouble(n, &d)) return TooBig(n);
+    RecordedScalar& r = in.recorded.emplace_back();
+    r.number = n;
+    r.text = std::string(n.text);
+    return true;
+  }
+  if (ValueAppender::TryAppendNumber(in, n)) [[likely]] return true;
+  if (double d; !json::ToDouble(n, &d)) return TooBig(n);
+  return Fail(ValueAppender::NumberError(in, n));
 }
 
 bool RequestReader::OnDataScalar(const Scalar& v) {
@@ -481,7 +421,7 @@ bool RequestReader::OnDataScalar(const Scalar& v) {
   if (!err.empty()) return Fail("Invalid data in " + in.Label() + ": " + err);
   ++in.elements;
   if (in.recording) {
-    RecordedScalar r{v, std::string(v.s)};
+    RecordedScalar r{v, std::nullopt, std::string(v.s)};
     in.recorded.push_back(std::move(r));
     return true;
   }
@@ -750,7 +690,14 @@ Status FinishInput(InputBuilder& in, std::string_view binary, size_t& offset,
   }
   if (!in.has_data) return InvalidArgument("Missing 'data' of input " + Quote(in.name));
   if (in.recording) {
-    for (const RecordedScalar& r : in.recorded) {
+    for (RecordedScalar& r : in.recorded) {
+      if (r.number) {
+        r.number->text = r.text;
+        if (!ValueAppender::TryAppendNumber(in, *r.number)) {
+          return InvalidArgument(ValueAppender::NumberError(in, *r.number));
+        }
+        continue;
+      }
       Scalar v = r.value;
       v.s = r.text;
       std::string err = ValueAppender::Append(in, v);
