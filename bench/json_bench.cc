@@ -21,6 +21,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -29,6 +30,11 @@
 #include <string>
 #include <vector>
 
+#ifdef TESSERA_HAVE_SIMDJSON
+#include <simdjson.h>
+#endif
+
+#include "frontend/kserve_rest/codec.h"
 #include "frontend/tfs_rest/predict_decoder.h"
 #include "frontend/tfs_rest/predict_encoder.h"
 #include "interleaved.h"
@@ -110,71 +116,142 @@ size_t ParseSaxNull(const std::string& body) {
   return stream.Tell();
 }
 
-double MBps(size_t bytes, double seconds) { return static_cast<double>(bytes) / seconds / 1e6; }
-
-void PrintHeader() {
-  std::printf("%-34s %9s %10s %10s %10s %10s %10s %10s\n", "case", "body KB", "ours MB/s",
-              "DOM MB/s", "SAX MB/s", "ours/DOM", "ours/SAX", "Writer MB/s");
+#ifdef TESSERA_HAVE_SIMDJSON
+// A reference reader, not a decoder: simdjson's On Demand API walking the
+// whole body (copied into its padded buffer, as a server would have to) and
+// converting every number into a float vector. kExact: from the number's
+// text with std::from_chars<float> (one rounding); else get_double() then a
+// cast (two roundings: not exact for FP32, the fastest simdjson gets).
+template <bool kExact>
+void SimdWalk(simdjson::ondemand::value value, std::vector<float>& out, int depth) {
+  if (depth > 64) std::abort();
+  switch (value.type().value()) {
+    case simdjson::ondemand::json_type::array:
+      for (auto element : value.get_array()) SimdWalk<kExact>(element.value(), out, depth + 1);
+      break;
+    case simdjson::ondemand::json_type::object:
+      for (auto field : value.get_object()) SimdWalk<kExact>(field.value().value(), out, depth + 1);
+      break;
+    case simdjson::ondemand::json_type::number:
+      if constexpr (kExact) {
+        std::string_view text = value.raw_json_token();
+        while (!text.empty() && (text.back() == ' ' || text.back() == '\n')) text.remove_suffix(1);
+        float f;
+        std::from_chars(text.data(), text.data() + text.size(), f);
+        out.push_back(f);
+      } else {
+        out.push_back(static_cast<float>(value.get_double().value()));
+      }
+      break;
+    case simdjson::ondemand::json_type::string:
+      (void)value.get_string().value();
+      break;
+    default: std::abort();
+  }
 }
 
+template <bool kExact>
+size_t SimdjsonFloats(const std::string& body) {
+  static simdjson::ondemand::parser parser;
+  static std::vector<float> out;
+  simdjson::padded_string padded(body);
+  auto doc = parser.iterate(padded);
+  out.clear();
+  SimdWalk<kExact>(doc.get_value().value(), out, 1);
+  return out.size();
+}
+#endif
+
+double MBps(size_t bytes, double seconds) { return static_cast<double>(bytes) / seconds / 1e6; }
+
+// "model name" and the SIMD flags of /proc/cpuinfo, and /proc/loadavg.
+void PrintMachine(const char* when) {
+  std::string model = "?", flags;
+  if (FILE* f = std::fopen("/proc/cpuinfo", "r")) {
+    char line[8192];
+    while (std::fgets(line, sizeof line, f)) {
+      std::string l = line;
+      if (model == "?" && l.rfind("model name", 0) == 0) model = l.substr(l.find(':') + 2);
+      if (flags.empty() && l.rfind("flags", 0) == 0) {
+        for (const char* flag : {" sse4_2", " avx", " avx2", " fma", " bmi2", " avx512f", " avx512bw"}) {
+          if (l.find(std::string(flag) + " ") != std::string::npos) flags += flag;
+        }
+      }
+    }
+    std::fclose(f);
+  }
+  if (!model.empty() && model.back() == '\n') model.pop_back();
+  char load[128] = "?";
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (!std::fgets(load, sizeof load, f)) std::strcpy(load, "?");
+    std::fclose(f);
+  }
+  if (std::strchr(load, '\n')) *std::strchr(load, '\n') = '\0';
+  std::printf("%s: cpu %s, flags%s; load average %s%s\n", when, model.c_str(), flags.c_str(), load,
+              std::atof(load) > 1.0 ? " (busy machine: figures are lower bounds)" : "");
+}
+
+void PrintHeader() {
+  std::printf("%-34s %9s %10s %10s %10s %10s %10s %10s %10s %10s\n", "case", "body KB", "ours MB/s",
+              "DOM MB/s", "SAX MB/s", "ours/DOM", "ours/SAX", "simd MB/s", "simdX MB/s",
+              "M floats/s");
+}
+
+// `simd`, `simd_exact`, `floats` print "-" when 0; `floats`: values per call.
 void PrintRow(const char* name, size_t bytes, double ours, double dom, double sax,
-              double writer = 0) {
+              double simd = 0, double simd_exact = 0, size_t floats = 0) {
   std::printf("%-34s %9.1f %10.0f %10.0f %10.0f %10.2f %10.2f", name, bytes / 1e3,
               MBps(bytes, ours), MBps(bytes, dom), MBps(bytes, sax), dom / ours, sax / ours);
-  if (writer > 0) std::printf(" %10.0f", MBps(bytes, writer));
+  for (double t : {simd, simd_exact}) {
+    if (t > 0) {
+      std::printf(" %10.0f", MBps(bytes, t));
+    } else {
+      std::printf(" %10s", "-");
+    }
+  }
+  if (floats > 0) {
+    std::printf(" %10.1f", static_cast<double>(floats) / ours / 1e6);
+  } else {
+    std::printf(" %10s", "-");
+  }
   std::printf("\n");
 }
 
+// `decode(body)`: the decoded FP32 tensor's bytes.
 void BenchDecode(const Options& options, const char* name, const std::string& body,
-                 const std::vector<TensorInfo>& inputs, const std::vector<float>& expected) {
-  auto check = DecodePredictRequest(body, inputs);
-  if (!check.ok() || check->inputs.size() != 1 ||
-      check->inputs[0].tensor.byte_size() != expected.size() * sizeof(float) ||
-      std::memcmp(check->inputs[0].tensor.data(), expected.data(),
-                  expected.size() * sizeof(float)) != 0) {
+                 const std::function<std::string_view(const std::string&)>& decode,
+                 const std::vector<float>& expected) {
+  std::string_view check = decode(body);
+  if (check.size() != expected.size() * sizeof(float) ||
+      std::memcmp(check.data(), expected.data(), check.size()) != 0) {
     std::fprintf(stderr, "%s: decoded tensor does not match the values written\n", name);
     std::exit(1);
   }
-  auto t = BestSeconds(options, {
-                                      [&] {
-                                        auto d = DecodePredictRequest(body, inputs);
-                                        return d->inputs[0].tensor.byte_size();
-                                      },
-                                      [&] { return ParseDom(body); },
-                                      [&] { return ParseSaxNull(body); },
-                                  });
-  PrintRow(name, body.size(), t[0], t[1], t[2]);
+  std::vector<std::function<size_t()>> fns = {
+      [&] { return decode(body).size(); },
+      [&] { return ParseDom(body); },
+      [&] { return ParseSaxNull(body); },
+  };
+#ifdef TESSERA_HAVE_SIMDJSON
+  if (SimdjsonFloats<true>(body) < expected.size()) std::exit(1);  // KServe: + the shape
+  fns.push_back([&] { return SimdjsonFloats<false>(body); });
+  fns.push_back([&] { return SimdjsonFloats<true>(body); });
+#endif
+  auto t = BestSeconds(options, fns);
+  t.resize(5, 0.0);
+  PrintRow(name, body.size(), t[0], t[1], t[2], t[3], t[4]);
 }
 
-// RapidJSON's Writer producing the same structure, for reference.
-std::string WriterEncode(const std::vector<float>& values, PredictFormat format) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-  w.StartObject();
-  w.Key(format == PredictFormat::kRow ? "predictions" : "outputs");
-  w.StartArray();
-  w.StartArray();
-  for (float v : values) w.Double(v);
-  w.EndArray();
-  w.EndArray();
-  w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize());
-}
-
-void BenchEncode(const Options& options, const char* name, const std::vector<NamedTensor>& outputs,
-                 const std::vector<float>& values, PredictFormat format) {
-  auto body = EncodePredictResponse(outputs, format);
-  if (!body.ok()) {
-    std::fprintf(stderr, "%s: %s\n", name, body.status().message().c_str());
-    std::exit(1);
-  }
+// `encode()`: a body holding `floats` values.
+void BenchEncode(const Options& options, const char* name,
+                 const std::function<std::string()>& encode, size_t floats) {
+  std::string body = encode();
   auto t = BestSeconds(options, {
-                                      [&] { return EncodePredictResponse(outputs, format)->size(); },
-                                      [&] { return ParseDom(*body); },
-                                      [&] { return ParseSaxNull(*body); },
-                                      [&] { return WriterEncode(values, format).size(); },
-                                  });
-  PrintRow(name, body->size(), t[0], t[1], t[2], t[3]);
+                                    [&] { return encode().size(); },
+                                    [&] { return ParseDom(body); },
+                                    [&] { return ParseSaxNull(body); },
+                                });
+  PrintRow(name, body.size(), t[0], t[1], t[2], 0, 0, floats);
 }
 
 }  // namespace
@@ -212,12 +289,44 @@ int main(int argc, char** argv) {
   std::vector<NamedTensor> outputs = {
       {"logits", Tensor::FromBytes(DataType::kFp32, {1, 1000}, std::move(bytes))}};
 
+  std::string kserve = R"({"inputs": [{"name": "image", "shape": [1, 224, 224, 3], )"
+                       R"("datatype": "FP32", "data": )" + nested + "}]}";
+
   std::printf("json_bench%s: best of interleaved rounds; ours/DOM, ours/SAX = ours MB/s over theirs\n",
               options.min_iterations == 3 ? " --short" : "");
+  PrintMachine("before");
   PrintHeader();
-  BenchDecode(options, "decode row 1x224x224x3 FP32", row, inputs, image);
-  BenchDecode(options, "decode column 1x224x224x3 FP32", column, inputs, image);
-  BenchEncode(options, "encode row 1x1000 FP32", outputs, logits, PredictFormat::kRow);
-  BenchEncode(options, "encode column 1x1000 FP32", outputs, logits, PredictFormat::kColumn);
+  auto tfs = [&inputs](const std::string& body) -> std::string_view {
+    static tessera::tfs_rest::DecodedPredict kept;
+    auto d = DecodePredictRequest(body, inputs);
+    if (!d.ok()) std::abort();
+    kept = std::move(*d);
+    const Tensor& t = kept.inputs[0].tensor;
+    return {reinterpret_cast<const char*>(t.data()), t.byte_size()};
+  };
+  auto kserve_decode = [](const std::string& body) -> std::string_view {
+    static tessera::kserve_rest::DecodedInfer kept;
+    auto d = tessera::kserve_rest::DecodeInferRequest(body, {}, nullptr);
+    if (!d.ok()) std::abort();
+    kept = std::move(*d);
+    const Tensor& t = kept.request.inputs[0].tensor;
+    return {reinterpret_cast<const char*>(t.data()), t.byte_size()};
+  };
+  BenchDecode(options, "decode TFS row 1x224x224x3 FP32", row, tfs, image);
+  BenchDecode(options, "decode TFS column 1x224x224x3 FP32", column, tfs, image);
+  BenchDecode(options, "decode KServe 1x224x224x3 FP32", kserve, kserve_decode, image);
+  auto tfs_encode = [&](PredictFormat format) {
+    return [&outputs, format] { return *EncodePredictResponse(outputs, format); };
+  };
+  tessera::InferResponse response;
+  response.model_name = "m";
+  response.outputs = outputs;
+  BenchEncode(options, "encode TFS row 1x1000 FP32", tfs_encode(PredictFormat::kRow), logits.size());
+  BenchEncode(options, "encode TFS column 1x1000 FP32", tfs_encode(PredictFormat::kColumn),
+              logits.size());
+  BenchEncode(options, "encode KServe 1x1000 FP32", [&] {
+    return tessera::kserve_rest::EncodeInferResponse(response, {})->body;
+  }, logits.size());
+  PrintMachine("after");
   return 0;
 }

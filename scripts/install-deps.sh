@@ -16,6 +16,7 @@ PACKAGES=(
   zlib1g-dev
   libopencv-imgcodecs-dev libopencv-imgproc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libsimdjson-dev  # json_bench's reference reader only (bench/README.md)
   python3-grpcio python3-protobuf python3-numpy python3-requests
   python3-pytest python3-torch python3-torchvision python3-onnx python3-opencv
   nghttp2-client wrk

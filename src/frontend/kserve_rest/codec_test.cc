@@ -136,6 +136,9 @@ TEST(DecodeTest, OutOfRangeValues) {
   ExpectError(DecodeOne("UINT64", "[1]", "[18446744073709551616]"),
               "value 18446744073709551616 is out of range for datatype UINT64");
   ExpectError(DecodeOne("FP64", "[1]", "[1e400]"), "Number too big to be stored in double");
+  ExpectError(DecodeOne("FP32", "[1]", "[1e400]"), "Number too big to be stored in double");
+  ExpectError(DecodeOne("INT8", "[1]", "[1.0]"), "expected an integer for datatype INT8");
+  ExpectError(DecodeOne("INT64", "[1]", "[1e2]"), "expected an integer for datatype INT64");
   EXPECT_EQ(Values<double>(Only(DecodeOne("FP64", "[2]", "[1e-400,-1e-400]"))), (std::vector<double>{0, -0.0}));
   ExpectError(DecodeOne("FP32", "[1]", "[1e39]"), "out of range for datatype FP32");
   ExpectError(DecodeOne("FP16", "[1]", "[65520]"), "out of range for datatype FP16");
@@ -310,6 +313,24 @@ TEST(DecodeTest, DataBeforeDatatypeIsBufferedThenConverted) {
             std::string("\1\0\0\0a\2\0\0\0bc", 11));
   ExpectError(Decode(R"({"inputs":[{"data":[300],"datatype":"UINT8","name":"x","shape":[1]}]})"),
               "out of range");
+}
+
+TEST(DecodeTest, BufferedNumbersConvertLikeDirectOnes) {
+  // Enough numbers to move the buffered texts around as the buffer grows.
+  std::string data = "[";
+  for (int i = 0; i < 100; ++i) data += (i ? "," : "") + std::to_string(i) + ".5";
+  data += "]";
+  auto values = Values<float>(Only(
+      Decode(R"({"inputs":[{"data":)" + data + R"(,"name":"x","datatype":"FP32","shape":[100]}]})")));
+  ASSERT_EQ(values.size(), 100u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(values[i], i + 0.5f);
+  EXPECT_EQ(Values<float>(Only(Decode(
+                R"({"inputs":[{"data":[1.00000005960464477539062500001],"name":"x","datatype":"FP32","shape":[1]}]})"))),
+            (std::vector<float>{1.00000012f}));
+  ExpectError(Decode(R"({"inputs":[{"data":[1.0],"datatype":"INT8","name":"x","shape":[1]}]})"),
+              "Invalid data in input 'x': expected an integer for datatype INT8");
+  ExpectError(Decode(R"({"inputs":[{"data":[1e400],"datatype":"FP32","name":"x","shape":[1]}]})"),
+              "Invalid JSON at offset 20: Number too big to be stored in double");
 }
 
 TEST(DecodeTest, NanAndInfinityAreAccepted) {

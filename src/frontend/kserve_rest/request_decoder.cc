@@ -1,10 +1,8 @@
 // Decoding half of the codec (codec.h): KServe v2 REST request bodies to
 // InferRequest.
 #include <rapidjson/error/en.h>
-#include <rapidjson/reader.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -15,8 +13,9 @@
 #include <utility>
 
 #include "common/json_depth.h"
+#include "frontend/json/json_reader.h"
+#include "frontend/json/tensor_element.h"
 #include "frontend/kserve_rest/codec.h"
-#include "tensor/half.h"
 
 namespace tessera::kserve_rest {
 
@@ -34,55 +33,38 @@ std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 
 // One JSON scalar as the SAX reader delivered it.
 struct Scalar {
-  enum class Kind { kNull, kBool, kInt, kUint, kDouble, kString };
+  enum class Kind { kNull, kBool, kUint, kDouble, kString };
   Kind kind = Kind::kNull;
   bool b = false;
-  int64_t i = 0;   // kInt (negative or small)
   uint64_t u = 0;  // kUint
   double d = 0;    // kDouble
-  bool overflow = false;  // kDouble: the text is beyond the double range
-  std::string_view s;     // kString: the string; numbers: their JSON text
+  std::string_view s;  // kString: the string; numbers: their JSON text
 };
 
-// A JSON number's text as a Scalar: kInt or kUint when it is an integer that
-// fits 64 bits, else kDouble (NaN, Infinity and -Infinity included); nullopt
-// when the text is not a number.
-std::optional<Scalar> ParseNumberText(std::string_view text) {
-  const char* begin = text.data();
-  const char* end = begin + text.size();
+// A JSON number outside tensor data as a Scalar: kUint when written as a
+// non-negative integer (no fraction, no exponent) that fits 64 bits, else
+// kDouble (zero below the double range); nullopt beyond the double range.
+std::optional<Scalar> NumberScalar(const json::JsonNumber& n) {
   Scalar v;
-  v.s = text;
-  if (text.find_first_of(".eEIN") == std::string_view::npos) {
-    if (text[0] == '-') {
-      auto [ptr, ec] = std::from_chars(begin, end, v.i);
-      if (ec == std::errc() && ptr == end) {
-        v.kind = Scalar::Kind::kInt;
-        return v;
-      }
-    } else {
-      auto [ptr, ec] = std::from_chars(begin, end, v.u);
-      if (ec == std::errc() && ptr == end) {
-        v.kind = Scalar::Kind::kUint;
-        return v;
-      }
+  v.s = n.text;
+  if (n.integral) {
+    json::JsonInteger i = json::ToInteger(n);
+    if (i.kind == json::JsonInteger::Kind::kWhole && (!i.negative || i.magnitude == 0)) {
+      v.kind = Scalar::Kind::kUint;
+      v.u = i.magnitude;
+      return v;
     }
   }
   v.kind = Scalar::Kind::kDouble;
-  auto [ptr, ec] = std::from_chars(begin, end, v.d);
-  if (ptr != end) return std::nullopt;
-  if (ec == std::errc::result_out_of_range) {
-    // Too small rounds to zero; too large is reported by the range check.
-    bool tiny = text.find("e-") != std::string_view::npos || text.find("E-") != std::string_view::npos;
-    v.d = text[0] == '-' ? -0.0 : 0.0;
-    v.overflow = !tiny;
-  }
+  if (!json::ToDouble(n, &v.d)) return std::nullopt;
   return v;
 }
 
 // A scalar kept for later, when "data" came before "datatype".
 struct RecordedScalar {
   Scalar value;
-  std::string text;  // owns value.s for strings
+  std::optional<json::JsonNumber> number;  // a number: this, not `value`
+  std::string text;  // owns value.s for strings, number->text for numbers
 };
 
 template <typename T>
@@ -161,74 +143,54 @@ struct InputBuilder {
   }
 };
 
-// Smallest magnitudes that round to infinity (halfway past the largest
-// finite value, where ties go to the even infinity).
-const double kFloatRoundingLimit = std::ldexp(1.0, 128) - std::ldexp(1.0, 103);
-const double kBf16RoundingLimit = std::ldexp(1.0, 128) - std::ldexp(1.0, 119);
+bool IsIntegerType(DataType dtype) {
+  switch (dtype) {
+    case DataType::kInt8:
+    case DataType::kInt16:
+    case DataType::kInt32:
+    case DataType::kInt64:
+    case DataType::kUint8:
+    case DataType::kUint16:
+    case DataType::kUint32:
+    case DataType::kUint64: return true;
+    default: return false;
+  }
+}
 
-// Appends one JSON scalar to `in`'s typed buffer. Returns an error text.
+// Appends one JSON scalar to `in`'s typed buffer.
 class ValueAppender {
  public:
-  // The common case, without classifying the text first: a float datatype
-  // and a number that converts cleanly and is in range. False when not
-  // appended (then Append() reports or handles it).
-  static bool TryAppendFloatText(InputBuilder& in, std::string_view text) {
-    const char* end = text.data() + text.size();
-    if (in.dtype == DataType::kFp32) {
-      // Straight to float: one rounding (via double would round twice).
-      float f;
-      auto [ptr, ec] = std::from_chars(text.data(), end, f);
-      if (ec != std::errc() || ptr != end) return false;  // incl. overflow
-      AppendRaw<float>(in.buffer, f);
-      return true;
-    }
-    double d;
-    auto [ptr, ec] = std::from_chars(text.data(), end, d);
-    if (ec != std::errc() || ptr != end) return false;
-    const double magnitude = std::fabs(d);
-    switch (in.dtype) {
-      case DataType::kFp64:
-        AppendRaw<double>(in.buffer, d);
-        return true;
-      case DataType::kFp16:
-        if (magnitude >= kHalfRoundingLimit && std::isfinite(d)) return false;
-        AppendRaw<uint16_t>(in.buffer, DoubleToHalf(d));
-        return true;
-      case DataType::kBf16:
-        if (magnitude >= kBf16RoundingLimit && std::isfinite(d)) return false;
-        AppendRaw<uint16_t>(in.buffer, DoubleToBf16(d));
-        return true;
-      default:
-        return false;
-    }
+  // A number, converted once into the tensor's type (tensor_element.h);
+  // integer datatypes take integer notation only (1.0 is not an INT32).
+  // False when not appended: NumberError() says why.
+  [[gnu::always_inline]] static bool TryAppendNumber(InputBuilder& in, const json::JsonNumber& n) {
+    if (!n.integral && IsIntegerType(in.dtype)) return false;
+    char element[8];
+    if (json::PutNumber(in.dtype, n, element) != json::ElementFit::kOk) return false;
+    in.buffer.append(element, in.dtype == DataType::kFp32 ? sizeof(float) : ElementSize(in.dtype));
+    return true;
   }
 
+  // Why TryAppendNumber(in, n) did not append, for a number within the
+  // double range.
+  static std::string NumberError(const InputBuilder& in, const json::JsonNumber& n) {
+    switch (in.dtype) {
+      case DataType::kBool: return Expected(in, "a boolean");
+      case DataType::kBytes: return Expected(in, "a string");
+      case DataType::kInvalid: return in.Label() + ": invalid datatype";
+      default: break;
+    }
+    if (!n.integral && IsIntegerType(in.dtype)) return Expected(in, "an integer");
+    return OutOfRange(in, std::string(n.text));
+  }
+
+  // Any other scalar: null, a boolean, a string, NaN or an infinity.
   static std::string Append(InputBuilder& in, const Scalar& v) {
     switch (in.dtype) {
       case DataType::kBool:
         if (v.kind != Scalar::Kind::kBool) return Expected(in, "a boolean");
         AppendRaw<uint8_t>(in.buffer, v.b ? 1 : 0);
         return "";
-      case DataType::kUint8: return Int<uint8_t>(in, v);
-      case DataType::kUint16: return Int<uint16_t>(in, v);
-      case DataType::kUint32: return Int<uint32_t>(in, v);
-      case DataType::kUint64: return Int<uint64_t>(in, v);
-      case DataType::kInt8: return Int<int8_t>(in, v);
-      case DataType::kInt16: return Int<int16_t>(in, v);
-      case DataType::kInt32: return Int<int32_t>(in, v);
-      case DataType::kInt64: return Int<int64_t>(in, v);
-      case DataType::kFp16:
-        return Float(in, v, kHalfRoundingLimit,
-                     [](std::string& b, double d) { AppendRaw<uint16_t>(b, DoubleToHalf(d)); });
-      case DataType::kBf16:
-        return Float(in, v, kBf16RoundingLimit,
-                     [](std::string& b, double d) { AppendRaw<uint16_t>(b, DoubleToBf16(d)); });
-      case DataType::kFp32:
-        return Float(in, v, kFloatRoundingLimit,
-                     [](std::string& b, double d) { AppendRaw<float>(b, static_cast<float>(d)); });
-      case DataType::kFp64:
-        return Float(in, v, std::numeric_limits<double>::infinity(),
-                     [](std::string& b, double d) { AppendRaw<double>(b, d); });
       case DataType::kBytes: {
         if (v.kind != Scalar::Kind::kString) return Expected(in, "a string");
         if (v.s.size() > UINT32_MAX) return in.Label() + ": string too long";
@@ -236,9 +198,15 @@ class ValueAppender {
         in.buffer.append(v.s);
         return "";
       }
-      case DataType::kInvalid: break;
+      case DataType::kInvalid: return in.Label() + ": invalid datatype";
+      default: break;
     }
-    return in.Label() + ": invalid datatype";
+    if (IsIntegerType(in.dtype)) return Expected(in, "an integer");
+    if (v.kind != Scalar::Kind::kDouble) return Expected(in, "a number");
+    char element[8];
+    json::PutNonFinite(in.dtype, v.d, element);  // a float type: always fits
+    in.buffer.append(element, ElementSize(in.dtype));
+    return "";
   }
 
  private:
@@ -249,61 +217,16 @@ class ValueAppender {
     return "Invalid data in " + in.Label() + ": value " + value + " is out of range for datatype " +
            in.datatype;
   }
-
-  template <typename T>
-  static std::string Int(InputBuilder& in, const Scalar& v) {
-    using Limits = std::numeric_limits<T>;
-    if (v.kind == Scalar::Kind::kInt) {
-      bool fits = std::is_signed_v<T> ? v.i >= static_cast<int64_t>(Limits::min()) &&
-                                            v.i <= static_cast<int64_t>(Limits::max())
-                                      : v.i >= 0 && static_cast<uint64_t>(v.i) <= Limits::max();
-      if (!fits) return OutOfRange(in, std::to_string(v.i));
-      AppendRaw<T>(in.buffer, static_cast<T>(v.i));
-      return "";
-    }
-    if (v.kind == Scalar::Kind::kUint) {
-      if (v.u > static_cast<uint64_t>(Limits::max())) return OutOfRange(in, std::to_string(v.u));
-      AppendRaw<T>(in.buffer, static_cast<T>(v.u));
-      return "";
-    }
-    if (v.kind == Scalar::Kind::kDouble && !v.s.empty() &&
-        v.s.find_first_of(".eEIN") == std::string_view::npos) {
-      return OutOfRange(in, std::string(v.s));  // an integer beyond 64 bits
-    }
-    return Expected(in, "an integer");
-  }
-
-  // `limit`: the smallest magnitude that rounds to infinity in the type.
-  template <typename Put>
-  static std::string Float(InputBuilder& in, const Scalar& v, double limit, Put put) {
-    double d;
-    switch (v.kind) {
-      case Scalar::Kind::kInt: d = static_cast<double>(v.i); break;
-      case Scalar::Kind::kUint: d = static_cast<double>(v.u); break;
-      case Scalar::Kind::kDouble: d = v.d; break;
-      default: return Expected(in, "a number");
-    }
-    if (v.overflow) return OutOfRange(in, std::string(v.s));
-    if (std::isfinite(d) && std::fabs(d) >= limit) {
-      if (!v.s.empty()) return OutOfRange(in, std::string(v.s));  // as written
-      char text[32];
-      auto end = std::to_chars(text, text + sizeof text, d).ptr;
-      return OutOfRange(in, std::string(text, end));
-    }
-    put(in.buffer, d);
-    return "";
-  }
 };
 
 // The SAX handler for a whole inference request. Knows where it is in the
 // document through `where_` and which key's value comes next through
 // `field_`; values of unknown keys are skipped. Every container counts
-// towards the nesting bound (common/json_depth.h), skipped ones included.
+// towards the nesting bound, which the reader enforces (common/json_depth.h),
+// skipped ones included.
 class RequestReader {
  public:
-  using Ch = char;
-  using SizeType = rapidjson::SizeType;
-
+  // --- json::JsonReader handler ---------------------------------------------
   bool Null() { return OnScalar(Scalar{}); }
   bool Bool(bool b) {
     Scalar v;
@@ -311,59 +234,38 @@ class RequestReader {
     v.b = b;
     return OnScalar(v);
   }
-  bool Int(int i) { return Int64(i); }
-  bool Int64(int64_t i) {
-    Scalar v;
-    v.kind = Scalar::Kind::kInt;
-    v.i = i;
-    return OnScalar(v);
-  }
-  bool Uint(unsigned u) { return Uint64(u); }
-  bool Uint64(uint64_t u) {
-    Scalar v;
-    v.kind = Scalar::Kind::kUint;
-    v.u = u;
-    return OnScalar(v);
-  }
+  // NaN, Infinity, -Infinity.
   bool Double(double d) {
     Scalar v;
     v.kind = Scalar::Kind::kDouble;
     v.d = d;
     return OnScalar(v);
   }
-  // Numbers arrive as text (kParseNumbersAsStringsFlag) and are converted
-  // with std::from_chars: exact, and faster than RapidJSON's full precision.
-  bool RawNumber(const Ch* s, SizeType length, bool) {
+  // In tensor data: converted once, exactly, into the tensor's type.
+  bool Number(const json::JsonNumber& n) {
     if (skip_depth_ > 0) return true;
-    std::string_view text(s, length);
-    if (where_ == Where::kData && !input().recording) return OnDataNumber(text);
-    auto v = ParseNumberText(text);
-    if (!v) return Fail("Invalid number " + std::string(text) + " in " + Context());
-    return OnScalar(*v);
+    if (where_ == Where::kData) return OnDataNumber(n);
+    auto v = NumberScalar(n);
+    return v ? OnScalar(*v) : TooBig(n);
   }
-  bool String(const Ch* s, SizeType length, bool) {
+  bool String(std::string_view s) {
     Scalar v;
     v.kind = Scalar::Kind::kString;
-    v.s = std::string_view(s, length);
+    v.s = s;
     return OnScalar(v);
   }
-  bool StartObject() { return depth_.Enter() && OpenObject(); }
-  bool Key(const Ch* s, SizeType length, bool);
-  bool EndObject(SizeType) {
-    depth_.Leave();
-    return CloseObject();
-  }
-  bool StartArray() { return depth_.Enter() && OpenArray(); }
-  bool EndArray(SizeType) {
-    depth_.Leave();
-    return CloseArray();
-  }
+  bool StartObject() { return OpenObject(); }
+  bool Key(std::string_view key);
+  bool EndObject() { return CloseObject(); }
+  bool StartArray() { return OpenArray(); }
+  bool EndArray() { return CloseArray(); }
 
   // Valid after a successful parse.
   Result<DecodedInfer> Finish(std::string_view binary, std::shared_ptr<const void> keepalive);
   const std::string& error() const { return error_; }
-  // True when the parse stopped at a container past kMaxJsonDepth.
-  bool too_deep() const { return depth_.exceeded(); }
+  // After a failed parse: the length of the number beyond the double range
+  // that stopped it (the reader's offset is its end), or 0.
+  size_t too_big_length() const { return too_big_length_; }
 
  private:
   enum class Where {
@@ -379,13 +281,18 @@ class RequestReader {
   // an ignored key, to be skipped whole; else moves the pending field to
   // *field.
   bool EntersSkippedContainer(Field* field);
+  // A number beyond the double range is malformed JSON here, as in RapidJSON.
+  bool TooBig(const json::JsonNumber& n) {
+    too_big_length_ = n.text.size();
+    return false;
+  }
   bool Fail(std::string message) {
     if (error_.empty()) error_ = std::move(message);
     return false;
   }
   bool OnScalar(const Scalar& v);
   bool OnDataScalar(const Scalar& v);
-  bool OnDataNumber(std::string_view text);  // the hot path: typed data
+  bool OnDataNumber(const json::JsonNumber& n);  // the hot path: typed data
   bool BeginData();
   bool OpenObject();
   bool CloseObject();
@@ -397,8 +304,8 @@ class RequestReader {
   Where where_ = Where::kStart;
   Field field_ = Field::kNone;
   int skip_depth_ = 0;
-  JsonDepth depth_;
   std::string error_;
+  size_t too_big_length_ = 0;
 
   std::string id_;
   bool has_inputs_ = false;
@@ -491,16 +398,21 @@ bool RequestReader::OnScalar(const Scalar& v) {
   return Fail("Unexpected value in " + Context());
 }
 
-bool RequestReader::OnDataNumber(std::string_view text) {
+bool RequestReader::OnDataNumber(const json::JsonNumber& n) {
   InputBuilder& in = input();
   std::string err = in.nesting.Scalar();
   if (!err.empty()) return Fail("Invalid data in " + in.Label() + ": " + err);
   ++in.elements;
-  if (ValueAppender::TryAppendFloatText(in, text)) return true;
-  auto v = ParseNumberText(text);
-  if (!v) return Fail("Invalid number " + std::string(text) + " in " + in.Label());
-  err = ValueAppender::Append(in, *v);
-  return err.empty() ? true : Fail(std::move(err));
+  if (in.recording) {
+    if (double d; !json::ToDouble(n, &d)) return TooBig(n);
+    RecordedScalar& r = in.recorded.emplace_back();
+    r.number = n;
+    r.text = std::string(n.text);
+    return true;
+  }
+  if (ValueAppender::TryAppendNumber(in, n)) [[likely]] return true;
+  if (double d; !json::ToDouble(n, &d)) return TooBig(n);
+  return Fail(ValueAppender::NumberError(in, n));
 }
 
 bool RequestReader::OnDataScalar(const Scalar& v) {
@@ -509,7 +421,7 @@ bool RequestReader::OnDataScalar(const Scalar& v) {
   if (!err.empty()) return Fail("Invalid data in " + in.Label() + ": " + err);
   ++in.elements;
   if (in.recording) {
-    RecordedScalar r{v, std::string(v.s)};
+    RecordedScalar r{v, std::nullopt, std::string(v.s)};
     in.recorded.push_back(std::move(r));
     return true;
   }
@@ -586,9 +498,8 @@ bool RequestReader::OpenObject() {
   return OnScalar(Scalar{});  // reports the type error for `field`
 }
 
-bool RequestReader::Key(const Ch* s, SizeType length, bool) {
+bool RequestReader::Key(std::string_view key) {
   if (skip_depth_ > 0) return true;
-  std::string_view key(s, length);
   Field field = Field::kSkip;
   switch (where_) {
     case Where::kTop:
@@ -779,7 +690,14 @@ Status FinishInput(InputBuilder& in, std::string_view binary, size_t& offset,
   }
   if (!in.has_data) return InvalidArgument("Missing 'data' of input " + Quote(in.name));
   if (in.recording) {
-    for (const RecordedScalar& r : in.recorded) {
+    for (RecordedScalar& r : in.recorded) {
+      if (r.number) {
+        r.number->text = r.text;
+        if (!ValueAppender::TryAppendNumber(in, *r.number)) {
+          return InvalidArgument(ValueAppender::NumberError(in, *r.number));
+        }
+        continue;
+      }
       Scalar v = r.value;
       v.s = r.text;
       std::string err = ValueAppender::Append(in, v);
@@ -833,27 +751,24 @@ Result<DecodedInfer> RequestReader::Finish(std::string_view binary,
 Result<DecodedInfer> DecodeInferRequest(std::string_view json, std::string_view binary,
                                         std::shared_ptr<const void> keepalive) {
   RequestReader handler;
-  rapidjson::Reader reader;
-  // In-situ parsing hands numbers over as text pointing into the buffer (no
-  // copy per number), so the JSON part is copied once into a mutable,
-  // NUL-terminated buffer. A NUL inside the JSON ends the document early and
-  // is then reported as malformed by the length check below. Iterative
-  // parsing keeps the C stack flat; the handler bounds the depth.
+  // The reader needs a terminating byte after the document that is not part
+  // of it, and `json` may be followed by the binary part: one copy.
   std::string text(json);
-  rapidjson::InsituStringStream stream(text.data());
-  constexpr unsigned kFlags = rapidjson::kParseInsituFlag | rapidjson::kParseNanAndInfFlag |
-                              rapidjson::kParseNumbersAsStringsFlag |
-                              rapidjson::kParseIterativeFlag;
-  rapidjson::ParseResult ok = reader.Parse<kFlags>(stream, handler);
-  if (!ok) {
-    if (handler.too_deep()) return InvalidArgument(JsonNestingMessage(ok.Offset()));
+  json::JsonReadResult read = json::JsonReader<RequestReader>(text, handler).Parse();
+  if (!read.ok()) {
+    if (read.too_deep) return InvalidArgument(JsonNestingMessage(read.offset));
     if (!handler.error().empty()) return InvalidArgument(handler.error());
-    return InvalidArgument(std::string("Invalid JSON at offset ") + std::to_string(ok.Offset()) +
-                           ": " + rapidjson::GetParseError_En(ok.Code()));
-  }
-  if (stream.Tell() != json.size()) {
-    return InvalidArgument("Invalid JSON at offset " + std::to_string(stream.Tell()) +
-                           ": unexpected NUL character");
+    if (handler.too_big_length() > 0) {
+      return InvalidArgument("Invalid JSON at offset " +
+                             std::to_string(read.offset - handler.too_big_length()) + ": " +
+                             rapidjson::GetParseError_En(rapidjson::kParseErrorNumberTooBig));
+    }
+    if (read.offset < text.size() && text[read.offset] == '\0') {
+      return InvalidArgument("Invalid JSON at offset " + std::to_string(read.offset) +
+                             ": unexpected NUL character");
+    }
+    return InvalidArgument(std::string("Invalid JSON at offset ") + std::to_string(read.offset) +
+                           ": " + rapidjson::GetParseError_En(read.code));
   }
   return handler.Finish(binary, std::move(keepalive));
 }

@@ -14,11 +14,15 @@
 #include <vector>
 
 #include "common/base64.h"
-#include "tensor/half.h"
-#include "frontend/tfs_rest/json_reader.h"
+#include "frontend/json/json_reader.h"
+#include "frontend/json/tensor_element.h"
 #include "frontend/tfs_rest/model_json.h"
 
 namespace tessera::tfs_rest {
+using json::JsonNumber;
+using json::JsonReadResult;
+using json::JsonReader;
+
 namespace {
 
 constexpr char kUnknownOrder[] = "Invalid JSON structure. Could not detect row or column format";
@@ -151,56 +155,19 @@ class TensorBuilder {
   }
 
   // A JSON number, converted once, straight to the tensor's type; integers
-  // exactly, whatever the notation (json_number.h).
+  // exactly, whatever the notation (tensor_element.h).
   [[gnu::always_inline]] bool Number(const JsonNumber& n) {
     if (dtype_ == DataType::kFp32 && depth() == rank_ && !in_object()) {
-      return PutFloating<float>(n);  // the hot path; the checks are BeginNumeric's
+      return Put(json::PutNumber(dtype_, n, buffer_.Reserve(8)), n.text);  // the hot path
     }
     if (!BeginNumeric()) return false;
-    switch (dtype_) {
-      case DataType::kFp32: return PutFloating<float>(n);
-      case DataType::kFp64: return PutFloating<double>(n);
-      case DataType::kFp16:
-      case DataType::kBf16: {
-        double d;
-        if (!ToDouble(n, &d) || !PutHalf(d)) return OutOfRange(std::string(n.text));
-        EndLeaf();
-        return true;
-      }
-      case DataType::kInt8: return PutInt<int8_t>(n);
-      case DataType::kInt16: return PutInt<int16_t>(n);
-      case DataType::kInt32: return PutInt<int32_t>(n);
-      case DataType::kInt64: return PutInt<int64_t>(n);
-      case DataType::kUint8: return PutInt<uint8_t>(n);
-      case DataType::kUint16: return PutInt<uint16_t>(n);
-      case DataType::kUint32: return PutInt<uint32_t>(n);
-      case DataType::kUint64: return PutInt<uint64_t>(n);
-      default: return WrongType("number " + std::string(n.text));
-    }
+    return Put(json::PutNumber(dtype_, n, buffer_.Reserve(8)), n.text);
   }
 
   // NaN, Infinity or -Infinity: the only doubles the reader hands over.
   bool Double(double d) {
     if (!BeginNumeric()) return false;
-    switch (dtype_) {
-      case DataType::kFp32: buffer_.Put(static_cast<float>(d)); break;
-      case DataType::kFp64: buffer_.Put(d); break;
-      case DataType::kFp16:
-      case DataType::kBf16: PutHalf(d); break;
-      case DataType::kInt8:
-      case DataType::kInt16:
-      case DataType::kInt32:
-      case DataType::kInt64:
-      case DataType::kUint8:
-      case DataType::kUint16:
-      case DataType::kUint32:
-      case DataType::kUint64:
-        if (std::isnan(d)) return NotInteger(DoubleText(d));
-        return OutOfRange(DoubleText(d));
-      default: return WrongType("number " + DoubleText(d));
-    }
-    EndLeaf();
-    return true;
+    return Put(json::PutNonFinite(dtype_, d, buffer_.Reserve(8)), DoubleText(d));
   }
 
   // The finished tensor. REQUIRES: the value is complete (see depth()).
@@ -238,40 +205,18 @@ class TensorBuilder {
     if (!counts_.empty()) ++counts_.back();
   }
 
-  template <typename F>
-  [[gnu::always_inline]] bool PutFloating(const JsonNumber& n) {
-    F v;
-    bool ok;
-    if constexpr (std::is_same_v<F, float>) {
-      ok = ToFloat(n, &v);
-    } else {
-      ok = ToDouble(n, &v);
+  // Commits the element just written, or reports why none was.
+  [[gnu::always_inline]] bool Put(json::ElementFit fit, std::string_view value) {
+    if (fit == json::ElementFit::kOk) [[likely]] {
+      buffer_.Commit(dtype_ == DataType::kFp32 ? sizeof(float) : ElementSize(dtype_));
+      EndLeaf();
+      return true;
     }
-    if (!ok) return OutOfRange(std::string(n.text));
-    buffer_.Put(v);
-    EndLeaf();
-    return true;
-  }
-
-  template <typename T>
-  bool PutInt(const JsonNumber& n) {
-    JsonInteger i = ToInteger(n);
-    if (i.kind == JsonInteger::Kind::kNotWhole) return NotInteger(std::string(n.text));
-    if (!i.Fits<T>()) return OutOfRange(std::string(n.text));
-    // Two's complement of the magnitude, within T's range as checked.
-    uint64_t bits = i.negative ? ~i.magnitude + 1 : i.magnitude;
-    buffer_.Put(static_cast<T>(bits));
-    EndLeaf();
-    return true;
-  }
-
-  // False (nothing written) when a finite `d` is beyond the type's range.
-  bool PutHalf(double d) {
-    uint16_t h = dtype_ == DataType::kFp16 ? DoubleToHalf(d) : DoubleToBf16(d);
-    double back = dtype_ == DataType::kFp16 ? HalfToDouble(h) : Bf16ToDouble(h);
-    if (std::isinf(back) && std::isfinite(d)) return false;
-    buffer_.Put(h);
-    return true;
+    switch (fit) {
+      case json::ElementFit::kNotInteger: return NotInteger(std::string(value));
+      case json::ElementFit::kOutOfRange: return OutOfRange(std::string(value));
+      default: return WrongType("number " + std::string(value));
+    }
   }
 
   void PutBytes(const char* data, size_t size) {

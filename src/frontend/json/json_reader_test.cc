@@ -1,4 +1,4 @@
-#include "frontend/tfs_rest/json_reader.h"
+#include "frontend/json/json_reader.h"
 
 #include <gtest/gtest.h>
 #include <rapidjson/error/en.h>
@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-namespace tessera::tfs_rest {
+namespace tessera::json {
 namespace {
 
 // Both readers' events, written as text so they can be compared.
@@ -225,4 +225,4 @@ TEST(JsonReaderTest, FuzzedDocumentsAgreeWithRapidJson) {
 }
 
 }  // namespace
-}  // namespace tessera::tfs_rest
+}  // namespace tessera::json

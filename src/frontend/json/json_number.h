@@ -15,7 +15,7 @@
 #include <string_view>
 #include <type_traits>
 
-namespace tessera::tfs_rest {
+namespace tessera::json {
 
 struct JsonNumber {
   std::string_view text;  // as written, e.g. "-1.5e-3"
@@ -130,4 +130,4 @@ inline bool ToFloat(const JsonNumber& n, float* out) {
   return internal_json::FastFloat(n, out) || internal_json::ToFloatSlow(n, out);
 }
 
-}  // namespace tessera::tfs_rest
+}  // namespace tessera::json

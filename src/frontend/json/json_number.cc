@@ -1,4 +1,4 @@
-#include "frontend/tfs_rest/json_number.h"
+#include "frontend/json/json_number.h"
 
 #include <charconv>
 #include <cmath>
@@ -8,7 +8,7 @@
 #include <string>
 #include <system_error>
 
-namespace tessera::tfs_rest {
+namespace tessera::json {
 namespace internal_json {
 
 const double kPow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
@@ -137,4 +137,4 @@ JsonInteger ToInteger(const JsonNumber& n) {
   return IntegerFromText(n.text);
 }
 
-}  // namespace tessera::tfs_rest
+}  // namespace tessera::json

@@ -35,9 +35,9 @@
 #include <vector>
 
 #include "common/json_depth.h"
-#include "frontend/tfs_rest/json_number.h"
+#include "frontend/json/json_number.h"
 
-namespace tessera::tfs_rest {
+namespace tessera::json {
 
 struct JsonReadResult {
   rapidjson::ParseErrorCode code = rapidjson::kParseErrorNone;
@@ -429,4 +429,4 @@ class JsonReader {
   std::string scratch_;      // decoded escaped string
 };
 
-}  // namespace tessera::tfs_rest
+}  // namespace tessera::json

@@ -1,4 +1,4 @@
-#include "frontend/tfs_rest/json_number.h"
+#include "frontend/json/json_number.h"
 
 #include <gtest/gtest.h>
 
@@ -10,9 +10,9 @@
 #include <random>
 #include <string>
 
-#include "frontend/tfs_rest/json_reader.h"
+#include "frontend/json/json_reader.h"
 
-namespace tessera::tfs_rest {
+namespace tessera::json {
 namespace {
 
 // Scans `text` as a whole JSON document holding one number.
@@ -253,4 +253,4 @@ TEST(JsonNumberTest, Integers) {
 }
 
 }  // namespace
-}  // namespace tessera::tfs_rest
+}  // namespace tessera::json
