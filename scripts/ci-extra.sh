@@ -21,8 +21,11 @@ cd "$(dirname "$0")/.."
 STAGES=${TESSERA_CI_STAGES:-asan fuzz tsan}
 [ "$STAGES" = none ] && { echo "ci-extra: no stages"; exit 0; }
 # Every e2e file but the ONNX model matrix (minutes of uninstrumented
-# libtorch) and the batching timings, which the gcc build runs.
-ASAN_E2E=${TESSERA_CI_ASAN_E2E:-tests/e2e --ignore=tests/e2e/test_onnx_models.py --ignore=tests/e2e/test_batching.py}
+# libtorch), the batching timings, and the operations tests (real nginx and
+# Prometheus, restarts, drain timings, deploy files), which the gcc build runs.
+ASAN_E2E=${TESSERA_CI_ASAN_E2E:-tests/e2e --ignore=tests/e2e/test_onnx_models.py --ignore=tests/e2e/test_batching.py \
+  --ignore=tests/e2e/test_replicas.py --ignore=tests/e2e/test_prometheus.py --ignore=tests/e2e/test_drain.py \
+  --ignore=tests/e2e/test_deploy.py --ignore=tests/e2e/test_grafana_dashboard.py}
 FUZZ_SECONDS=${TESSERA_CI_FUZZ_SECONDS:-20}
 
 for stage in $STAGES; do
