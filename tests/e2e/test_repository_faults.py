@@ -347,7 +347,9 @@ def test_vanished_base_path_is_named_and_the_model_comes_back(start_tessera, rep
 
     # Transient: the directory comes back, the next poll loads it again.
     os.rename(away, dense)
-    wait_until(lambda: server.stub.ModelReady(kpb.ModelReadyRequest(name="dense"), timeout=10).ready,
+    # Versions load one after the other: wait for the latest, the default.
+    wait_until(lambda: server.stub.ModelReady(kpb.ModelReadyRequest(name="dense", version="2"),
+                                              timeout=10).ready,
                what="dense back")
     assert infer(server.stub)[0] == "2"
     for v in (1, 2):
