@@ -41,6 +41,20 @@ const TypeInfo& Info(DataType type) {
 
 size_t ElementSize(DataType type) { return Info(type).size; }
 
+bool IsIntegerType(DataType type) {
+  switch (type) {
+    case DataType::kInt8:
+    case DataType::kInt16:
+    case DataType::kInt32:
+    case DataType::kInt64:
+    case DataType::kUint8:
+    case DataType::kUint16:
+    case DataType::kUint32:
+    case DataType::kUint64: return true;
+    default: return false;
+  }
+}
+
 std::string_view KServeName(DataType type) { return Info(type).name; }
 
 std::optional<DataType> DataTypeFromKServeName(std::string_view name) {

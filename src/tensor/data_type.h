@@ -28,6 +28,9 @@ enum class DataType {
 // Bytes per element; 0 for kBytes and kInvalid (variable or unknown size).
 size_t ElementSize(DataType type);
 
+// True for the signed and unsigned integer types (not BOOL).
+bool IsIntegerType(DataType type);
+
 // KServe v2 name ("FP32", "BYTES", ...); "INVALID" for kInvalid.
 std::string_view KServeName(DataType type);
 

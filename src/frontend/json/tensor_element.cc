@@ -37,16 +37,9 @@ ElementFit PutNonFinite(DataType dtype, double d, char* out) {
     case DataType::kFp64: return internal_json::Put(d, out);
     case DataType::kFp16:
     case DataType::kBf16: return internal_json::PutHalf(dtype, d, out);
-    case DataType::kInt8:
-    case DataType::kInt16:
-    case DataType::kInt32:
-    case DataType::kInt64:
-    case DataType::kUint8:
-    case DataType::kUint16:
-    case DataType::kUint32:
-    case DataType::kUint64:
+    default:
+      if (!IsIntegerType(dtype)) return ElementFit::kNotNumeric;
       return std::isnan(d) ? ElementFit::kNotInteger : ElementFit::kOutOfRange;
-    default: return ElementFit::kNotNumeric;
   }
 }
 

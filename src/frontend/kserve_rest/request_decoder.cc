@@ -143,20 +143,6 @@ struct InputBuilder {
   }
 };
 
-bool IsIntegerType(DataType dtype) {
-  switch (dtype) {
-    case DataType::kInt8:
-    case DataType::kInt16:
-    case DataType::kInt32:
-    case DataType::kInt64:
-    case DataType::kUint8:
-    case DataType::kUint16:
-    case DataType::kUint32:
-    case DataType::kUint64: return true;
-    default: return false;
-  }
-}
-
 // Appends one JSON scalar to `in`'s typed buffer.
 class ValueAppender {
  public:
