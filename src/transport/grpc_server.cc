@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <thread>
 
 #include "common/logging.h"
@@ -28,23 +29,40 @@ std::string StripBrackets(const std::string& host) {
   return host;
 }
 
-// Tries to bind every address `host:port` resolves to with a plain socket.
-// gRPC reports a failed bind only as "no port", and with SO_REUSEPORT (needed
-// for num_servers > 1) it would even share a port another server holds; this
-// probe turns both cases into an error that says what went wrong.
-Status ProbeBind(const std::string& host, int port) {
+// The passive TCP addresses `host:port` resolves to (freed with
+// freeaddrinfo), and "host:port" as messages name it.
+// Errors: kUnavailable "Cannot resolve gRPC bind address ...".
+struct BindAddresses {
+  std::unique_ptr<addrinfo, decltype(&freeaddrinfo)> list{nullptr, &freeaddrinfo};
+  std::string where;
+};
+
+Result<BindAddresses> ResolveBindAddress(const std::string& host, int port) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE;
   addrinfo* found = nullptr;
+  BindAddresses out;
+  out.where = FormatHostForGrpc(host) + ":" + std::to_string(port);
   const std::string bare = StripBrackets(host);
-  const std::string where = FormatHostForGrpc(host) + ":" + std::to_string(port);
   int rc = getaddrinfo(bare.empty() ? nullptr : bare.c_str(), std::to_string(port).c_str(),
                        &hints, &found);
   if (rc != 0) {
-    return Unavailable("Cannot resolve gRPC bind address " + where + ": " + gai_strerror(rc));
+    return Unavailable("Cannot resolve gRPC bind address " + out.where + ": " + gai_strerror(rc));
   }
+  out.list.reset(found);
+  return out;
+}
+
+// Tries to bind every address `host:port` resolves to with a plain socket.
+// gRPC reports a failed bind only as "no port", and with SO_REUSEPORT (needed
+// for num_servers > 1) it would even share a port another server holds; this
+// probe turns both cases into an error that says what went wrong.
+Status ProbeBind(const std::string& host, int port) {
+  TESSERA_ASSIGN_OR_RETURN(BindAddresses resolved, ResolveBindAddress(host, port));
+  const std::string& where = resolved.where;
+  addrinfo* found = resolved.list.get();
   Status status;
   for (addrinfo* ai = found; ai != nullptr && status.ok(); ai = ai->ai_next) {
     int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
@@ -56,31 +74,20 @@ Status ProbeBind(const std::string& host, int port) {
     }
     close(fd);
   }
-  freeaddrinfo(found);
   return status;
 }
 
 // A listening socket on the first address `host:port` resolves to.
 // Errors: kUnavailable naming address and port.
 Result<int> Listen(const std::string& host, int port) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* found = nullptr;
-  const std::string bare = StripBrackets(host);
-  const std::string where = FormatHostForGrpc(host) + ":" + std::to_string(port);
-  int rc = getaddrinfo(bare.empty() ? nullptr : bare.c_str(), std::to_string(port).c_str(),
-                       &hints, &found);
-  if (rc != 0) {
-    return Unavailable("Cannot resolve gRPC bind address " + where + ": " + gai_strerror(rc));
-  }
+  TESSERA_ASSIGN_OR_RETURN(BindAddresses resolved, ResolveBindAddress(host, port));
+  const std::string& where = resolved.where;
+  addrinfo* found = resolved.list.get();
   int fd = socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, found->ai_protocol);
   int one = 1;
   bool ok = fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
             bind(fd, found->ai_addr, found->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0;
   const int error = errno;
-  freeaddrinfo(found);
   if (!ok) {
     if (fd >= 0) close(fd);
     return Unavailable("Cannot bind gRPC server to " + where + ": " + std::strerror(error));
