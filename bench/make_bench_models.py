@@ -3,7 +3,8 @@
 weights (python3-torch, python3-torchvision; nothing is downloaded).
 
   tiny/1/model.pt         y = x + 1 on FP32 [-1, 16]
-  mobilenet_v3/1/model.pt torchvision mobilenet_v3_large, FP32 [-1, 3, 224, 224] -> [-1, 1000]
+  mobilenet_v2/1/model.pt torchvision mobilenet_v2, FP32 [-1, 3, 224, 224] -> [-1, 1000]
+  mobilenet_v3/1/model.pt torchvision mobilenet_v3_large, same shapes
   resnet50/1/model.pt     torchvision resnet50, same shapes
 
 Usage: make_bench_models.py OUT_DIR [--only tiny,mobilenet_v3]
@@ -38,6 +39,8 @@ def image_model(name):
 
 MODELS = {
     "tiny": (lambda: AddOne(), torch.zeros(1, 16), TINY_SIGNATURE),
+    "mobilenet_v2": (lambda: image_model("mobilenet_v2"), torch.zeros(1, 3, 224, 224),
+                     IMAGE_SIGNATURE),
     "mobilenet_v3": (lambda: image_model("mobilenet_v3_large"), torch.zeros(1, 3, 224, 224),
                      IMAGE_SIGNATURE),
     "resnet50": (lambda: image_model("resnet50"), torch.zeros(1, 3, 224, 224), IMAGE_SIGNATURE),

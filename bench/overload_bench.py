@@ -79,6 +79,31 @@ def process_cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
 
 
+class OtherCpu:
+    """Measures the CPU the machine spent outside this benchmark during a run.
+
+    "Ours" is this driver, its waited-for children (load generators, in-process
+    runs) and the long-running `pids` (servers). `cores()` is the rest
+    divided by the wall time since construction: other processes' use, in cores.
+    """
+
+    def __init__(self, pids=()):
+        self.pids = list(pids)
+        self.busy0 = machine_busy_seconds()
+        self.ours0 = self._ours()
+        self.wall0 = time.monotonic()
+
+    def _ours(self):
+        t = os.times()
+        return (t.user + t.system + t.children_user + t.children_system
+                + sum(process_cpu_seconds(pid) for pid in self.pids))
+
+    def cores(self):
+        wall = max(1e-6, time.monotonic() - self.wall0)
+        ours = self._ours() - self.ours0
+        return max(0.0, (machine_busy_seconds() - self.busy0 - ours) / wall)
+
+
 def run_load(port, args, concurrency, seconds, label, server_pid):
     """One batching_bench run; returns its figures plus the CPU use outside it."""
     command = [str(BUILD / "bench/batching_bench"), "--target", f"127.0.0.1:{port}",

@@ -1,19 +1,27 @@
 #!/usr/bin/python3
 """One-command throughput benchmark (see bench/README.md).
 
-Starts tessera with the benchmark models (bench/make_bench_models.py) and
+Starts tessera with the benchmark models (bench/make_bench_models.py), a
+bare gRPC server and a bare Boost.Beast HTTP server (bare_grpc_server,
+bare_http_server: the tiny model's real reply, no decoding, no model), and
 measures, in one run, on the same cores and with the same clients:
   * every front door (KServe gRPC raw contents, TFS gRPC, KServe REST JSON,
     KServe REST binary, TFS REST) x model x concurrency: req/s, p50/p90/p99;
-  * baselines: the model run in-process on the server's threads
-    (inprocess_bench), a bare gRPC server and a bare Boost.Beast HTTP server
-    answering a fixed reply (bare_grpc_server, bare_http_server);
-and prints the ratio table. gRPC load: h2load (HTTP/2 with gRPC framing);
-REST load: wrk (post_body.lua).
+  * the baseline of each compared point, interleaved with it (server,
+    baseline, server, baseline, ...): for the tiny model the bare server of
+    the door's protocol at the same concurrency, for the image models over
+    KServe gRPC raw the engine in process (inprocess_bench) on the same
+    worker x thread layout;
+  * for every run, the CPU that other processes used meanwhile; a run above
+    --busy-cores is repeated (--retries) and flagged "busy" if it stays so.
+Prints the CPU model and flags, the load average, the sweep and the ratio
+table. gRPC load: h2load (HTTP/2 with gRPC framing); REST load: wrk
+(post_body.lua).
 
-  bench/run_all.sh [--short] [--build-dir DIR] [--seconds S] [--concurrency 1,4,16]
+  bench/run_all.sh [--short] [--build-dir DIR] [--seconds S] [--rounds R]
+                   [--concurrency 1,4,16,64] [--models tiny,mobilenet_v2,resnet50]
 
---short: ~1 s per point, tiny and MobileNetV3 only (CI: ctest bench_short).
+--short: ~1 s per run, one round, tiny and MobileNetV3 (CI: ctest bench_short).
 It asserts no timing; it fails only when a load run got errors or no replies.
 """
 import argparse
@@ -23,6 +31,7 @@ import pathlib
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -32,10 +41,14 @@ import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
+sys.path.insert(0, str(BENCH))
+from overload_bench import OtherCpu, cpu_description, loadavg  # noqa: E402
+
 CORES = os.cpu_count() or 1
 IMAGE_SHAPE = (1, 3, 224, 224)
 MODELS = {  # name: (input name, shape)
     "tiny": ("x", (1, 16)),
+    "mobilenet_v2": ("input", IMAGE_SHAPE),
     "mobilenet_v3": ("input", IMAGE_SHAPE),
     "resnet50": ("input", IMAGE_SHAPE),
 }
@@ -84,11 +97,13 @@ def grpc_frame(message):
 class Bodies:
     """The request of every front door for one model, written to files."""
 
-    def __init__(self, work, model):
+    def __init__(self, work, model, served=None):
+        """`model`: a key of MODELS; `served`: the name it is served under."""
         from kserve import grpc_predict_v2_pb2 as kpb
         from tensorflow.core.framework import types_pb2
         from tensorflow_serving.apis import predict_pb2
         name, shape = MODELS[model]
+        model = served or model
         x = np.random.default_rng(0).random(shape, dtype=np.float32)
         self.x = x
         self.kserve = kpb.ModelInferRequest(model_name=model)
@@ -224,9 +239,8 @@ def run_wrk(url, door, bodies, concurrency, seconds):
     return {"rps": float(rate.group(1)), "ok": int(total.group(1)) - failed, "failed": failed, "p": p}
 
 
-def run_inprocess(build, models_dir, model, seconds):
-    workers = CORES  # the server's default nireq
-    threads = max(1, CORES // workers)  # and its default INFERENCE_NUM_THREADS
+def run_inprocess(build, models_dir, model, layout, seconds):
+    workers, threads = layout
     out = subprocess.run([str(build / "bench" / "inprocess_bench"), "--model_dir",
                           str(models_dir / model / "1"), "--workers", str(workers),
                           "--threads", str(threads), "--seconds", str(seconds)],
@@ -240,6 +254,28 @@ def run_inprocess(build, models_dir, model, seconds):
 
 # --- driver ----------------------------------------------------------------
 
+def parse_layout(text):
+    """"2x1" -> (2 workers, 1 intra-op thread each)."""
+    workers, threads = text.split("x")
+    return int(workers), int(threads)
+
+
+def layout_name(layout):
+    return f"{layout[0]}x{layout[1]}"
+
+
+def summarize(runs):
+    """One point's figures from its rounds: the median of the quiet runs (of
+    all runs when none was quiet, then flagged busy)."""
+    quiet = [r for r in runs if not r["busy"]]
+    chosen = quiet or runs
+    pick = lambda values: statistics.median(values)  # noqa: E731
+    return {"rps": pick([r["rps"] for r in chosen]),
+            "p": [pick([r["p"][i] for r in chosen]) for i in range(3)],
+            "other": max(r["other"] for r in chosen), "busy": not quiet,
+            "runs": len(runs), "quiet": len(quiet)}
+
+
 class Bench:
     def __init__(self, args):
         self.args = args
@@ -247,20 +283,51 @@ class Bench:
         sys.path.insert(0, str(self.build / "python"))
         self.work = pathlib.Path(tempfile.mkdtemp(prefix="tessera-bench-"))
         self.models_dir = pathlib.Path(args.models_dir or self.build / "bench_models")
-        self.models = ["tiny", "mobilenet_v3"] + ([] if args.short else ["resnet50"])
-        self.results = {}  # (target, door, model, concurrency) -> result
+        self.models = args.models.split(",")
+        self.layouts = [parse_layout(t) for t in args.layouts.split(",")]
+        self.points = {}  # (target, door, model, layout, concurrency) -> summary
         self.failures = []
+        self.procs = {}  # name -> Popen of a long-running server
 
-    def record(self, key, result):
-        self.results[key] = result
-        target, door, model, c = key
-        line = (f"  {target:10} {door:20} {model:13} c={c:<3} {result['rps']:9.1f} req/s  "
-                f"p50 {result['p'][0]:8.2f} ms  p90 {result['p'][1]:8.2f} ms  "
-                f"p99 {result['p'][2]:8.2f} ms")
-        if result["failed"] or result["ok"] == 0:
-            self.failures.append(key)
-            line += f"  FAILED {result['failed']} (ok {result['ok']})"
-        print(line, flush=True)
+    # -- one run ------------------------------------------------------------
+
+    def measure(self, key, action):
+        """Runs `action` (-> result dict) until it is quiet or out of retries."""
+        for attempt in range(1 + self.args.retries):
+            load = loadavg()
+            watch = OtherCpu(p.pid for p in self.procs.values())
+            result = action()
+            result.update(other=watch.cores(), loadavg=load)
+            result["busy"] = result["other"] > self.args.busy_cores
+            self.print_run(key, result, attempt)
+            if result["failed"] or result["ok"] == 0:
+                self.failures.append(key)
+                break
+            if not result["busy"]:
+                break
+        return result
+
+    @staticmethod
+    def print_run(key, r, attempt):
+        target, door, model, layout, c = key
+        flag = "  busy" if r["busy"] else ""
+        again = f" (retry {attempt})" if attempt else ""
+        failed = f"  FAILED {r['failed']} (ok {r['ok']})" if r["failed"] or r["ok"] == 0 else ""
+        print(f"  {target:9} {door:19} {model:13} {layout:4} c={c:<3} {r['rps']:9.1f} req/s  "
+              f"p50 {r['p'][0]:8.3f} ms  p99 {r['p'][2]:8.2f} ms  other {r['other']:4.2f}  "
+              f"load {r['loadavg']}{flag}{again}{failed}", flush=True)
+
+    def interleave(self, contenders):
+        """contenders: [(key, action)]; runs them in turns, --rounds times,
+        and stores each one's summary under its key."""
+        runs = {key: [] for key, _ in contenders}
+        for _ in range(self.args.rounds):
+            for key, action in contenders:
+                runs[key].append(self.measure(key, action))
+        for key, results in runs.items():
+            self.points[key] = summarize(results)
+
+    # -- what is run --------------------------------------------------------
 
     def load(self, door, port, bodies, c):
         s = self.args.seconds
@@ -268,116 +335,188 @@ class Bench:
             return run_h2load(port, GRPC_PATHS[door], bodies.path[door], c, s, self.work)
         return run_wrk(rest_url(port, door, bodies.model), door, bodies, c, s)
 
+    def server_load(self, door, bodies, c):
+        port = self.ports["grpc" if door in GRPC_PATHS else "rest"]
+        return lambda: self.load(door, port, bodies, c)
+
     def make_models(self):
         subprocess.run(["/usr/bin/python3", str(BENCH / "make_bench_models.py"),
                         str(self.models_dir), "--only", ",".join(self.models)],
                        check=True, stdout=subprocess.DEVNULL)
 
-    def start_server(self):
-        config = self.work / "config.json"
-        config.write_text(json.dumps({"model_config_list": [
-            {"config": {"name": m, "base_path": str(self.models_dir / m)}} for m in self.models]}))
-        self.ports = {"grpc": free_port(), "rest": free_port()}
-        self.server = subprocess.Popen(
-            [str(self.build / "src" / "server" / "tessera"), "--config_path", str(config),
-             "--port", str(self.ports["grpc"]), "--rest_port", str(self.ports["rest"]),
-             "--grpc_bind_address", "127.0.0.1", "--rest_bind_address", "127.0.0.1",
-             "--file_system_poll_wait_seconds", "0", "--drain_seconds", "0"],
-            stdout=open(self.work / "tessera.log", "w"), stderr=subprocess.STDOUT)
-        wait_port(self.ports["rest"], self.server)
+    def served_name(self, model, layout):
+        return model if model == "tiny" else f"{model}_{layout_name(layout)}"
 
-    def sweep_server(self):
+    def start(self, name, args, port):
+        log = open(self.work / f"{name}.log", "w")
+        self.procs[name] = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        wait_port(port, self.procs[name])
+
+    def start_server(self):
+        entries = []
         for model in self.models:
-            bodies = Bodies(self.work, model)
-            for attempt in range(600):  # models load after the ports open
-                try:
-                    check_once(self.ports, bodies, self.work)
-                    break
-                except Exception:  # noqa: BLE001 - not loaded yet
-                    if attempt == 599 or self.server.poll() is not None:
-                        raise
-                    time.sleep(0.2)
-            self.bodies = getattr(self, "bodies", {})
-            self.bodies[model] = bodies
-            for door in DOORS:
-                port = self.ports["grpc" if door in GRPC_PATHS else "rest"]
-                for c in self.concurrency(model):
-                    self.record(("server", door, model, c), self.load(door, port, bodies, c))
+            for layout in ([None] if model == "tiny" else self.layouts):
+                config = {"name": self.served_name(model, layout),
+                          "base_path": str(self.models_dir / model)}
+                if layout:
+                    config.update(nireq=layout[0], plugin_config={"INFERENCE_NUM_THREADS": layout[1]})
+                entries.append({"config": config})
+        config = self.work / "config.json"
+        config.write_text(json.dumps({"model_config_list": entries}))
+        self.ports = {"grpc": free_port(), "rest": free_port()}
+        self.start("tessera", [
+            str(self.build / "src" / "server" / "tessera"), "--config_path", str(config),
+            "--port", str(self.ports["grpc"]), "--rest_port", str(self.ports["rest"]),
+            "--grpc_bind_address", "127.0.0.1", "--rest_bind_address", "127.0.0.1",
+            "--file_system_poll_wait_seconds", "0", "--drain_seconds", "0"], self.ports["rest"])
+
+    def checked_bodies(self, model, served):
+        """The model's request bodies, each sent once with a real client."""
+        bodies = Bodies(self.work, model, served)
+        for attempt in range(600):  # models load after the ports open
+            try:
+                check_once(self.ports, bodies, self.work)
+                return bodies
+            except Exception:  # noqa: BLE001 - not loaded yet
+                if attempt == 599 or self.procs["tessera"].poll() is not None:
+                    raise
+                time.sleep(0.2)
+
+    def start_bare_servers(self):
+        """After the tiny model's replies were captured (checked_bodies)."""
+        self.bare_ports = {}
+        for kind, reply in (("bare_grpc", "tiny.reply.pb"), ("bare_http", "tiny.reply.json")):
+            port = self.bare_ports[kind] = free_port()
+            args = [str(self.build / "bench" / f"{kind}_server"), "--port", str(port),
+                    "--reply", str(self.work / reply)]
+            if kind == "bare_http":
+                args += ["--threads", str(CORES)]  # the server's default --rest_workers
+            self.start(kind, args, port)
 
     def concurrency(self, model):
         levels = [int(c) for c in self.args.concurrency.split(",")]
         return levels if model == "tiny" else [c for c in levels if c <= 16]
 
-    def sweep_bare(self):
-        tiny = self.bodies["tiny"]
-        for kind, door, reply in (("bare_grpc", "kserve_grpc", "tiny.reply.pb"),
-                                  ("bare_http", "kserve_rest_json", "tiny.reply.json")):
-            port = free_port()
-            args = [str(self.build / "bench" / f"{kind}_server"), "--port", str(port),
-                    "--reply", str(self.work / reply)]
-            if kind == "bare_http":
-                args += ["--threads", str(CORES)]  # the server's default --rest_workers
-            proc = subprocess.Popen(args, stdout=subprocess.DEVNULL)
-            try:
-                wait_port(port, proc)
-                for c in self.concurrency("tiny"):
-                    self.record((kind, door, "tiny", c), self.load(door, port, tiny, c))
-            finally:
-                stop(proc)
+    # -- sweeps -------------------------------------------------------------
 
-    def sweep_inprocess(self):
-        for model in self.models[1:]:
-            self.record(("inprocess", "-", model, CORES),
-                        run_inprocess(self.build, self.models_dir, model, self.args.seconds))
+    def sweep_tiny(self):
+        """Every door against the bare server of its protocol, point by point."""
+        bodies = self.checked_bodies("tiny", "tiny")
+        self.start_bare_servers()
+        for door in DOORS:
+            bare = "bare_grpc" if door in GRPC_PATHS else "bare_http"
+            bare_door = "kserve_grpc" if bare == "bare_grpc" else "kserve_rest_json"
+            for c in self.concurrency("tiny"):
+                self.interleave([
+                    (("server", door, "tiny", "-", c), self.server_load(door, bodies, c)),
+                    ((bare, door, "tiny", "-", c),
+                     lambda c=c: self.load(bare_door, self.bare_ports[bare], bodies, c))])
 
-    def best(self, target, door, model):
-        rates = [r["rps"] for (t, d, m, _), r in self.results.items()
-                 if t == target and d == door and m == model]
-        return max(rates) if rates else 0.0
+    def sweep_model(self, model):
+        """KServe gRPC raw on every layout, each point interleaved with the
+        engine in process on the same layout; then the other doors on the
+        first (default) layout, alone."""
+        for layout in self.layouts:
+            bodies = self.checked_bodies(model, self.served_name(model, layout))
+            name = layout_name(layout)
+            for c in self.concurrency(model):
+                self.interleave([
+                    (("server", "kserve_grpc", model, name, c),
+                     self.server_load("kserve_grpc", bodies, c)),
+                    (("inprocess", "-", model, name, c),
+                     lambda layout=layout: run_inprocess(self.build, self.models_dir, model, layout,
+                                                         self.args.seconds))])
+            if layout != self.layouts[0]:
+                continue
+            for door in DOORS[1:]:
+                for c in self.concurrency(model):
+                    key = ("server", door, model, name, c)
+                    self.points[key] = summarize([self.measure(key, self.server_load(door, bodies, c))])
+
+    # -- report -------------------------------------------------------------
+
+    TITLES = {"bare_grpc": "bare gRPC server", "bare_http": "bare HTTP server",
+              "inprocess": "in-process engine"}
 
     def print_tables(self):
-        print("\n### Sweep (server)\n")
-        print("| front door | model | concurrency | req/s | p50 ms | p90 ms | p99 ms |")
-        print("|---|---|---:|---:|---:|---:|---:|")
-        for (t, d, m, c), r in self.results.items():
-            name = {"server": DOOR_TITLES.get(d, d), "bare_grpc": "bare gRPC server",
-                    "bare_http": "bare HTTP server", "inprocess": f"in-process ({CORES} threads)"}[t]
-            print(f"| {name} | {m} | {c} | {r['rps']:.1f} | {r['p'][0]:.2f} | {r['p'][1]:.2f} | "
-                  f"{r['p'][2]:.2f} |")
-        print("\n### Ratios (peak req/s over the sweep, measured in this run)\n")
-        print("| comparison | server req/s | baseline req/s | ratio | goal |")
+        print("\n### Sweep (median of each point's quiet rounds)\n")
+        print("| target | front door | model | layout | clients | req/s | p50 ms | p90 ms | p99 ms | "
+              "other cores | runs (quiet) |")
+        print("|---|---|---|---|---:|---:|---:|---:|---:|---:|---|")
+        for (t, d, m, layout, c), r in self.points.items():
+            target = "tessera" if t == "server" else self.TITLES[t]
+            door = DOOR_TITLES.get(d, d) if t != "inprocess" else "-"
+            busy = " busy" if r["busy"] else ""
+            print(f"| {target} | {door} | {m} | {layout} | {c} | {r['rps']:.1f} | {r['p'][0]:.3f} | "
+                  f"{r['p'][1]:.3f} | {r['p'][2]:.2f} | {r['other']:.2f}{busy} | "
+                  f"{r['runs']} ({r['quiet']}) |")
+        print("\n### Ratios (measured in this run, each point against its interleaved baseline)\n")
+        print("| comparison | tessera | baseline | result | goal |")
         print("|---|---:|---:|---:|---:|")
-        for model in self.models[1:]:
-            server = self.best("server", "kserve_grpc", model)
-            base = self.best("inprocess", "-", model)
-            self.ratio_row(f"{model}: KServe gRPC raw / in-process", server, base, "0.97")
-        for door in DOORS:
-            kind = "bare_grpc" if door in GRPC_PATHS else "bare_http"
-            base = self.best(kind, "kserve_grpc" if kind == "bare_grpc" else "kserve_rest_json", "tiny")
-            label = "bare gRPC" if kind == "bare_grpc" else "bare HTTP"
-            self.ratio_row(f"tiny: {DOOR_TITLES[door]} / {label}", self.best("server", door, "tiny"),
-                           base, "0.7")
+        for model in self.models:
+            if model != "tiny":
+                self.engine_row(model)
+        if "tiny" in self.models:
+            for door in DOORS:
+                self.tiny_rows(door)
 
-    @staticmethod
-    def ratio_row(label, server, base, goal):
-        ratio = server / base if base else 0
-        print(f"| {label} | {server:.1f} | {base:.1f} | {ratio:.2f} | ≥ {goal} |")
+    def peak(self, target, door, model, layout=None):
+        """(req/s, key) of the point with the most req/s, None if no point."""
+        found = [(r["rps"], k) for k, r in self.points.items()
+                 if k[0] == target and k[1] == door and k[2] == model
+                 and (layout is None or k[3] == layout)]
+        return max(found) if found else None
+
+    def flag(self, *keys):
+        return " (busy)" if any(self.points[k]["busy"] for k in keys) else ""
+
+    def engine_row(self, model):
+        server, base = self.peak("server", "kserve_grpc", model), self.peak("inprocess", "-", model)
+        if not server or not base:
+            return
+        label = (f"{model}: KServe gRPC raw ({server[1][3]}, {server[1][4]} clients) / "
+                 f"in-process ({base[1][3]})")
+        print(f"| {label} | {server[0]:.1f} req/s | {base[0]:.1f} req/s | "
+              f"{server[0] / base[0]:.2f}{self.flag(server[1], base[1])} | ≥ 0.95 |")
+
+    def tiny_rows(self, door):
+        bare = "bare_grpc" if door in GRPC_PATHS else "bare_http"
+        server, base = self.peak("server", door, "tiny"), self.peak(bare, door, "tiny")
+        if not server or not base:
+            return
+        title = f"tiny: {DOOR_TITLES[door]} / {self.TITLES[bare]}"
+        print(f"| {title}, peak | {server[0]:.0f} req/s | {base[0]:.0f} req/s | "
+              f"{server[0] / base[0]:.2f}{self.flag(server[1], base[1])} | ≥ 0.85 |")
+        c = min(self.concurrency("tiny"))
+        s_key, b_key = ("server", door, "tiny", "-", c), (bare, door, "tiny", "-", c)
+        s_p50, b_p50 = self.points[s_key]["p"][0] * 1000, self.points[b_key]["p"][0] * 1000
+        print(f"| {title}, p50 at {c} client(s) | {s_p50:.0f} µs | {b_p50:.0f} µs | "
+              f"{s_p50 - b_p50:+.0f} µs{self.flag(s_key, b_key)} | ≤ +25 µs |")
 
     def run(self):
         for tool in ("h2load", "wrk"):
             if not shutil.which(tool):
                 sys.exit(f"{tool} not found: run scripts/install-deps.sh")
-        print(f"bench: {CORES} cores, {self.args.seconds} s per point, models {self.models}",
-              flush=True)
+        model, flags = cpu_description()
+        print(f"bench: {time.strftime('%Y-%m-%d %H:%M')}, cpu {model}, {CORES} cores, flags "
+              f"{' '.join(flags)}; load average {loadavg()}; {self.args.seconds} s per run, "
+              f"{self.args.rounds} round(s), models {self.models}, layouts {self.args.layouts}; "
+              f"a run is busy when other processes used > {self.args.busy_cores} cores", flush=True)
         self.make_models()
-        self.start_server()
         try:
-            self.sweep_server()
+            self.start_server()
+            if "tiny" in self.models:
+                self.sweep_tiny()
+            for model in self.models:
+                if model != "tiny":
+                    self.sweep_model(model)
         finally:
-            stop(self.server)
-        self.sweep_bare()
-        self.sweep_inprocess()
+            for proc in self.procs.values():
+                stop(proc)
         self.print_tables()
+        busy = [k for k, r in self.points.items() if r["busy"]]
+        print(f"\nload average at the end: {loadavg()}; {len(busy)} of {len(self.points)} points "
+              f"busy in every round")
         if self.failures:
             sys.exit(f"bench: runs with errors: {self.failures}; see {self.work}/tessera.log")
         shutil.rmtree(self.work, ignore_errors=True)
@@ -388,13 +527,28 @@ def main():
     parser.add_argument("--short", action="store_true", help="seconds-long CI run")
     parser.add_argument("--build-dir", default=str(ROOT / "build"))
     parser.add_argument("--models-dir", help="default: BUILD_DIR/bench_models")
-    parser.add_argument("--seconds", type=float, help="per point (default 5; --short 1)")
-    parser.add_argument("--concurrency", help="levels (default 1,4,16,64; --short 1,8)")
+    parser.add_argument("--models", help="default tiny,mobilenet_v2,resnet50; --short tiny,mobilenet_v3")
+    parser.add_argument("--layouts", default=f"{CORES}x1,1x{CORES}",
+                        help="workers x intra-op threads of the image models, server and in-process; "
+                             "the first is also the other doors' (default: the server's, then one "
+                             "worker with every core)")
+    parser.add_argument("--seconds", type=float, help="per run (default 5; --short 1)")
+    parser.add_argument("--rounds", type=int, help="runs of each point, interleaved (default 2; --short 1)")
+    parser.add_argument("--retries", type=int, help="repeats of a busy run (default 2; --short 0)")
+    parser.add_argument("--busy-cores", type=float, default=0.3,
+                        help="other processes' CPU above which a run is busy")
+    parser.add_argument("--concurrency", help="levels (default 1,4,16,64; --short 1,8); image models "
+                                              "use those <= 16")
     args = parser.parse_args()
-    if args.seconds is None:
-        args.seconds = 1.0 if args.short else 5.0
-    if args.concurrency is None:
-        args.concurrency = "1,8" if args.short else "1,4,16,64"
+    short = args.short
+    defaults = {"seconds": (5.0, 1.0), "rounds": (2, 1), "retries": (2, 0),
+                "concurrency": ("1,4,16,64", "1,8"),
+                "models": ("tiny,mobilenet_v2,resnet50", "tiny,mobilenet_v3")}
+    for name, (full, quick) in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, quick if short else full)
+    if short and args.layouts == f"{CORES}x1,1x{CORES}":
+        args.layouts = f"{CORES}x1"
     Bench(args).run()
 
 
