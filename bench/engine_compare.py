@@ -62,9 +62,8 @@ import numpy as np
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
-from overload_bench import cpu_description, loadavg, machine_busy_seconds, process_cpu_seconds  # noqa: E402
+from overload_bench import BUSY_CORES, OtherCpu, cpu_description, loadavg, process_cpu_seconds  # noqa: E402
 
-BUSY_CORES = 0.3
 SHAPE = [1, 3, 224, 224]
 OPSET = 17
 ORT_WORKER = ROOT / "bench" / "ort" / "ort_worker.js"
@@ -136,22 +135,14 @@ class BusyLoop:
 
 def timed_run(worker, n, busy_loop=None):
     """One run of n inferences; the run's figures and the cores used by others."""
-    extra = busy_loop.cpu if busy_loop else (lambda: 0.0)
     load = loadavg()
-    b0, w0, e0, s0 = machine_busy_seconds(), process_cpu_seconds(worker.proc.pid), extra(), own_cpu()
-    t0 = time.monotonic()
+    watch = OtherCpu([worker.proc.pid] + ([busy_loop.proc.pid] if busy_loop else []))
+    w0 = process_cpu_seconds(worker.proc.pid)
     times = worker.run(n)
-    wall = time.monotonic() - t0
     worker_cpu = process_cpu_seconds(worker.proc.pid) - w0
-    ours = worker_cpu + (extra() - e0) + (own_cpu() - s0)
-    other = max(0.0, (machine_busy_seconds() - b0 - ours) / wall)
+    other = watch.cores()
     return {"median": statistics.median(times), "best": min(times), "n": n, "other": other,
             "busy": other > BUSY_CORES, "loadavg": load, "cpu": worker_cpu / n}
-
-
-def own_cpu():
-    t = os.times()
-    return t.user + t.system
 
 
 def runs_per_call(worker, seconds):

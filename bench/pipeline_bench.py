@@ -29,7 +29,7 @@ the pipeline's overhead (A - B) / B (goal: <= 5%); at 16 clients (--clients)
 the throughput of each and the ratio A / B (goal: >= 1.5x). It prints the CPU
 model and flags, the load average, and for every run the CPU time the machine
 spent outside this benchmark (tessera + this process); a run where that
-exceeds 0.2 cores is flagged "busy".
+exceeds 0.3 cores is flagged "busy".
 
     bench/pipeline_bench.py [--build-dir build] [--inner mlp|head] [--seconds 5] [--rounds 3]
                             [--width W] [--clients 16]
@@ -52,8 +52,7 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
 import batching_compare  # noqa: E402  (make_model, free_port)
-from overload_bench import (BUSY_CORES, cpu_description, loadavg, machine_busy_seconds,  # noqa: E402
-                            process_cpu_seconds)
+from overload_bench import BUSY_CORES, OtherCpu, cpu_description, loadavg  # noqa: E402
 
 FIRST_WIDTH = 16
 
@@ -176,7 +175,7 @@ def run(port, pid, mode, clients, seconds, width):
     """One run: `clients` threads for `seconds`; latencies, throughput and other CPU use."""
     latencies, errors = [], []
     load_before = loadavg()
-    busy0, server0, self0 = machine_busy_seconds(), process_cpu_seconds(pid), sum(os.times()[:2])
+    watch = OtherCpu([pid])
     wall0 = time.monotonic()
     stop_at = wall0 + seconds
     threads = [threading.Thread(target=client_loop, args=(port, mode, stop_at, latencies, errors, width))
@@ -186,8 +185,7 @@ def run(port, pid, mode, clients, seconds, width):
     for t in threads:
         t.join()
     wall = time.monotonic() - wall0
-    ours = process_cpu_seconds(pid) - server0 + sum(os.times()[:2]) - self0
-    other = max(0.0, (machine_busy_seconds() - busy0 - ours) / wall)
+    other = watch.cores()
     if errors:
         raise SystemExit(f"{mode}: {len(errors)} calls failed, e.g. {errors[0]}")
     if not latencies:

@@ -42,7 +42,7 @@ import numpy as np
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 sys.path.insert(0, str(BENCH))
-from overload_bench import OtherCpu, cpu_description, loadavg  # noqa: E402
+from overload_bench import BUSY_CORES, OtherCpu, cpu_description, loadavg  # noqa: E402
 
 CORES = os.cpu_count() or 1
 IMAGE_SHAPE = (1, 3, 224, 224)
@@ -535,7 +535,7 @@ def main():
     parser.add_argument("--seconds", type=float, help="per run (default 5; --short 1)")
     parser.add_argument("--rounds", type=int, help="runs of each point, interleaved (default 2; --short 1)")
     parser.add_argument("--retries", type=int, help="repeats of a busy run (default 2; --short 0)")
-    parser.add_argument("--busy-cores", type=float, default=0.3,
+    parser.add_argument("--busy-cores", type=float, default=BUSY_CORES,
                         help="other processes' CPU above which a run is busy")
     parser.add_argument("--concurrency", help="levels (default 1,4,16,64; --short 1,8); image models "
                                               "use those <= 16")
