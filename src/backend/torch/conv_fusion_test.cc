@@ -45,12 +45,13 @@ const char* kResidual = R"(
 
 // Runs `model` through FreezeAndOptimize and plain libtorch (freeze +
 // optimize_for_inference, no Tessera pass), on several batch sizes.
-void ExpectSameOutputs(torch::jit::Module& model, torch::jit::Module& optimized) {
+void ExpectSameOutputs(torch::jit::Module& model, torch::jit::Module& optimized,
+                       int64_t height = 12, int64_t width = 10) {
   torch::jit::Module frozen = torch::jit::freeze(model);
   torch::jit::Module reference = torch::jit::optimize_for_inference(frozen);
   for (int64_t batch : {1, 2, 3}) {
     SCOPED_TRACE(batch);
-    torch::Tensor x = torch::randn({batch, 3, 12, 10});
+    torch::Tensor x = torch::randn({batch, 3, height, width});
     torch::Tensor expected = reference.forward({x}).toTensor();
     torch::Tensor eager = model.forward({x}).toTensor();
     for (int i = 0; i < 3; ++i) {  // the in-place paths must leave nothing behind
@@ -72,6 +73,14 @@ TEST(ConvFusion, FusesReluAndResidualAddsAndMatchesUnfusedGraph) {
   EXPECT_EQ(CountKind(*graph, "prim::mkldnn_convolution"), 1) << *graph;  // the last one
   EXPECT_EQ(CountKind(*graph, "aten::relu_") + CountKind(*graph, "aten::relu"), 0) << *graph;
   ExpectSameOutputs(model, optimized);
+}
+
+TEST(ConvFusion, LargeThreeByThreeConvolutionsRunWinogradWithinFloatTolerance) {
+  // 30x29 outputs: the stride-1 3x3 convolutions take oneDNN's Winograd kernel.
+  torch::jit::Module model = Define(kResidual);
+  torch::NoGradGuard no_grad;
+  torch::jit::Module optimized = FreezeAndOptimize(model, "test");
+  ExpectSameOutputs(model, optimized, 30, 29);
 }
 
 TEST(ConvFusion, LeavesAddWhoseOtherOperandIsStillNeeded) {
