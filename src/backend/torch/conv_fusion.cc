@@ -255,8 +255,8 @@ std::optional<AddMatch> MatchAdd(Node* add) {
 
 ConvFusionCount FuseMkldnnConvolutions(const std::shared_ptr<torch::jit::Graph>& graph) {
   ConvFusionCount count;
-  // Additions first (their relu is part of the match), then conv + relu.
-  // In graph order: a fused add's output is fresh for the adds after it.
+  // Additions first (their relu is part of the match), then conv + relu;
+  // in graph order: a fused add's output is fresh for the adds after it.
   std::vector<Node*> candidates;
   for (Node* node : graph->nodes()) {
     if (node->kind() == Symbol::aten("add_") || node->kind() == Symbol::aten("add")) {
