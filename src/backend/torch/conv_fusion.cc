@@ -5,6 +5,7 @@
 #include <torch/csrc/jit/runtime/custom_operator.h>
 #include <torch/csrc/jit/runtime/operator.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <optional>
 #include <string>
@@ -98,17 +99,33 @@ void Convolve(const ConvArgs& a, ideep::tensor& y, const ideep::attr_t& attr) {
   ideep::tensor::dims padding(a.padding.begin(), a.padding.end());
   ideep::tensor::dims dilation(a.dilation.begin(), a.dilation.end());
   const int groups = static_cast<int>(a.groups);
-  const auto algo = WinogradAllowed() && WinogradPays(a) ? ideep::algorithm::convolution_winograd
-                                            : ideep::algorithm::convolution_direct;
-  if (a.b.has_value() && a.b->defined()) {
-    TORCH_CHECK(a.b->is_mkldnn(), "tessera fused convolution: MKLDNN bias only");
-    ideep::convolution_forward::compute_v3(x, w, at::native::itensor_from_mkldnn(*a.b),
-                                           OutputDims(a), y, stride, dilation, padding, padding,
-                                           groups, /*is_channels_last=*/false, attr, algo);
-  } else {
-    ideep::convolution_forward::compute_v3(x, w, OutputDims(a), y, stride, dilation, padding,
-                                           padding, groups, /*is_channels_last=*/false, attr, algo);
+  auto run = [&](ideep::algorithm algo) {
+    if (a.b.has_value() && a.b->defined()) {
+      TORCH_CHECK(a.b->is_mkldnn(), "tessera fused convolution: MKLDNN bias only");
+      ideep::convolution_forward::compute_v3(x, w, at::native::itensor_from_mkldnn(*a.b),
+                                             OutputDims(a), y, stride, dilation, padding,
+                                             padding, groups, /*is_channels_last=*/false, attr,
+                                             algo);
+    } else {
+      ideep::convolution_forward::compute_v3(x, w, OutputDims(a), y, stride, dilation, padding,
+                                             padding, groups, /*is_channels_last=*/false, attr,
+                                             algo);
+    }
+  };
+  // oneDNN has Winograd kernels for AVX-512 only: elsewhere (or under
+  // ONEDNN_MAX_CPU_ISA) creating the primitive fails, before it writes
+  // anything, and this process stays on the direct kernels from then on.
+  static std::atomic<bool> winograd_available{true};
+  if (winograd_available.load(std::memory_order_relaxed) && WinogradAllowed() &&
+      WinogradPays(a)) {
+    try {
+      run(ideep::algorithm::convolution_winograd);
+      return;
+    } catch (const dnnl::error&) {
+      winograd_available.store(false, std::memory_order_relaxed);
+    }
   }
+  run(ideep::algorithm::convolution_direct);
 }
 
 at::Tensor Wrap(ideep::tensor&& y, const at::Tensor& like) {
