@@ -41,7 +41,7 @@ weights from scripts/make_vision_models.py):
 Usage:
   bench/engine_compare.py torch [--arch A,B] [--threads 1,2] [--rounds 4] [--seconds 1.5]
                                 [--check-repair]
-  bench/engine_compare.py onnx
+  bench/engine_compare.py onnx [--baseline-build-dir OTHER_BUILD]
   bench/engine_compare.py contention [--arch resnet50]
   common: --build-dir build --models DIR (default build/bench/onnx_bench_models) --short
 
@@ -290,16 +290,23 @@ def mode_onnx(args, input_path, tmp):
             print(f"\n{arch}, ONNX opset {OPSET}, {threads} thread(s):")
             workers = [tessera_worker(args, "tessera-onnx", model, threads, input_path),
                        ort_worker("onnxruntime", model, threads, input_path)]
+            if args.baseline_build_dir:
+                workers.append(Worker("tessera-baseline", [
+                    str(args.baseline_build_dir / "bench/engine_worker"), "--engine", "tessera",
+                    *worker_args(model, threads, input_path)]))
             try:
                 counts = {w.name: runs_per_call(w, args.seconds) for w in workers}
                 print(RUN_HEADER)
                 res = interleave(workers, counts, args.rounds)
-                ours, theirs = (w.dump(tmp / f"{w.name}.f32") for w in workers)
+                ours, theirs = (w.dump(tmp / f"{w.name}.f32") for w in workers[:2])
             finally:
                 for w in workers:
                     w.close()
             print(f"  tessera time / ORT time: "
                   f"{describe(*ratios(res[('tessera-onnx', None)], res[('onnxruntime', None)]))}")
+            if args.baseline_build_dir:
+                print(f"  tessera time / tessera-baseline time: "
+                      f"{describe(*ratios(res[('tessera-onnx', None)], res[('tessera-baseline', None)]))}")
             diff = relative_difference(ours, theirs)
             print(f"  outputs: max abs diff {np.max(np.abs(ours - theirs)):.2e}, "
                   f"relative to max |ORT| {diff:.1e}")
@@ -355,6 +362,9 @@ def main():
     parser.add_argument("--spin-counts", type=lambda s: s.split(","), default=[],
                         help="contention mode: also tessera with each GOMP_SPINCOUNT listed")
     parser.add_argument("--no-ort", action="store_true", help="contention mode: no ONNX Runtime row")
+    parser.add_argument("--baseline-build-dir", type=pathlib.Path, default=None,
+                        help="onnx mode: also that build's engine_worker (an A/B of two "
+                             "checkouts, e.g. before and after a change)")
     parser.add_argument("--short", action="store_true",
                         help="one model, 1 thread, 2 short rounds (ctest); nothing asserted")
     args = parser.parse_args()

@@ -6,6 +6,9 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
   libtorch-dev
+  # oneDNN and its ideep wrapper, libtorch's own, for the fused convolutions
+  # (src/backend/torch/conv_fusion.h).
+  libdnnl-dev libideep-dev
   # libtorch's Linear/matmul call the system BLAS; Debian's default is the
   # unoptimised reference one. The OpenMP build honours each worker's thread
   # count (docs/performance.md).

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <utility>
 
+#include "backend/torch/conv_fusion.h"
 #include "backend/torch/mkldnn_repair.h"
 #include "backend/torch/row_matmul.h"
 #include "backend/torch/silu_rewrite.h"
@@ -145,6 +146,10 @@ torch::jit::Module FreezeAndOptimize(torch::jit::Module module, const std::strin
     auto graph = optimized.get_method("forward").graph();
     int repaired = RepairMkldnnUnaryOps(*graph);
     if (repaired > 0) TLOG_DEBUG("{}: {} MKLDNN activation(s) guarded", path, repaired);
+    ConvFusionCount fused = FuseMkldnnConvolutions(graph);
+    if (fused.relu + fused.add > 0) {
+      TLOG_DEBUG("{}: {} conv + relu, {} conv + add fused", path, fused.relu, fused.add);
+    }
     int rows = RewriteRowMatmuls(*graph);
     if (rows > 0) TLOG_DEBUG("{}: {} matmul(s) with constant weights", path, rows);
   });
