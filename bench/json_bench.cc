@@ -318,7 +318,7 @@ int main(int argc, char** argv) {
   };
   auto kserve_decode = [](const std::string& body) -> std::string_view {
     static tessera::kserve_rest::DecodedInfer kept;
-    auto d = tessera::kserve_rest::DecodeInferRequest(body, {}, nullptr);
+    auto d = tessera::kserve_rest::DecodeInferRequest(body, nullptr);
     if (!d.ok()) std::abort();
     kept = std::move(*d);
     const Tensor& t = kept.request.inputs[0].tensor;

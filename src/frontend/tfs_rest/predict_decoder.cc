@@ -14,12 +14,14 @@
 #include <vector>
 
 #include "common/base64.h"
+#include "frontend/json/byte_buffer.h"
 #include "frontend/json/json_reader.h"
 #include "frontend/json/nested_shape.h"
 #include "frontend/json/tensor_element.h"
 #include "frontend/tfs_rest/model_json.h"
 
 namespace tessera::tfs_rest {
+using json::ByteBuffer;
 using json::JsonNumber;
 using json::JsonReadResult;
 using json::JsonReader;
@@ -45,39 +47,6 @@ std::string DoubleText(double d) {
   auto r = std::to_chars(buf, buf + sizeof buf, d);
   return std::string(buf, r.ptr);
 }
-
-// A growing byte buffer written through a raw pointer; its bytes become the
-// tensor's (moved, not copied).
-class ByteBuffer {
- public:
-  template <typename T>
-  void Put(T value) {
-    if (bytes_.size() - size_ < sizeof(T)) Grow(sizeof(T));
-    std::memcpy(bytes_.data() + size_, &value, sizeof(T));
-    size_ += sizeof(T);
-  }
-  // Room for `total` bytes in all (a guess: more is taken as needed).
-  void Expect(size_t total) {
-    if (bytes_.size() < total) bytes_.resize(total);
-  }
-  // Room for `n` more bytes at the returned pointer; Commit() what was used.
-  [[gnu::always_inline]] char* Reserve(size_t n) {
-    if (bytes_.size() - size_ < n) Grow(n);
-    return bytes_.data() + size_;
-  }
-  void Commit(size_t n) { size_ += n; }
-  std::string Release() {
-    bytes_.resize(size_);
-    size_ = 0;
-    return std::move(bytes_);
-  }
-
- private:
-  void Grow(size_t n) { bytes_.resize(std::max({bytes_.size() * 2, size_ + n, size_t{4096}})); }
-
-  std::string bytes_;
-  size_t size_ = 0;
-};
 
 // Builds one tensor from the SAX events of a (nested) JSON value: the
 // nesting gives the shape, every leaf is converted and appended.
