@@ -102,6 +102,13 @@ class JsonReader {
         if (stack_.back() == '[') {
           if (c == ',') {
             ++p_;
+            // Tensor data: a number after a comma, read without the
+            // dispatch on the value's first byte (not -Infinity).
+            SkipSpace();
+            if (p_ != end_ && (IsDigit(*p_) || (*p_ == '-' && p_[1] != 'I'))) {
+              if (auto r = ReadNumber(); !r.ok()) return r;
+              continue;
+            }
             break;
           }
           if (c != ']') return Error(rapidjson::kParseErrorArrayMissCommaOrSquareBracket);
