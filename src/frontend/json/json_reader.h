@@ -295,7 +295,7 @@ class JsonReader {
   //
   // The fraction's digits are loaded 8 at a time and the bytes after them
   // replaced by '0's: F's first 16 digits make a 16-digit number F' with
-  // trailing zeros, and digits 17 and 18 are appended, so that
+  // trailing zeros, and digits 17 and 18 (c0, c1) are appended, so that
   // value = (I x 10^s + F') x 10^-s with s = 16 or 17 or 18.
   [[gnu::always_inline]] static const char* FastNumber(const char* p, JsonNumber* n) {
     using internal_json::FirstDigitsPadded;
@@ -310,7 +310,9 @@ class JsonReader {
     const int int_digits = std::countr_zero(NonDigitBits(word)) / 8;  // 8: none ends
     const bool leading_zero = (word & 0xff) == '0';
     if (int_digits == 0 || int_digits == 8 || (leading_zero && int_digits > 1)) return nullptr;
-    const uint64_t int_value = ParseEightDigits(FirstDigitsPadded(word, int_digits));
+    const uint64_t first_digit = (word & 0xff) - '0';
+    const uint64_t int_value =
+        int_digits == 1 ? first_digit : ParseEightDigits(FirstDigitsPadded(word, int_digits));
     p += int_digits;
     if (*p != '.') {
       if (*p == 'e' || *p == 'E') return nullptr;
@@ -337,9 +339,11 @@ class JsonReader {
     a = (a & a_keep) | (kZeros & ~a_keep);
     b = (b & b_keep) | (kZeros & ~b_keep);
     const int extra = frac_digits > 16 ? frac_digits - 16 : 0;  // 0..2
-    const uint64_t frac = (uint64_t{ParseEightDigits(a)} * kPow10Int[8] + ParseEightDigits(b)) *
-                              kPow10Int[extra] +
-                          ParseEightDigits(FirstDigitsPadded(c, extra));
+    const uint64_t c0 = (c & 0xff) - '0', c1 = ((c >> 8) & 0xff) - '0';
+    const uint64_t tail = extra == 0 ? 0 : (extra == 1 ? c0 : c0 * 10 + c1);
+    const uint64_t frac =
+        (uint64_t{ParseEightDigits(a)} * kPow10Int[8] + ParseEightDigits(b)) * kPow10Int[extra] +
+        tail;
     const int scale = 16 + extra;
     if (int_value >= kPow10Int[19 - scale]) return nullptr;  // more than 19 digits
     p += frac_digits;

@@ -184,7 +184,7 @@ class RequestReader {
     return OnScalar(v);
   }
   // In tensor data: converted once, exactly, into the tensor's type.
-  bool Number(const json::JsonNumber& n) {
+  [[gnu::always_inline]] bool Number(const json::JsonNumber& n) {
     if (skip_depth_ > 0) return true;
     if (where_ == Where::kData) return OnDataNumber(n);
     auto v = NumberScalar(n);
