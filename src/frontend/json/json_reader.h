@@ -226,7 +226,7 @@ class JsonReader {
 
   // -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, with the digits gathered
   // into a JsonNumber on the way.
-  JsonReadResult ReadNumber() {
+  [[gnu::always_inline]] JsonReadResult ReadNumber() {
     JsonNumber n;
     const char* start = p_;
     if (end_ - start >= kFastNumberWindow) [[likely]] {
