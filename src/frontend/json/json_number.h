@@ -23,6 +23,8 @@ struct JsonNumber {
   bool negative = false;
   // When `exact`: |value| == mantissa × 10^exponent. Not exact when more than
   // 19 digits were written or the exponent is huge; `text` then decides.
+  // The mantissa may carry trailing zeros the text does not have (0.5 may
+  // come as 5000000000000000 × 10^-16).
   bool exact = true;
   uint64_t mantissa = 0;
   int64_t exponent = 0;

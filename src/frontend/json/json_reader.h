@@ -3,9 +3,10 @@
 // RapidJSON's Reader converts every number to a double before a handler sees
 // it; for a tensor that is both slower than needed and a second rounding for
 // FP32. This reader hands numbers over as a JsonNumber (text checked against
-// the JSON grammar, digits gathered on the way with 8-digit SWAR steps), so
-// the handler converts each once, straight into the tensor's type
-// (json_number.h). Everything else follows RFC 8259 as
+// the JSON grammar, digits gathered on the way with 8-digit SWAR steps; the
+// common forms of tensor data without a branch on their digits, see
+// FastNumber), so the handler converts each once, straight into the
+// tensor's type (json_number.h). Everything else follows RFC 8259 as
 // RapidJSON does (same error codes and messages, rapidjson/error/en.h), plus
 // the NaN, Infinity and -Infinity tokens TF Serving accepts. Strings without
 // escapes are passed as views into the input; escaped ones are decoded into
