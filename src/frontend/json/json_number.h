@@ -77,7 +77,7 @@ namespace internal_json {
 // The high bit of each of the 8 bytes at `p` (loaded little-endian) that is
 // not an ASCII digit, and possibly of bytes after the first such byte (a
 // carry or borrow only moves upwards): the lowest set bit is exact.
-inline uint64_t NonDigitBits(uint64_t v) {
+[[gnu::always_inline]] inline uint64_t NonDigitBits(uint64_t v) {
   return ((v + 0x4646464646464646) | (v - 0x3030303030303030)) & 0x8080808080808080;
 }
 
@@ -86,13 +86,13 @@ inline bool IsEightDigits(uint64_t v) { return NonDigitBits(v) == 0; }
 
 // The first `n` (0..7) bytes of `v` as the last digits of 8, after 8 - n
 // '0's: ParseEightDigits of it is the value of those n digits (0 for n = 0).
-inline uint64_t FirstDigitsPadded(uint64_t v, int n) {
+[[gnu::always_inline]] inline uint64_t FirstDigitsPadded(uint64_t v, int n) {
   int shift = 8 * (8 - n);  // 8..64: two steps, as a 64-bit shift is undefined
   return ((v << (shift - 1)) << 1) | (uint64_t{0x3030303030303030} >> (8 * n));
 }
 
 // The value of 8 ASCII digits loaded little-endian ("12345678" -> 12345678).
-inline uint32_t ParseEightDigits(uint64_t v) {
+[[gnu::always_inline]] inline uint32_t ParseEightDigits(uint64_t v) {
   constexpr uint64_t kMask = 0x000000FF000000FF;
   constexpr uint64_t kMul1 = 0x000F424000000064;  // 100 + (1000000 << 32)
   constexpr uint64_t kMul2 = 0x0000271000000001;  // 1 + (10000 << 32)
