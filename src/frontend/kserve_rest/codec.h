@@ -3,8 +3,9 @@
 // call from any thread.
 //
 // JSON tensor data is parsed with the SAX reader of src/frontend/json/
-// straight into each input's typed buffer (no DOM of the values). Outputs are written with
-// rapidjson::Writer and std::to_chars, without an intermediate DOM.
+// straight into each input's typed buffer (no DOM of the values). Outputs
+// are written with rapidjson::Writer and std::to_chars, without an
+// intermediate DOM.
 #pragma once
 
 #include <cstddef>

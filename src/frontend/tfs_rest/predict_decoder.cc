@@ -162,15 +162,17 @@ class TensorBuilder {
     return true;
   }
 
-  // `text_size`: the leaf's JSON text length (numbers) for the first guess
-  // of the tensor's size: the body as leaves that long, each with a comma,
-  // and a quarter more (the first number may be longer than most).
-  bool BeginNumeric(size_t text_size = 1) {
+  // `text_size`: a first number's JSON text length, for the first guess of
+  // the tensor's size: the body as numbers that long, each with a comma,
+  // and a quarter more (the first may be longer than most). 0: no guess.
+  bool BeginNumeric(size_t text_size = 0) {
     if (in_object()) return BadObject();
     if (!BeginLeaf()) return false;
     if (dtype_ == DataType::kInvalid) {
       dtype_ = info_.dtype;
-      buffer_.Expect(body_size_ / (text_size + 1) * 5 / 4 * ElementSize(dtype_));
+      if (text_size > 0) {
+        buffer_.Expect(body_size_ / (text_size + 1) * 5 / 4 * ElementSize(dtype_));
+      }
     }
     return true;
   }
