@@ -1,7 +1,8 @@
 // KServe v2 REST bodies (src/frontend/kserve_rest/codec.h).
 //
 // Input: the JSON part, a NUL byte, then the binary part (the bytes after
-// Inference-Header-Content-Length). Runs DecodeInferRequest on the two parts;
+// Inference-Header-Content-Length). Runs DecodeInferRequest on the two parts
+// (and, without a binary part, its in-place form on the JSON part);
 // when that succeeds, echoes the inputs as outputs and encodes the response
 // as JSON and as binary (so decoded tensors must be well-formed for the
 // encoder). The whole input is also decoded as a raw binary body
@@ -54,6 +55,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (decoded.ok()) {
     EncodeEcho(decoded->request, false);
     EncodeEcho(decoded->request, true);
+  }
+  if (binary.empty()) {
+    // A body without a binary part as the server reads it: in place, and to
+    // the same outcome.
+    auto whole = std::make_shared<const std::string>(json);
+    Result<kserve_rest::DecodedInfer> in_place = kserve_rest::DecodeInferRequest(*whole, whole);
+    TESSERA_FUZZ_CHECK(in_place.ok() == decoded.ok());
   }
   (void)kserve_rest::DecodeRepositoryIndexRequest(json);
   auto parameters = kserve_rest::DecodeRepositoryModelRequest(json);

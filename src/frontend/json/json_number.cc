@@ -41,17 +41,24 @@ bool FromChars(std::string_view text, F* out) {
 // mantissa × 10^exponent in double arithmetic, correctly rounded when the
 // mantissa is an exact double (Clinger's fast path). nullopt when the power
 // of ten is not exact.
-std::optional<double> ScaledMantissa(const JsonNumber& n) {
-  if (n.exponent < -kMaxExactPow10 || n.exponent > kMaxExactPow10) return std::nullopt;
-  double m = static_cast<double>(n.mantissa);
-  return n.exponent >= 0 ? m * kPow10[n.exponent] : m / kPow10[-n.exponent];
+std::optional<double> ScaledMantissa(uint64_t mantissa, int64_t exponent) {
+  if (exponent < -kMaxExactPow10 || exponent > kMaxExactPow10) return std::nullopt;
+  double m = static_cast<double>(mantissa);
+  return exponent >= 0 ? m * kPow10[exponent] : m / kPow10[-exponent];
 }
 
 std::optional<double> FastDouble(const JsonNumber& n) {
   if (!n.exact) return std::nullopt;
   if (n.mantissa == 0) return n.negative ? -0.0 : 0.0;
-  if (n.mantissa > kMaxExactDoubleInt) return std::nullopt;
-  auto d = ScaledMantissa(n);
+  uint64_t mantissa = n.mantissa;
+  int64_t exponent = n.exponent;
+  // The reader may pad a fraction with trailing zeros (json_reader.h).
+  while (mantissa > kMaxExactDoubleInt && mantissa % 10 == 0) {
+    mantissa /= 10;
+    ++exponent;
+  }
+  if (mantissa > kMaxExactDoubleInt) return std::nullopt;
+  auto d = ScaledMantissa(mantissa, exponent);
   if (!d) return std::nullopt;
   return n.negative ? -*d : *d;
 }

@@ -23,6 +23,8 @@ struct JsonNumber {
   bool negative = false;
   // When `exact`: |value| == mantissa × 10^exponent. Not exact when more than
   // 19 digits were written or the exponent is huge; `text` then decides.
+  // The mantissa may carry trailing zeros the text does not have (0.5 may
+  // come as 5000000000000000 × 10^-16).
   bool exact = true;
   uint64_t mantissa = 0;
   int64_t exponent = 0;
@@ -72,13 +74,25 @@ bool JsonInteger::Fits() const {
 
 namespace internal_json {
 
+// The high bit of each of the 8 bytes at `p` (loaded little-endian) that is
+// not an ASCII digit, and possibly of bytes after the first such byte (a
+// carry or borrow only moves upwards): the lowest set bit is exact.
+[[gnu::always_inline]] inline uint64_t NonDigitBits(uint64_t v) {
+  return ((v + 0x4646464646464646) | (v - 0x3030303030303030)) & 0x8080808080808080;
+}
+
 // True when the 8 bytes at `p` are all ASCII digits.
-inline bool IsEightDigits(uint64_t v) {
-  return !(((v + 0x4646464646464646) | (v - 0x3030303030303030)) & 0x8080808080808080);
+inline bool IsEightDigits(uint64_t v) { return NonDigitBits(v) == 0; }
+
+// The first `n` (0..7) bytes of `v` as the last digits of 8, after 8 - n
+// '0's: ParseEightDigits of it is the value of those n digits (0 for n = 0).
+[[gnu::always_inline]] inline uint64_t FirstDigitsPadded(uint64_t v, int n) {
+  int shift = 8 * (8 - n);  // 8..64: two steps, as a 64-bit shift is undefined
+  return ((v << (shift - 1)) << 1) | (uint64_t{0x3030303030303030} >> (8 * n));
 }
 
 // The value of 8 ASCII digits loaded little-endian ("12345678" -> 12345678).
-inline uint32_t ParseEightDigits(uint64_t v) {
+[[gnu::always_inline]] inline uint32_t ParseEightDigits(uint64_t v) {
   constexpr uint64_t kMask = 0x000000FF000000FF;
   constexpr uint64_t kMul1 = 0x000F424000000064;  // 100 + (1000000 << 32)
   constexpr uint64_t kMul2 = 0x0000271000000001;  // 1 + (10000 << 32)
@@ -87,6 +101,27 @@ inline uint32_t ParseEightDigits(uint64_t v) {
   v = (((v & kMask) * kMul1) + (((v >> 16) & kMask) * kMul2)) >> 32;
   return static_cast<uint32_t>(v);
 }
+
+// 10^0 .. 10^18 as integers.
+inline constexpr uint64_t kPow10Int[19] = {1ull,
+                                           10ull,
+                                           100ull,
+                                           1000ull,
+                                           10000ull,
+                                           100000ull,
+                                           1000000ull,
+                                           10000000ull,
+                                           100000000ull,
+                                           1000000000ull,
+                                           10000000000ull,
+                                           100000000000ull,
+                                           1000000000000ull,
+                                           10000000000000ull,
+                                           100000000000000ull,
+                                           1000000000000000ull,
+                                           10000000000000000ull,
+                                           100000000000000000ull,
+                                           1000000000000000000ull};
 
 // ToFloat when the fast path cannot prove its result.
 bool ToFloatSlow(const JsonNumber& n, float* out);
@@ -102,7 +137,7 @@ extern const double kNegPow10[23];
 // value unless a float midpoint lies between the two. d's 29 bits below
 // float precision are 2^28 at a midpoint; within 4 ulps of it, or outside
 // the normal float range, false.
-inline bool FastFloat(const JsonNumber& n, float* out) {
+[[gnu::always_inline]] inline bool FastFloat(const JsonNumber& n, float* out) {
   if (!n.exact || n.exponent < -22 || n.exponent > 22) return false;
   if (n.mantissa == 0) {
     *out = n.negative ? -0.0f : 0.0f;
@@ -126,7 +161,7 @@ inline bool FastFloat(const JsonNumber& n, float* out) {
 
 }  // namespace internal_json
 
-inline bool ToFloat(const JsonNumber& n, float* out) {
+[[gnu::always_inline]] inline bool ToFloat(const JsonNumber& n, float* out) {
   return internal_json::FastFloat(n, out) || internal_json::ToFloatSlow(n, out);
 }
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -45,6 +46,12 @@ JsonNumber Scan(Scanned& s, std::string text) {
   return s.number;
 }
 
+// Scans `text` followed by enough spaces for JsonReader's branch-free scan
+// of the common forms (FastNumber), which a bare short document never takes.
+JsonNumber ScanInWindow(Scanned& s, const std::string& text) {
+  return Scan(s, text + std::string(48, ' '));
+}
+
 template <typename F>
 F Reference(const std::string& text) {
   F v{};
@@ -64,20 +71,24 @@ uint64_t Bits(double d) {
   return u;
 }
 
+// Both scans of `text` (alone, and in a longer document) convert like
+// std::from_chars.
 void ExpectFloatLikeFromChars(const std::string& text) {
-  Scanned s;
-  JsonNumber n = Scan(s, text);
-  float got = 0;
-  ASSERT_TRUE(ToFloat(n, &got)) << text;
-  EXPECT_EQ(Bits(got), Bits(Reference<float>(text))) << text;
+  Scanned bare, long_document;  // each keeps the text its number views
+  for (const JsonNumber& n : {Scan(bare, text), ScanInWindow(long_document, text)}) {
+    float got = 0;
+    ASSERT_TRUE(ToFloat(n, &got)) << text;
+    EXPECT_EQ(Bits(got), Bits(Reference<float>(text))) << text;
+  }
 }
 
 void ExpectDoubleLikeFromChars(const std::string& text) {
-  Scanned s;
-  JsonNumber n = Scan(s, text);
-  double got = 0;
-  ASSERT_TRUE(ToDouble(n, &got)) << text;
-  EXPECT_EQ(Bits(got), Bits(Reference<double>(text))) << text;
+  Scanned bare, long_document;  // each keeps the text its number views
+  for (const JsonNumber& n : {Scan(bare, text), ScanInWindow(long_document, text)}) {
+    double got = 0;
+    ASSERT_TRUE(ToDouble(n, &got)) << text;
+    EXPECT_EQ(Bits(got), Bits(Reference<double>(text))) << text;
+  }
 }
 
 std::string Format(const char* format, double v) {
@@ -112,6 +123,79 @@ TEST(JsonNumberTest, ScansMantissaAndExponent) {
   EXPECT_GE(n.exponent, 100000);  // capped, still far beyond any double
 }
 
+TEST(JsonNumberTest, CommonFormsInALongDocument) {
+  Scanned s;
+  // -?I.F: the fraction padded with zeros to 16 digits (then 17, 18).
+  JsonNumber n = ScanInWindow(s, "-12.5");
+  EXPECT_EQ(n.text, "-12.5");
+  EXPECT_TRUE(n.negative);
+  EXPECT_FALSE(n.integral);
+  EXPECT_TRUE(n.exact);
+  EXPECT_EQ(n.mantissa, 125000000000000000u);
+  EXPECT_EQ(n.exponent, -16);
+  n = ScanInWindow(s, "0.12345678901234567");
+  EXPECT_EQ(n.mantissa, 12345678901234567u);
+  EXPECT_EQ(n.exponent, -17);
+  n = ScanInWindow(s, "0.012345678901234567");
+  EXPECT_EQ(n.mantissa, 12345678901234567u);
+  EXPECT_EQ(n.exponent, -18);
+  n = ScanInWindow(s, "999.9999999999999999");  // 3 + 16 digits: the most that fit
+  EXPECT_TRUE(n.exact);
+  EXPECT_EQ(n.mantissa, 9999999999999999999u);
+  EXPECT_EQ(n.exponent, -16);
+  n = ScanInWindow(s, "1234567");
+  EXPECT_TRUE(n.integral);
+  EXPECT_EQ(n.mantissa, 1234567u);
+  EXPECT_EQ(n.exponent, 0);
+  // Forms left to the general scan, which must give the same values.
+  for (const char* text :
+       {"0", "-0", "-0.0", "0.5", "1.5e3", "1.5E-3", "12345678", "1234.5", "9999.9999999999999999",
+        "0.0123456789012345678", "0.00000000000000000001", "1.00000000000000000000000001",
+        "12345678901234567890.5", "3.4028235e38", "1.401298464324817e-45",
+        "0.000000000000000000000000000000000000000000001401298464324817", "2.5", "-2.4999999",
+        "0.10000000149011612", "1.1754942e-38", "1.1754943508222875e-38"}) {
+    ExpectFloatLikeFromChars(text);
+    ExpectDoubleLikeFromChars(text);
+    EXPECT_EQ(Scan(s, text).negative, ScanInWindow(s, text).negative) << text;
+    EXPECT_EQ(Scan(s, text).integral, ScanInWindow(s, text).integral) << text;
+  }
+  for (const char* text : {"1.7976931348623157e308", "2.2250738585072014e-308", "5e-324",
+                           "4.9406564584124654e-324", "-0.30000000000000004"}) {
+    ExpectDoubleLikeFromChars(text);
+  }
+  float f = 0;
+  ASSERT_TRUE(ToFloat(ScanInWindow(s, "-0.0"), &f));
+  EXPECT_EQ(Bits(f), 0x80000000u);
+  EXPECT_FALSE(ToFloat(ScanInWindow(s, "-3.4028236e38"), &f));
+  EXPECT_FALSE(ToFloat(ScanInWindow(s, "340282356779733661637539395458142568448.0"), &f));
+  double d = 0;
+  EXPECT_FALSE(ToDouble(ScanInWindow(s, "1e400"), &d));
+}
+
+TEST(JsonNumberTest, PythonReprOfFloat32MatchesFromChars) {
+  // json.dumps(np.float32 array .tolist()): the shortest repr of each float
+  // widened to double (~17 digits), the bench's and most clients' form.
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> unit(-2.5f, 2.5f);
+  for (int i = 0; i < 200000; ++i) {
+    float f;
+    if (i % 2 == 0) {
+      f = unit(rng);
+    } else {
+      uint32_t bits = static_cast<uint32_t>(rng());
+      std::memcpy(&f, &bits, 4);
+      if (!std::isfinite(f)) continue;
+    }
+    char text[40];
+    *std::to_chars(text, text + 39, static_cast<double>(f)).ptr = '\0';
+    Scanned s;
+    float got = 0;
+    ASSERT_TRUE(ToFloat(ScanInWindow(s, text), &got)) << text;
+    ASSERT_EQ(Bits(got), Bits(f)) << text;
+    ASSERT_EQ(Bits(got), Bits(Reference<float>(text))) << text;
+  }
+}
+
 TEST(JsonNumberTest, EightDigitHelpers) {
   auto load = [](const char* s) {
     uint64_t v;
@@ -125,6 +209,14 @@ TEST(JsonNumberTest, EightDigitHelpers) {
   EXPECT_EQ(internal_json::ParseEightDigits(load("12345678")), 12345678u);
   EXPECT_EQ(internal_json::ParseEightDigits(load("00000009")), 9u);
   EXPECT_EQ(internal_json::ParseEightDigits(load("99999999")), 99999999u);
+  EXPECT_EQ(internal_json::NonDigitBits(load("12345678")), 0u);
+  EXPECT_EQ(std::countr_zero(internal_json::NonDigitBits(load("123,5678"))) / 8, 3);
+  EXPECT_EQ(std::countr_zero(internal_json::NonDigitBits(load("\xff" "2345678"))) / 8, 0);
+  for (int n = 0; n < 8; ++n) {
+    EXPECT_EQ(internal_json::ParseEightDigits(internal_json::FirstDigitsPadded(load("98765432"), n)),
+              98765432u / internal_json::kPow10Int[8 - n])
+        << n;
+  }
 }
 
 TEST(JsonNumberTest, FloatsMatchFromChars) {

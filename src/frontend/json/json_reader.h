@@ -3,9 +3,10 @@
 // RapidJSON's Reader converts every number to a double before a handler sees
 // it; for a tensor that is both slower than needed and a second rounding for
 // FP32. This reader hands numbers over as a JsonNumber (text checked against
-// the JSON grammar, digits gathered on the way with 8-digit SWAR steps), so
-// the handler converts each once, straight into the tensor's type
-// (json_number.h). Everything else follows RFC 8259 as
+// the JSON grammar, digits gathered on the way with 8-digit SWAR steps; the
+// common forms of tensor data without a branch on their digits, see
+// FastNumber), so the handler converts each once, straight into the
+// tensor's type (json_number.h). Everything else follows RFC 8259 as
 // RapidJSON does (same error codes and messages, rapidjson/error/en.h), plus
 // the NaN, Infinity and -Infinity tokens TF Serving accepts. Strings without
 // escapes are passed as views into the input; escaped ones are decoded into
@@ -28,6 +29,8 @@
 
 #include <rapidjson/error/error.h>
 
+#include <bit>
+#include <cstddef>
 #include <cstring>
 #include <limits>
 #include <string>
@@ -100,6 +103,13 @@ class JsonReader {
         if (stack_.back() == '[') {
           if (c == ',') {
             ++p_;
+            // Tensor data: a number after a comma, read without the
+            // dispatch on the value's first byte (not -Infinity).
+            SkipSpace();
+            if (p_ != end_ && (IsDigit(*p_) || (*p_ == '-' && p_[1] != 'I'))) {
+              if (auto r = ReadNumber(); !r.ok()) return r;
+              continue;
+            }
             break;
           }
           if (c != ']') return Error(rapidjson::kParseErrorArrayMissCommaOrSquareBracket);
@@ -217,9 +227,18 @@ class JsonReader {
 
   // -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?, with the digits gathered
   // into a JsonNumber on the way.
-  JsonReadResult ReadNumber() {
+  [[gnu::always_inline]] JsonReadResult ReadNumber() {
     JsonNumber n;
     const char* start = p_;
+    if (end_ - start >= kFastNumberWindow) [[likely]] {
+      if (const char* end = FastNumber(start, &n)) {
+        p_ = end;
+        n.text = std::string_view(start, static_cast<size_t>(end - start));
+        if (!h_.Number(n)) return Error(rapidjson::kParseErrorTermination);
+        return {};
+      }
+      n = JsonNumber();
+    }
     const char* p = p_;
     if (*p == '-') {
       n.negative = true;
@@ -267,6 +286,74 @@ class JsonReader {
     n.text = std::string_view(start, static_cast<size_t>(p - start));
     if (!h_.Number(n)) return Error(rapidjson::kParseErrorTermination);
     return {};
+  }
+
+  // The common number forms without a branch on their digits: -?I or
+  // -?I.F with I of 1..7 digits and F of 1..18, no exponent, where the
+  // mantissa fits 19 digits. Fills *n but its text and returns the number's
+  // end; nullptr for any other form (or an error), which ReadNumber's
+  // general scan then reads. REQUIRES: kFastNumberWindow bytes at `p`.
+  //
+  // The fraction's digits are loaded 8 at a time and the bytes after them
+  // replaced by '0's: F's first 16 digits make a 16-digit number F' with
+  // trailing zeros, and digits 17 and 18 (c0, c1) are appended, so that
+  // value = (I x 10^s + F') x 10^-s with s = 16 or 17 or 18.
+  [[gnu::always_inline]] static const char* FastNumber(const char* p, JsonNumber* n) {
+    using internal_json::FirstDigitsPadded;
+    using internal_json::kPow10Int;
+    using internal_json::NonDigitBits;
+    using internal_json::ParseEightDigits;
+    constexpr uint64_t kZeros = 0x3030303030303030;
+    const bool negative = *p == '-';
+    p += negative;
+    uint64_t word;
+    std::memcpy(&word, p, sizeof word);
+    const int int_digits = std::countr_zero(NonDigitBits(word)) / 8;  // 8: none ends
+    const bool leading_zero = (word & 0xff) == '0';
+    if (int_digits == 0 || int_digits == 8 || (leading_zero && int_digits > 1)) return nullptr;
+    const uint64_t first_digit = (word & 0xff) - '0';
+    const uint64_t int_value =
+        int_digits == 1 ? first_digit : ParseEightDigits(FirstDigitsPadded(word, int_digits));
+    p += int_digits;
+    if (*p != '.') {
+      if (*p == 'e' || *p == 'E') return nullptr;
+      n->negative = negative;
+      n->mantissa = int_value;
+      return p;
+    }
+    ++p;
+    uint64_t a, b, c;
+    std::memcpy(&a, p, sizeof a);
+    std::memcpy(&b, p + 8, sizeof b);
+    std::memcpy(&c, p + 16, sizeof c);
+    const uint64_t a_bits = NonDigitBits(a), b_bits = NonDigitBits(b);
+    const int a_digits = std::countr_zero(a_bits) / 8;
+    const int b_digits = std::countr_zero(b_bits) / 8;
+    const int c_digits = std::countr_zero(NonDigitBits(c)) / 8;
+    const int frac_digits =
+        a_digits < 8 ? a_digits : (b_digits < 8 ? 8 + b_digits : 16 + c_digits);
+    if (frac_digits == 0 || frac_digits > 18) return nullptr;
+    // Keep the bytes below the first non-digit ((lowest bit >> 7) - 1 has
+    // their bits set; all of them when there is none); b only if a is full.
+    const uint64_t a_keep = ((a_bits & (~a_bits + 1)) >> 7) - 1;
+    const uint64_t b_keep = a_bits != 0 ? 0 : ((b_bits & (~b_bits + 1)) >> 7) - 1;
+    a = (a & a_keep) | (kZeros & ~a_keep);
+    b = (b & b_keep) | (kZeros & ~b_keep);
+    const int extra = frac_digits > 16 ? frac_digits - 16 : 0;  // 0..2
+    const uint64_t c0 = (c & 0xff) - '0', c1 = ((c >> 8) & 0xff) - '0';
+    const uint64_t tail = extra == 0 ? 0 : (extra == 1 ? c0 : c0 * 10 + c1);
+    const uint64_t frac =
+        (uint64_t{ParseEightDigits(a)} * kPow10Int[8] + ParseEightDigits(b)) * kPow10Int[extra] +
+        tail;
+    const int scale = 16 + extra;
+    if (int_value >= kPow10Int[19 - scale]) return nullptr;  // more than 19 digits
+    p += frac_digits;
+    if (*p == 'e' || *p == 'E') return nullptr;
+    n->negative = negative;
+    n->integral = false;
+    n->mantissa = int_value * kPow10Int[scale] + frac;
+    n->exponent = -scale;
+    return p;
   }
 
   // Scans the digits at `p`, adding them to *mantissa while it holds fewer
@@ -419,6 +506,8 @@ class JsonReader {
   }
 
   static constexpr int kMaxDigits = 19;  // 10^19 - 1 fits in uint64_t
+  // Bytes FastNumber may load: sign, 8 (integer digits and the point), 24.
+  static constexpr ptrdiff_t kFastNumberWindow = 40;
   static constexpr int64_t kExponentCap = 100000;  // far beyond any double
 
   const char* const begin_;

@@ -2,9 +2,10 @@
 // extension) and the core types. Pure functions: no I/O, no state, safe to
 // call from any thread.
 //
-// JSON tensor data is parsed with RapidJSON's SAX Reader straight into each
-// input's typed buffer (no DOM of the values). Outputs are written with
-// rapidjson::Writer and std::to_chars, without an intermediate DOM.
+// JSON tensor data is parsed with the SAX reader of src/frontend/json/
+// straight into each input's typed buffer (no DOM of the values). Outputs
+// are written with rapidjson::Writer and std::to_chars, without an
+// intermediate DOM.
 #pragma once
 
 #include <cstddef>
@@ -61,6 +62,11 @@ struct DecodedInfer {
 // an element count or binary size not matching the shape, binary sizes not
 // adding up to the binary part, repeated input names.
 Result<DecodedInfer> DecodeInferRequest(std::string_view json, std::string_view binary,
+                                        std::shared_ptr<const void> keepalive);
+
+// The same for a body without a binary part (`binary` empty), read in place:
+// no copy of the JSON text, which the other form makes.
+Result<DecodedInfer> DecodeInferRequest(const std::string& body,
                                         std::shared_ptr<const void> keepalive);
 
 // Decodes a body sent with Inference-Header-Content-Length: 0: the whole body

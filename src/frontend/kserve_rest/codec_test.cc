@@ -19,7 +19,17 @@ std::vector<T> Values(const Tensor& t) {
   return out;
 }
 
+// Without a binary part both forms must agree; the server reads in place.
 Result<DecodedInfer> Decode(const std::string& json, std::string_view binary = {}) {
+  if (binary.empty()) {
+    Result<DecodedInfer> copied = DecodeInferRequest(std::string_view(json), binary, nullptr);
+    Result<DecodedInfer> in_place = DecodeInferRequest(json, nullptr);
+    EXPECT_EQ(copied.ok(), in_place.ok());
+    if (!copied.ok()) {
+      EXPECT_EQ(copied.status().message(), in_place.status().message());
+    }
+    return in_place;
+  }
   return DecodeInferRequest(json, binary, nullptr);
 }
 

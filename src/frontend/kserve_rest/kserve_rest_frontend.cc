@@ -158,7 +158,7 @@ Result<DecodedInfer> DecodeBody(InferenceService& service, const std::string& mo
   const std::string& body = http->body;
   std::shared_ptr<const void> keepalive = http;
   const std::string* header = http->header("inference-header-content-length");
-  if (header == nullptr) return DecodeInferRequest(body, {}, std::move(keepalive));
+  if (header == nullptr) return DecodeInferRequest(body, std::move(keepalive));
   size_t json_size = 0;
   auto [end, ec] = std::from_chars(header->data(), header->data() + header->size(), json_size);
   if (header->empty() || ec != std::errc() || end != header->data() + header->size()) {

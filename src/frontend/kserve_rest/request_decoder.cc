@@ -13,7 +13,9 @@
 #include <utility>
 
 #include "common/json_depth.h"
+#include "frontend/json/byte_buffer.h"
 #include "frontend/json/json_reader.h"
+#include "frontend/json/nested_shape.h"
 #include "frontend/json/tensor_element.h"
 #include "frontend/kserve_rest/codec.h"
 
@@ -74,53 +76,6 @@ void AppendRaw(std::string& buffer, T value) {
   buffer.append(bytes, sizeof(T));
 }
 
-// Checks that nested "data" arrays are rectangular with every scalar at the
-// same depth. Depth 1 is the outer "data" array.
-class NestingChecker {
- public:
-  // Returns an error text, or "" when fine.
-  std::string StartArray() {
-    if (leaf_depth_ != 0 && depth_ + 1 > leaf_depth_) return "an array where values were expected";
-    ++depth_;
-    if (lengths_.size() < static_cast<size_t>(depth_)) {
-      lengths_.push_back(-1);
-      counts_.push_back(0);
-    }
-    counts_[depth_ - 1] = 0;
-    return "";
-  }
-  std::string Scalar() {
-    if (leaf_depth_ == 0) {
-      if (static_cast<int>(lengths_.size()) > depth_) return "a value where an array was expected";
-      leaf_depth_ = depth_;
-    } else if (depth_ != leaf_depth_) {
-      return "a value where an array was expected";
-    }
-    ++counts_[depth_ - 1];
-    return "";
-  }
-  std::string EndArray() {
-    int64_t count = counts_[depth_ - 1];
-    int64_t& expected = lengths_[depth_ - 1];
-    if (expected < 0) {
-      expected = count;
-    } else if (expected != count) {
-      return "ragged nested arrays (lengths " + std::to_string(expected) + " and " +
-             std::to_string(count) + " at depth " + std::to_string(depth_) + ")";
-    }
-    --depth_;
-    if (depth_ > 0) ++counts_[depth_ - 1];
-    return "";
-  }
-  int depth() const { return depth_; }
-
- private:
-  int depth_ = 0;
-  int leaf_depth_ = 0;
-  std::vector<int64_t> lengths_;  // per depth, -1 until the first array closes
-  std::vector<int64_t> counts_;   // per depth, elements of the open array
-};
-
 struct InputBuilder {
   size_t index = 0;
   std::string name;
@@ -134,9 +89,9 @@ struct InputBuilder {
   bool has_data = false;
   bool recording = false;  // data arrived before a valid datatype
   std::vector<RecordedScalar> recorded;
-  std::string buffer;  // typed bytes (BYTES: length-prefixed raw form)
+  json::ByteBuffer buffer;  // typed bytes (BYTES: length-prefixed raw form)
   int64_t elements = 0;
-  NestingChecker nesting;
+  json::NestedShape nesting;  // of "data"; depth 1 is its outer array
 
   std::string Label() const {
     return has_name ? "input " + Quote(name) : "input #" + std::to_string(index);
@@ -151,9 +106,8 @@ class ValueAppender {
   // False when not appended: NumberError() says why.
   [[gnu::always_inline]] static bool TryAppendNumber(InputBuilder& in, const json::JsonNumber& n) {
     if (!n.integral && IsIntegerType(in.dtype)) return false;
-    char element[8];
-    if (json::PutNumber(in.dtype, n, element) != json::ElementFit::kOk) return false;
-    in.buffer.append(element, in.dtype == DataType::kFp32 ? sizeof(float) : ElementSize(in.dtype));
+    if (json::PutNumber(in.dtype, n, in.buffer.Reserve(8)) != json::ElementFit::kOk) return false;
+    in.buffer.Commit(in.dtype == DataType::kFp32 ? sizeof(float) : ElementSize(in.dtype));
     return true;
   }
 
@@ -175,13 +129,13 @@ class ValueAppender {
     switch (in.dtype) {
       case DataType::kBool:
         if (v.kind != Scalar::Kind::kBool) return Expected(in, "a boolean");
-        AppendRaw<uint8_t>(in.buffer, v.b ? 1 : 0);
+        in.buffer.Put<uint8_t>(v.b ? 1 : 0);
         return "";
       case DataType::kBytes: {
         if (v.kind != Scalar::Kind::kString) return Expected(in, "a string");
         if (v.s.size() > UINT32_MAX) return in.Label() + ": string too long";
-        AppendRaw<uint32_t>(in.buffer, static_cast<uint32_t>(v.s.size()));
-        in.buffer.append(v.s);
+        in.buffer.Put<uint32_t>(static_cast<uint32_t>(v.s.size()));
+        in.buffer.Append(v.s);
         return "";
       }
       case DataType::kInvalid: return in.Label() + ": invalid datatype";
@@ -189,9 +143,8 @@ class ValueAppender {
     }
     if (IsIntegerType(in.dtype)) return Expected(in, "an integer");
     if (v.kind != Scalar::Kind::kDouble) return Expected(in, "a number");
-    char element[8];
-    json::PutNonFinite(in.dtype, v.d, element);  // a float type: always fits
-    in.buffer.append(element, ElementSize(in.dtype));
+    json::PutNonFinite(in.dtype, v.d, in.buffer.Reserve(8));  // a float type: always fits
+    in.buffer.Commit(ElementSize(in.dtype));
     return "";
   }
 
@@ -212,6 +165,9 @@ class ValueAppender {
 // skipped ones included.
 class RequestReader {
  public:
+  // `json_size`: the JSON text's, a bound for the tensor buffers.
+  explicit RequestReader(size_t json_size) : json_size_(json_size) {}
+
   // --- json::JsonReader handler ---------------------------------------------
   bool Null() { return OnScalar(Scalar{}); }
   bool Bool(bool b) {
@@ -228,7 +184,7 @@ class RequestReader {
     return OnScalar(v);
   }
   // In tensor data: converted once, exactly, into the tensor's type.
-  bool Number(const json::JsonNumber& n) {
+  [[gnu::always_inline]] bool Number(const json::JsonNumber& n) {
     if (skip_depth_ > 0) return true;
     if (where_ == Where::kData) return OnDataNumber(n);
     auto v = NumberScalar(n);
@@ -278,7 +234,9 @@ class RequestReader {
   }
   bool OnScalar(const Scalar& v);
   bool OnDataScalar(const Scalar& v);
-  bool OnDataNumber(const json::JsonNumber& n);  // the hot path: typed data
+  // Checks and counts one scalar of "data".
+  [[gnu::always_inline]] bool DataLeaf(InputBuilder& in);
+  [[gnu::always_inline]] bool OnDataNumber(const json::JsonNumber& n);  // the hot path
   bool BeginData();
   bool OpenObject();
   bool CloseObject();
@@ -287,6 +245,7 @@ class RequestReader {
   InputBuilder& input() { return inputs_.back(); }
   std::string Context() const;
 
+  const size_t json_size_;
   Where where_ = Where::kStart;
   Field field_ = Field::kNone;
   int skip_depth_ = 0;
@@ -384,11 +343,18 @@ bool RequestReader::OnScalar(const Scalar& v) {
   return Fail("Unexpected value in " + Context());
 }
 
-bool RequestReader::OnDataNumber(const json::JsonNumber& n) {
-  InputBuilder& in = input();
-  std::string err = in.nesting.Scalar();
-  if (!err.empty()) return Fail("Invalid data in " + in.Label() + ": " + err);
+inline bool RequestReader::DataLeaf(InputBuilder& in) {
+  if (in.nesting.CheckLeaf() != json::NestedShape::Error::kNone) [[unlikely]] {
+    return Fail("Invalid data in " + in.Label() + ": a value where an array was expected");
+  }
+  in.nesting.CountLeaf();
   ++in.elements;
+  return true;
+}
+
+inline bool RequestReader::OnDataNumber(const json::JsonNumber& n) {
+  InputBuilder& in = input();
+  if (!DataLeaf(in)) return false;
   if (in.recording) {
     if (double d; !json::ToDouble(n, &d)) return TooBig(n);
     RecordedScalar& r = in.recorded.emplace_back();
@@ -403,15 +369,13 @@ bool RequestReader::OnDataNumber(const json::JsonNumber& n) {
 
 bool RequestReader::OnDataScalar(const Scalar& v) {
   InputBuilder& in = input();
-  std::string err = in.nesting.Scalar();
-  if (!err.empty()) return Fail("Invalid data in " + in.Label() + ": " + err);
-  ++in.elements;
+  if (!DataLeaf(in)) return false;
   if (in.recording) {
     RecordedScalar r{v, std::nullopt, std::string(v.s)};
     in.recorded.push_back(std::move(r));
     return true;
   }
-  err = ValueAppender::Append(in, v);
+  std::string err = ValueAppender::Append(in, v);
   return err.empty() ? true : Fail(std::move(err));
 }
 
@@ -422,9 +386,11 @@ bool RequestReader::BeginData() {
   in.recording = in.dtype == DataType::kInvalid;
   if (!in.recording && in.has_shape) {
     auto count = ElementCount(in.shape);
-    // Reserve for the expected size, bounded so a lying shape costs nothing.
-    if (count && ElementSize(in.dtype) > 0 && *count < (int64_t{1} << 28)) {
-      in.buffer.reserve(static_cast<size_t>(*count) * ElementSize(in.dtype));
+    // Room for the expected size, bounded so a lying shape costs nothing:
+    // every element takes at least 2 bytes of the JSON text ("0,").
+    if (count && ElementSize(in.dtype) > 0 &&
+        static_cast<uint64_t>(*count) <= json_size_ / 2 + 1) {
+      in.buffer.Expect(static_cast<size_t>(*count) * ElementSize(in.dtype));
     }
   }
   where_ = Where::kData;
@@ -545,8 +511,8 @@ bool RequestReader::OpenArray() {
   Field field;
   if (EntersSkippedContainer(&field)) return true;
   if (where_ == Where::kData) {
-    std::string err = input().nesting.StartArray();
-    return err.empty() ? true : Fail("Invalid data in " + input().Label() + ": " + err);
+    if (input().nesting.StartList() == json::NestedShape::Error::kNone) return true;
+    return Fail("Invalid data in " + input().Label() + ": an array where values were expected");
   }
   if (where_ == Where::kTop && field == Field::kInputs) {
     if (has_inputs_) return Fail("Repeated 'inputs'");
@@ -582,9 +548,14 @@ bool RequestReader::CloseArray() {
   }
   switch (where_) {
     case Where::kData: {
-      std::string err = input().nesting.EndArray();
-      if (!err.empty()) return Fail("Invalid data in " + input().Label() + ": " + err);
-      if (input().nesting.depth() == 0) where_ = Where::kInput;
+      json::NestedShape& nesting = input().nesting;
+      if (nesting.EndList() != json::NestedShape::Error::kNone) {
+        return Fail("Invalid data in " + input().Label() + ": ragged nested arrays (lengths " +
+                    std::to_string(nesting.lengths()[nesting.depth()]) + " and " +
+                    std::to_string(nesting.ragged_count()) + " at depth " +
+                    std::to_string(nesting.depth() + 1) + ")");
+      }
+      if (nesting.depth() == 0) where_ = Where::kInput;
       return true;
     }
     case Where::kShape: where_ = Where::kInput; return true;
@@ -696,7 +667,7 @@ Status FinishInput(InputBuilder& in, std::string_view binary, size_t& offset,
                            std::to_string(in.elements) + " elements for shape " +
                            ShapeToString(in.shape) + " (" + std::to_string(*count) + " expected)");
   }
-  out->tensor = Tensor::FromBytes(in.dtype, in.shape, std::move(in.buffer));
+  out->tensor = Tensor::FromBytes(in.dtype, in.shape, in.buffer.Release());
   return Status::Ok();
 }
 
@@ -732,14 +703,10 @@ Result<DecodedInfer> RequestReader::Finish(std::string_view binary,
   return decoded;
 }
 
-}  // namespace
-
-Result<DecodedInfer> DecodeInferRequest(std::string_view json, std::string_view binary,
-                                        std::shared_ptr<const void> keepalive) {
-  RequestReader handler;
-  // The reader needs a terminating byte after the document that is not part
-  // of it, and `json` may be followed by the binary part: one copy.
-  std::string text(json);
+// REQUIRES: text.data()[text.size()] is readable and not part of the JSON.
+Result<DecodedInfer> DecodeTerminated(std::string_view text, std::string_view binary,
+                                      std::shared_ptr<const void> keepalive) {
+  RequestReader handler(text.size());
   json::JsonReadResult read = json::JsonReader<RequestReader>(text, handler).Parse();
   if (!read.ok()) {
     if (read.too_deep) return InvalidArgument(JsonNestingMessage(read.offset));
@@ -757,6 +724,21 @@ Result<DecodedInfer> DecodeInferRequest(std::string_view json, std::string_view 
                            ": " + rapidjson::GetParseError_En(read.code));
   }
   return handler.Finish(binary, std::move(keepalive));
+}
+
+}  // namespace
+
+Result<DecodedInfer> DecodeInferRequest(std::string_view json, std::string_view binary,
+                                        std::shared_ptr<const void> keepalive) {
+  // The reader needs a terminating byte after the document that is not part
+  // of it, and `json` may be followed by the binary part: one copy.
+  std::string text(json);
+  return DecodeTerminated(text, binary, std::move(keepalive));
+}
+
+Result<DecodedInfer> DecodeInferRequest(const std::string& body,
+                                        std::shared_ptr<const void> keepalive) {
+  return DecodeTerminated(body, {}, std::move(keepalive));  // the string's NUL ends it
 }
 
 Result<DecodedInfer> DecodeRawBinaryRequest(const TensorInfo& input, std::string_view body,

@@ -14,14 +14,18 @@
 #include <vector>
 
 #include "common/base64.h"
+#include "frontend/json/byte_buffer.h"
 #include "frontend/json/json_reader.h"
+#include "frontend/json/nested_shape.h"
 #include "frontend/json/tensor_element.h"
 #include "frontend/tfs_rest/model_json.h"
 
 namespace tessera::tfs_rest {
+using json::ByteBuffer;
 using json::JsonNumber;
 using json::JsonReadResult;
 using json::JsonReader;
+using json::NestedShape;
 
 namespace {
 
@@ -44,70 +48,35 @@ std::string DoubleText(double d) {
   return std::string(buf, r.ptr);
 }
 
-// A growing byte buffer written through a raw pointer; its bytes become the
-// tensor's (moved, not copied).
-class ByteBuffer {
- public:
-  template <typename T>
-  void Put(T value) {
-    if (bytes_.size() - size_ < sizeof(T)) Grow(sizeof(T));
-    std::memcpy(bytes_.data() + size_, &value, sizeof(T));
-    size_ += sizeof(T);
-  }
-  // Room for `n` more bytes at the returned pointer; Commit() what was used.
-  char* Reserve(size_t n) {
-    if (bytes_.size() - size_ < n) Grow(n);
-    return bytes_.data() + size_;
-  }
-  void Commit(size_t n) { size_ += n; }
-  std::string Release() {
-    bytes_.resize(size_);
-    size_ = 0;
-    return std::move(bytes_);
-  }
-
- private:
-  void Grow(size_t n) { bytes_.resize(std::max({bytes_.size() * 2, size_ + n, size_t{4096}})); }
-
-  std::string bytes_;
-  size_t size_ = 0;
-};
-
 // Builds one tensor from the SAX events of a (nested) JSON value: the
 // nesting gives the shape, every leaf is converted and appended.
 class TensorBuilder {
  public:
-  explicit TensorBuilder(const TensorInfo& info) : info_(info) {}
+  // `body_size`: the request body's, for a first guess of the tensor's size.
+  TensorBuilder(const TensorInfo& info, size_t body_size) : info_(info), body_size_(body_size) {}
 
   // Open lists. The value the builder was handed is complete once depth()
   // is back where it started and no {"b64"} object is open.
-  int depth() const { return static_cast<int>(counts_.size()); }
+  int depth() const { return shape_.depth(); }
   bool in_object() const { return object_ != Object::kNone; }
   const std::string& name() const { return info_.name; }
   const Status& error() const { return error_; }
   // Size of the outermost list, once it is closed.
-  int64_t outer_size() const { return shape_.empty() ? 0 : shape_[0]; }
+  int64_t outer_size() const { return shape_.lengths().empty() ? 0 : shape_.lengths()[0]; }
 
   bool StartArray() {
     if (in_object()) return BadObject();
-    if (rank_ >= 0 && depth() >= rank_) return Ragged("unexpected list at " + Position());
-    counts_.push_back(0);
-    if (shape_.size() < counts_.size()) shape_.push_back(-1);
+    if (shape_.StartList() != NestedShape::Error::kNone) {
+      return Ragged("unexpected list at " + Position());
+    }
     return true;
   }
 
   bool EndArray() {
-    int64_t count = counts_.back();
-    counts_.pop_back();
-    int64_t& dim = shape_[counts_.size()];
-    if (count == 0 && rank_ < 0) rank_ = depth() + 1;
-    if (dim < 0) {
-      dim = count;
-    } else if (dim != count) {
-      return Ragged("list at " + Position() + " has " + std::to_string(count) +
-                    " elements, expected " + std::to_string(dim));
+    if (shape_.EndList() != NestedShape::Error::kNone) {
+      return Ragged("list at " + Position() + " has " + std::to_string(shape_.ragged_count()) +
+                    " elements, expected " + std::to_string(shape_.lengths()[depth()]));
     }
-    if (!counts_.empty()) ++counts_.back();
     return true;
   }
 
@@ -157,10 +126,10 @@ class TensorBuilder {
   // A JSON number, converted once, straight to the tensor's type; integers
   // exactly, whatever the notation (tensor_element.h).
   [[gnu::always_inline]] bool Number(const JsonNumber& n) {
-    if (dtype_ == DataType::kFp32 && depth() == rank_ && !in_object()) {
+    if (dtype_ == DataType::kFp32 && depth() == shape_.rank() && !in_object()) [[likely]] {
       return Put(json::PutNumber(dtype_, n, buffer_.Reserve(8)), n.text);  // the hot path
     }
-    if (!BeginNumeric()) return false;
+    if (!BeginNumeric(n.text.size())) return false;
     return Put(json::PutNumber(dtype_, n, buffer_.Reserve(8)), n.text);
   }
 
@@ -172,13 +141,14 @@ class TensorBuilder {
 
   // The finished tensor. REQUIRES: the value is complete (see depth()).
   Result<NamedTensor> Finish() {
-    if (rank_ < 0 || in_object()) return Internal("Input " + name() + ": incomplete value");
+    if (shape_.rank() < 0 || in_object()) return Internal("Input " + name() + ": incomplete value");
     if (dtype_ == DataType::kInvalid) dtype_ = info_.dtype;  // no leaf at all: []
-    shape_.resize(rank_);
-    for (int64_t& d : shape_) {
+    Shape shape = shape_.lengths();
+    shape.resize(shape_.rank());
+    for (int64_t& d : shape) {
       if (d < 0) d = 0;
     }
-    return NamedTensor{info_.name, Tensor::FromBytes(dtype_, shape_, buffer_.Release())};
+    return NamedTensor{info_.name, Tensor::FromBytes(dtype_, std::move(shape), buffer_.Release())};
   }
 
  private:
@@ -186,24 +156,28 @@ class TensorBuilder {
 
   // Checks that a leaf sits as deep as every other leaf.
   bool BeginLeaf() {
-    if (rank_ < 0) {
-      rank_ = depth();
-    } else if (depth() != rank_) {
+    if (shape_.CheckLeaf() != NestedShape::Error::kNone) {
       return Ragged("expected a list at " + Position());
     }
     return true;
   }
 
-  bool BeginNumeric() {
+  // `text_size`: a first number's JSON text length, for the first guess of
+  // the tensor's size: the body as numbers that long, each with a comma,
+  // and a quarter more (the first may be longer than most). 0: no guess.
+  bool BeginNumeric(size_t text_size = 0) {
     if (in_object()) return BadObject();
     if (!BeginLeaf()) return false;
-    if (dtype_ == DataType::kInvalid) dtype_ = info_.dtype;
+    if (dtype_ == DataType::kInvalid) {
+      dtype_ = info_.dtype;
+      if (text_size > 0) {
+        buffer_.Expect(body_size_ / (text_size + 1) * 5 / 4 * ElementSize(dtype_));
+      }
+    }
     return true;
   }
 
-  void EndLeaf() {
-    if (!counts_.empty()) ++counts_.back();
-  }
+  void EndLeaf() { shape_.CountLeaf(); }
 
   // Commits the element just written, or reports why none was.
   [[gnu::always_inline]] bool Put(json::ElementFit fit, std::string_view value) {
@@ -241,9 +215,9 @@ class TensorBuilder {
   // "[i,j,...]": where the next element goes.
   std::string Position() const {
     std::string out = "[";
-    for (size_t i = 0; i < counts_.size(); ++i) {
+    for (size_t i = 0; i < shape_.counts().size(); ++i) {
       if (i) out += ',';
-      out += std::to_string(counts_[i]);
+      out += std::to_string(shape_.counts()[i]);
     }
     return out + "]";
   }
@@ -272,10 +246,9 @@ class TensorBuilder {
   }
 
   const TensorInfo& info_;
+  const size_t body_size_;
   DataType dtype_ = DataType::kInvalid;  // set by the first leaf
-  int rank_ = -1;                        // depth of the leaves, once known
-  Shape shape_;                          // -1 until the first list at that depth closes
-  std::vector<int64_t> counts_;          // elements so far in each open list
+  NestedShape shape_;
   ByteBuffer buffer_;
   Object object_ = Object::kNone;
   Status error_;
@@ -285,8 +258,9 @@ class TensorBuilder {
 // to its TensorBuilder.
 class PredictHandler {
  public:
-  explicit PredictHandler(const std::vector<TensorInfo>& inputs)
-      : inputs_(inputs), builders_(inputs.size()) {}
+  // `body_size`: the request body's (a hint for the tensor buffers).
+  PredictHandler(const std::vector<TensorInfo>& inputs, size_t body_size)
+      : inputs_(inputs), builders_(inputs.size()), body_size_(body_size) {}
 
   const Status& error() const { return error_; }
 
@@ -503,7 +477,9 @@ class PredictHandler {
   }
 
   TensorBuilder& Create(size_t index) {
-    builders_[index] = std::make_unique<TensorBuilder>(inputs_[index]);
+    // One input may take the whole body; more share it in unknown parts.
+    builders_[index] =
+        std::make_unique<TensorBuilder>(inputs_[index], inputs_.size() == 1 ? body_size_ : 0);
     order_.push_back(index);
     return *builders_[index];
   }
@@ -587,6 +563,7 @@ class PredictHandler {
 
   const std::vector<TensorInfo>& inputs_;
   std::vector<std::unique_ptr<TensorBuilder>> builders_;  // by model input index
+  const size_t body_size_;
   std::vector<size_t> order_;                             // builders in order of appearance
   State state_ = State::kStart;
   std::optional<PredictFormat> format_;
@@ -605,7 +582,7 @@ class PredictHandler {
 
 Result<DecodedPredict> DecodePredictRequest(const std::string& body,
                                             const std::vector<TensorInfo>& inputs) {
-  PredictHandler handler(inputs);
+  PredictHandler handler(inputs, body.size());
   JsonReadResult read = JsonReader<PredictHandler>(body, handler).Parse();
   if (!read.ok()) {
     if (read.too_deep) return InvalidArgument(JsonNestingMessage(read.offset));
