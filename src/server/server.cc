@@ -225,6 +225,7 @@ Status Server::Start() {
   manager_options.metrics = s.metrics.get();
   manager_options.stats = &s.stats;
   manager_options.max_image_pixels = s.options.max_image_pixels;
+  manager_options.inline_run_max = std::chrono::microseconds(s.options.inline_run_max_us);
   s.manager = std::make_unique<ModelManager>(s.fs, s.backends, manager_options);
   s.service = std::make_unique<ServingService>(*s.manager);
   s.service->SetExtensions(ServedExtensions());

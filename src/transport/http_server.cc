@@ -65,6 +65,11 @@ struct ServerCore {
   // Set by Start() before the io threads run when TLS is on.
   std::unique_ptr<net::ssl::context> ssl;
 
+  bool is_stopped() {
+    std::lock_guard lock(mu);
+    return stopped;
+  }
+
   // A response written now closes its connection.
   bool closes_after_response() {
     std::lock_guard lock(mu);
@@ -191,14 +196,31 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     });
   }
 
-  // Any thread. Queues `response` for writing unless the server has stopped.
+  // Any thread. Queues `response` for writing unless the server has stopped;
+  // on the connection's own strand (a handler that answered before it
+  // returned, e.g. after an inline model run) it is written at once, which
+  // saves a trip through the io_context's queue and a wake-up of another io
+  // thread.
   void PostResponse(HttpResponse response) {
+    if (OnOwnStrand()) {
+      // This io thread is running, so Shutdown has not joined it; Write
+      // drops the response if the connection was closed meanwhile.
+      if (!core_->is_stopped()) Write(std::move(response));
+      return;
+    }
     std::lock_guard lock(core_->mu);
     if (core_->stopped) return;
     net::post(stream_.get_executor(),
               [self = this->shared_from_this(), r = std::move(response)]() mutable {
                 self->Write(std::move(r));
               });
+  }
+
+  // Whether the calling thread is running this connection's strand.
+  bool OnOwnStrand() {
+    using Strand = net::strand<net::io_context::executor_type>;
+    const Strand* strand = stream_.get_executor().template target<Strand>();
+    return strand != nullptr && strand->running_in_this_thread();
   }
 
   void PostStopIfIdle() override {
