@@ -122,6 +122,11 @@ class Scheduler {
 
   size_t queued() const;
 
+  // The moving average of run times (0 before the first run ends).
+  std::chrono::nanoseconds usual_run() const {
+    return std::chrono::nanoseconds(run_nanos_.load(std::memory_order_relaxed));
+  }
+
   // How often the expiry thread polls `cancelled` of queued requests.
   static constexpr std::chrono::milliseconds kCancelPoll{100};
   int num_workers() const { return static_cast<int>(threads_.size()); }

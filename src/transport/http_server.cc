@@ -242,21 +242,38 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   tcp::socket& socket() { return beast::get_lowest_layer(stream_); }
 
-  // Arms the one timer of the connection; a pending read is cancelled when
-  // it fires (see OnTimeout). Re-arming or Disarm() makes an earlier expiry
-  // a no-op.
+  // Sets the one deadline of the connection; a pending read is cancelled
+  // when it passes (see OnTimeout). Re-arming replaces it, Disarm() clears it.
+  // The timer's wait is kept across requests: a later deadline is picked up
+  // when the wait ends, so the usual re-arm of every request costs no timer
+  // operation (cancelling a wait would post its handler and wake another io
+  // thread); only an earlier deadline restarts the wait.
   void Arm(std::chrono::steady_clock::duration after, Phase phase) {
     phase_ = phase;
     timed_out_ = false;
-    timer_.expires_after(after);
-    timer_.async_wait([self = this->shared_from_this(), generation = ++timer_generation_](error_code ec) {
-      if (ec || generation != self->timer_generation_) return;
+    deadline_ = std::chrono::steady_clock::now() + after;
+    if (!timer_waiting_ || deadline_ < timer_.expiry()) WaitTimer();
+  }
+
+  void Disarm() { deadline_ = std::chrono::steady_clock::time_point::max(); }
+
+  void WaitTimer() {
+    timer_.expires_at(deadline_);  // a pending wait ends (and is ignored)
+    timer_waiting_ = true;
+    timer_.async_wait([self = this->shared_from_this(), generation = ++timer_generation_](error_code) {
+      if (generation != self->timer_generation_) return;  // replaced or stopped
+      self->timer_waiting_ = false;
+      if (self->deadline_ == std::chrono::steady_clock::time_point::max()) return;  // disarmed
+      if (std::chrono::steady_clock::now() < self->deadline_) return self->WaitTimer();  // moved
       self->OnTimeout();
     });
   }
 
-  void Disarm() {
+  // Ends the timer's wait (so that it does not keep the connection alive).
+  void StopTimer() {
+    Disarm();
     ++timer_generation_;
+    timer_waiting_ = false;
     timer_.cancel();
   }
 
@@ -549,7 +566,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void Close() {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
-    Disarm();
+    StopTimer();
     error_code ignored;
     socket().shutdown(tcp::socket::shutdown_send, ignored);
     socket().close(ignored);
@@ -577,7 +594,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   uint64_t id_ = 0;
   Stream stream_;
   net::steady_timer timer_;
-  uint64_t timer_generation_ = 0;
+  uint64_t timer_generation_ = 0;  // of the wait whose handler counts
+  bool timer_waiting_ = false;      // a wait whose handler counts is pending
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   Phase phase_ = Phase::kHeader;
   bool timed_out_ = false;  // the armed timer fired and cancelled the read
   const bool refuse_;
