@@ -347,6 +347,21 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void ReadBody() {
+    // A small request's body usually came with its header: parse what is
+    // buffered now and read only when more is needed (an asynchronous read
+    // completes through the io_context's queue, which wakes another io
+    // thread even when there is nothing to read).
+    while (!parser_->is_done() && buffer_.size() > 0) {
+      error_code ec;
+      const size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == http::error::need_more || (!ec && used == 0)) break;
+      if (ec) return OnBodyError(ec);
+    }
+    if (parser_->is_done()) {
+      Disarm();
+      return Dispatch();
+    }
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](error_code ec, size_t) {
                        if (ec) return self->OnBodyError(ec);
