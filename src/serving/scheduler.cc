@@ -56,6 +56,7 @@ void Scheduler::Enqueue(PendingRequest request) {
   if (TryRunInline(request)) return;
   Status refused;
   std::vector<PendingRequest> dropped;
+  bool wake_worker = false;  // a slot is free: a worker can take it now
   bool wake_expiry = false;
   {
     std::lock_guard lock(mu_);
@@ -68,6 +69,7 @@ void Scheduler::Enqueue(PendingRequest request) {
     } else {
       const auto look = NextLook(request, now);
       queue_.push_back(std::move(request));
+      wake_worker = running_ < max_running_;
       if (look != SchedulerClock::time_point::max()) {
         if (!expiry_.joinable()) {
           expiry_ = std::thread([this] { ExpiryLoop(); });
@@ -79,7 +81,8 @@ void Scheduler::Enqueue(PendingRequest request) {
   }
   AnswerDropped(dropped);
   if (!refused.ok()) return request.done(std::move(refused));  // `request` was not moved
-  cv_.notify_one();
+  // Otherwise whoever frees a slot takes the request or wakes a worker.
+  if (wake_worker) cv_.notify_one();
   if (wake_expiry) expiry_cv_.notify_one();
 }
 
@@ -101,14 +104,20 @@ bool Scheduler::TryRunInline(PendingRequest& request) {
     run_(batch);
     RecordRun(SchedulerClock::now() - started);
   }
-  bool wake;
+  bool wake_one = false;
+  bool wake_all = false;
   {
     std::lock_guard lock(mu_);
     --running_;
     // A worker may be waiting for this slot; Shutdown waits for running_ 0.
-    wake = !queue_.empty() || stopping_;
+    wake_all = stopping_;
+    wake_one = !queue_.empty();
   }
-  if (wake) cv_.notify_all();
+  if (wake_all) {
+    cv_.notify_all();
+  } else if (wake_one) {
+    cv_.notify_one();
+  }
   return true;
 }
 
@@ -272,7 +281,7 @@ void Scheduler::WorkerLoop() {
       }
       ++running_;
       ran = true;
-      more = !queue_.empty();
+      more = !queue_.empty() && running_ < max_running_;
     }
     if (more) cv_.notify_one();  // another free worker may take what is left
     AnswerDropped(dropped);
