@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import pathlib
+import signal
 import statistics
 import subprocess
 import sys
@@ -70,6 +71,7 @@ def start_tessera(name, spec, config, work, bodies):
 
 
 def main():
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # still stop the servers
     work = pathlib.Path(tempfile.mkdtemp(prefix="tiny_ab_"))
     models = build / "bench_models"
     subprocess.run(["/usr/bin/python3", str(R.BENCH / "make_bench_models.py"), str(models), "--only", "tiny"],

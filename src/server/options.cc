@@ -90,7 +90,7 @@ std::unique_ptr<cxxopts::Options> BuildOptions() {
       ("drain_seconds", "On SIGTERM, seconds to keep serving while reporting not ready before "
           "stopping; 0 stops at once", text()->default_value("15"), "SECONDS")
       ("inline_run_max_us", "Models whose usual run takes at most this many microseconds run on the "
-          "thread that received the request when a worker slot is free; 0 = always on a worker",
+          "thread that received the request when the model is idle; 0 = always on a worker",
           text()->default_value("100"), "MICROSECONDS");
   options->add_options("config mode")
       ("config_path", "config.json file, or a directory holding config.json", text(), "PATH");

@@ -51,8 +51,8 @@ struct ServerOptions {
   int drain_seconds = 15;
   // --inline_run_max_us: a model version whose usual run takes at most this
   // many microseconds runs on the transport thread that received the
-  // request when one of its nireq slots is free (no hand-off to a worker and
-  // back); 0 = always on a worker. See README "Threads and scheduling".
+  // request when the version is idle (no hand-off to a worker and back);
+  // 0 = always on a worker. See README "Threads and scheduling".
   int inline_run_max_us = 100;
 
   // --- Encoded images ---

@@ -39,8 +39,8 @@
 // it, on its own thread, outside the lock.
 //
 // Inline runs (options.inline_run_max > 0, without batching): a request
-// that arrives while the queue is empty and fewer than num_workers runs are
-// in progress is run by Enqueue itself, on the calling thread, when the usual
+// that arrives while the version is idle (nothing queued, nothing running)
+// is run by Enqueue itself, on the calling thread, when the usual
 // run (the moving average above, known after the first run on a worker) is at
 // most inline_run_max. That saves two thread hand-offs (to a worker and back)
 // per request, which dominate for models that run in microseconds; the cost
