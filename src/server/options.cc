@@ -88,7 +88,10 @@ std::unique_ptr<cxxopts::Options> BuildOptions() {
       ("rest_request_timeout_ms", "REST inference requests still waiting for a worker after this many "
           "milliseconds are answered 504; 0 disables", text()->default_value("0"), "MS")
       ("drain_seconds", "On SIGTERM, seconds to keep serving while reporting not ready before "
-          "stopping; 0 stops at once", text()->default_value("15"), "SECONDS");
+          "stopping; 0 stops at once", text()->default_value("15"), "SECONDS")
+      ("inline_run_max_us", "Models whose usual run takes at most this many microseconds run on the "
+          "thread that received the request when the model is idle; 0 = always on a worker",
+          text()->default_value("100"), "MICROSECONDS");
   options->add_options("config mode")
       ("config_path", "config.json file, or a directory holding config.json", text(), "PATH");
   options->add_options("single model")
@@ -283,6 +286,9 @@ Status ReadRestTimeoutFlag(const FlagReader& flags, ServerOptions& o) {
   return Status::Ok();
 }
 
+// Longest --inline_run_max_us: 10 ms; longer runs belong on workers.
+constexpr int kMaxInlineRunMicros = 10000;
+
 // Longest --drain_seconds: an hour is far past any orchestrator's grace.
 constexpr int kMaxDrainSeconds = 3600;
 
@@ -297,6 +303,7 @@ Status ReadServerFlags(const FlagReader& flags, ServerOptions& o) {
   o.file_system_poll_wait_seconds = std::max(poll, 0);
   TESSERA_RETURN_IF_ERROR(flags.Bool("metrics_enable", &o.metrics_enable));
   TESSERA_RETURN_IF_ERROR(flags.Int("drain_seconds", 0, kMaxDrainSeconds, &o.drain_seconds));
+  TESSERA_RETURN_IF_ERROR(flags.Int("inline_run_max_us", 0, kMaxInlineRunMicros, &o.inline_run_max_us));
   o.metrics_list = SplitList(flags.Text("metrics_list"));
   o.grpc_bind_address = flags.Text("grpc_bind_address");
   o.rest_bind_address = flags.Text("rest_bind_address");

@@ -49,6 +49,11 @@ struct ServerOptions {
   // RunServerUntilSignal. 15 s of drain leave 15 s of Kubernetes' default
   // 30 s termination grace for the requests in flight.
   int drain_seconds = 15;
+  // --inline_run_max_us: a model version whose usual run takes at most this
+  // many microseconds runs on the transport thread that received the
+  // request when the version is idle (no hand-off to a worker and back);
+  // 0 = always on a worker. See README "Threads and scheduling".
+  int inline_run_max_us = 100;
 
   // --- Encoded images ---
   // Largest width x height an encoded image may declare (checked before it

@@ -399,6 +399,22 @@ TEST(ParseCommandLineTest, DrainSeconds) {
   EXPECT_EQ(ModelErrorOf({"--drain_seconds", "1.5"}), "--drain_seconds must be an integer (got \"1.5\")");
 }
 
+TEST(ParseCommandLineTest, InlineRunMaxMicros) {
+  auto defaults = ParseModel({});
+  ASSERT_TRUE(defaults.ok()) << defaults.status().message();
+  EXPECT_EQ(defaults->options.inline_run_max_us, 100);
+  auto off = ParseModel({"--inline_run_max_us", "0"});
+  ASSERT_TRUE(off.ok()) << off.status().message();
+  EXPECT_EQ(off->options.inline_run_max_us, 0);
+  auto config = Parse({"--config_path", "/c.json", "--inline_run_max_us=10000"});
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_EQ(config->options.inline_run_max_us, 10000);
+  EXPECT_EQ(ModelErrorOf({"--inline_run_max_us", "-1"}),
+            "--inline_run_max_us must be between 0 and 10000 (got -1)");
+  EXPECT_EQ(ModelErrorOf({"--inline_run_max_us", "10001"}),
+            "--inline_run_max_us must be between 0 and 10000 (got 10001)");
+}
+
 // --- REST limits and TLS flags ---
 
 TEST(ParseCommandLineTest, RestLimitsDefaultsAndValues) {

@@ -225,6 +225,7 @@ Status Server::Start() {
   manager_options.metrics = s.metrics.get();
   manager_options.stats = &s.stats;
   manager_options.max_image_pixels = s.options.max_image_pixels;
+  manager_options.inline_run_max = std::chrono::microseconds(s.options.inline_run_max_us);
   s.manager = std::make_unique<ModelManager>(s.fs, s.backends, manager_options);
   s.service = std::make_unique<ServingService>(*s.manager);
   s.service->SetExtensions(ServedExtensions());
@@ -265,11 +266,12 @@ Status Server::Start() {
 
   s.manager->ApplyConfig(initial.config);
   LogModelStates(*s.manager);
-  s.service->SetReady();
   // gRPC listens only once the models are loaded: a load balancer in front
   // of replicas (grpc_pass) can only skip a replica that refuses
   // connections, as a gRPC error status is passed on to the client.
   TESSERA_RETURN_IF_ERROR(StartGrpc());
+  // Ready (REST /v2/health/ready) only once every front door listens.
+  s.service->SetReady();
   TLOG_INFO("Server ready");
 
   if (s.options.file_system_poll_wait_seconds > 0) {

@@ -81,7 +81,8 @@ Result<ModelHandle> ManagedModel::Load(const LoadContext& ctx, const ModelConfig
                            interface.status().message());
   }
   if (scheduling.batching) TESSERA_RETURN_IF_ERROR(CheckBatchable(loaded->signature()));
-  ServableOptions servable_options{scheduling.nireq, scheduling.max_queue, scheduling.batching, {}};
+  ServableOptions servable_options{scheduling.nireq, scheduling.max_queue, scheduling.batching, {},
+                                   scheduling.inline_run_max};
   if (ctx.metrics) servable_options.metrics = ctx.metrics->ForVersion(name_, version);
   if (ctx.stats) servable_options.metrics.stats = ctx.stats->ForVersion(name_, version);
   auto servable = std::make_shared<Servable>(name_, version, std::move(loaded), servable_options,

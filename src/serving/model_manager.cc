@@ -37,7 +37,7 @@ ModelManager::~ModelManager() {
 LoadContext ModelManager::Context() {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const int nireq = options_.default_nireq > 0 ? options_.default_nireq : cores;
-  return LoadContext{fs_, backends_, reaper_, SchedulerDefaults{cores, nireq, options_.max_queue},
+  return LoadContext{fs_, backends_, reaper_, SchedulerDefaults{cores, nireq, options_.max_queue, options_.inline_run_max},
                      options_.metrics, options_.max_image_pixels, options_.stats};
 }
 

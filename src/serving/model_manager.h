@@ -27,6 +27,9 @@ namespace tessera {
 struct ManagerOptions {
   int default_nireq = 0;    // 0: one worker per core
   size_t max_queue = 4096;  // per model version
+  // Longest usual run of a version that the calling (transport) thread runs
+  // itself when the version is idle (Scheduler's inline runs); 0: never.
+  std::chrono::microseconds inline_run_max{0};
   metrics::ServingMetrics* metrics = nullptr;  // not owned; null: metrics off
   metrics::StatsRegistry* stats = nullptr;     // not owned; null: no statistics
   int64_t max_image_pixels = image::kDefaultMaxImagePixels;  // --max_image_pixels

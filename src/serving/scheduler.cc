@@ -34,10 +34,12 @@ bool TrimToPreferred(const std::vector<int64_t>& preferred, const std::vector<in
 }  // namespace
 
 Scheduler::Scheduler(SchedulerOptions options, RunBatch run)
-    : options_(std::move(options)), max_delay_(MaxDelay(options_)), run_(std::move(run)) {
-  const int workers = std::max(1, options_.num_workers);
-  threads_.reserve(workers);
-  for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { WorkerLoop(); });
+    : options_(std::move(options)),
+      max_delay_(MaxDelay(options_)),
+      run_(std::move(run)),
+      max_running_(static_cast<size_t>(std::max(1, options_.num_workers))) {
+  threads_.reserve(max_running_);
+  for (size_t i = 0; i < max_running_; ++i) threads_.emplace_back([this] { WorkerLoop(); });
 }
 
 Scheduler::~Scheduler() { Shutdown(); }
@@ -51,8 +53,10 @@ void Scheduler::Enqueue(PendingRequest request) {
   }
   request.arrival = now;
   if (options_.batching) request.rows = BatchRows(request.inputs);
+  if (TryRunInline(request)) return;
   Status refused;
   std::vector<PendingRequest> dropped;
+  bool wake_worker = false;  // a slot is free: a worker can take it now
   bool wake_expiry = false;
   {
     std::lock_guard lock(mu_);
@@ -65,6 +69,7 @@ void Scheduler::Enqueue(PendingRequest request) {
     } else {
       const auto look = NextLook(request, now);
       queue_.push_back(std::move(request));
+      wake_worker = running_ < max_running_;
       if (look != SchedulerClock::time_point::max()) {
         if (!expiry_.joinable()) {
           expiry_ = std::thread([this] { ExpiryLoop(); });
@@ -76,8 +81,48 @@ void Scheduler::Enqueue(PendingRequest request) {
   }
   AnswerDropped(dropped);
   if (!refused.ok()) return request.done(std::move(refused));  // `request` was not moved
-  cv_.notify_one();
+  // Otherwise whoever frees a slot takes the request or wakes a worker.
+  if (wake_worker) cv_.notify_one();
   if (wake_expiry) expiry_cv_.notify_one();
+}
+
+bool Scheduler::TryRunInline(PendingRequest& request) {
+  if (options_.inline_run_max.count() <= 0 || options_.batching) return false;
+  const int64_t usual = run_nanos_.load(std::memory_order_relaxed);
+  if (usual <= 0 || std::chrono::nanoseconds(usual) > options_.inline_run_max) return false;
+  {
+    std::lock_guard lock(mu_);
+    // Only while the version is idle: then handing the request over would
+    // wake a sleeping worker, the expensive part. Once runs overlap, workers
+    // run them and the transport threads keep reading (measured: inline
+    // runs under saturation lower throughput, docs/performance.md).
+    if (stopping_ || !queue_.empty() || running_ > 0) return false;
+    ++running_;
+  }
+  std::vector<PendingRequest> batch;
+  batch.push_back(std::move(request));
+  const auto started = SchedulerClock::now();
+  if (DropReason(batch.front(), started) != StatusCode::kOk) {
+    AnswerDropped(batch);
+  } else {
+    run_(batch);
+    RecordRun(SchedulerClock::now() - started);
+  }
+  bool wake_one = false;
+  bool wake_all = false;
+  {
+    std::lock_guard lock(mu_);
+    --running_;
+    // A worker may be waiting for this slot; Shutdown waits for running_ 0.
+    wake_all = stopping_;
+    wake_one = !queue_.empty();
+  }
+  if (wake_all) {
+    cv_.notify_all();
+  } else if (wake_one) {
+    cv_.notify_one();
+  }
+  return true;
 }
 
 StatusCode Scheduler::DropReason(const PendingRequest& pending,
@@ -184,6 +229,10 @@ void Scheduler::Shutdown() {
     if (t.joinable()) t.join();
   }
   threads_.clear();
+  {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return running_ == 0; });  // inline runs
+  }
   // The workers emptied the queue; no Enqueue starts the expiry thread any
   // more, so expiry_ is read without the lock.
   expiry_cv_.notify_all();
@@ -198,18 +247,21 @@ size_t Scheduler::queued() const {
 void Scheduler::WorkerLoop() {
   std::vector<PendingRequest> batch;
   std::vector<PendingRequest> dropped;
+  bool ran = false;  // running_ still counts this worker's last run
   for (;;) {
     bool more = false;
     {
       std::unique_lock lock(mu_);
+      if (ran) --running_;
+      ran = false;
       for (;;) {
         if (!dropped.empty()) {  // answered before this worker waits or runs
           lock.unlock();
           AnswerDropped(dropped);
           lock.lock();
         }
-        if (queue_.empty()) {
-          if (stopping_) return;
+        if (queue_.empty() || running_ >= max_running_) {
+          if (stopping_ && queue_.empty()) return;
           cv_.wait(lock);
           continue;
         }
@@ -231,7 +283,9 @@ void Scheduler::WorkerLoop() {
         if (!dropped.empty()) continue;  // answer them before waiting
         cv_.wait_until(lock, wake);
       }
-      more = !queue_.empty();
+      ++running_;
+      ran = true;
+      more = !queue_.empty() && running_ < max_running_;
     }
     if (more) cv_.notify_one();  // another free worker may take what is left
     AnswerDropped(dropped);

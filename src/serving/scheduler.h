@@ -38,10 +38,21 @@
 // refuses the new request. Whoever removes a request from the queue answers
 // it, on its own thread, outside the lock.
 //
+// Inline runs (options.inline_run_max > 0, without batching): a request
+// that arrives while the version is idle (nothing queued, nothing running)
+// is run by Enqueue itself, on the calling thread, when the usual
+// run (the moving average above, known after the first run on a worker) is at
+// most inline_run_max. That saves two thread hand-offs (to a worker and back)
+// per request, which dominate for models that run in microseconds; the cost
+// is that the caller (a transport thread) is busy for the run. Inline runs
+// count against num_workers like worker runs, so at most num_workers runs are
+// ever in progress; `done` is then called before Enqueue returns.
+//
 // Thread-safety: Enqueue may be called from any thread. Shutdown (also run
 // by the destructor) runs every queued request (the expiry thread still
 // drops the ones whose drop time comes while the workers drain the queue),
-// then joins the workers and the expiry thread; it must not be called from
+// then joins the workers and the expiry thread and waits for inline runs in
+// progress; it must not be called from
 // `run` or from a `done` that the scheduler calls (a worker's or the expiry
 // thread's).
 #pragma once
@@ -82,6 +93,9 @@ struct SchedulerOptions {
   int num_workers = 1;     // at least 1
   size_t max_queue = 4096; // requests waiting (not running)
   std::optional<DynamicBatchingConfig> batching;  // unset: one request per run
+  // Longest usual run that Enqueue runs on its caller's thread; 0: never
+  // (see the file comment). Ignored with batching.
+  std::chrono::microseconds inline_run_max{0};
 };
 
 class Scheduler {
@@ -96,7 +110,7 @@ class Scheduler {
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  // Queues `request`. When the queue already holds max_queue requests its
+  // Queues `request` (or runs it at once, see inline runs above). When the queue already holds max_queue requests its
   // `done` is called at once, on the calling thread, with kResourceExhausted
   // ("Request queue of <name> is full (<N> requests waiting)"); after
   // Shutdown with kUnavailable ("Model <name> is being unloaded"); past its
@@ -107,6 +121,11 @@ class Scheduler {
   void Shutdown();
 
   size_t queued() const;
+
+  // The moving average of run times (0 before the first run ends).
+  std::chrono::nanoseconds usual_run() const {
+    return std::chrono::nanoseconds(run_nanos_.load(std::memory_order_relaxed));
+  }
 
   // How often the expiry thread polls `cancelled` of queued requests.
   static constexpr std::chrono::milliseconds kCancelPoll{100};
@@ -120,6 +139,9 @@ class Scheduler {
   };
 
   void WorkerLoop();
+  // Runs `request` on the calling thread when the inline rule allows it
+  // (then returns true); false: `request` is untouched and must be queued.
+  bool TryRunInline(PendingRequest& request);
   // kOk, or why `pending` must be dropped instead of run.
   StatusCode DropReason(const PendingRequest& pending, SchedulerClock::time_point now) const;
   // When DropReason first drops `pending` for its deadline, with the usual
@@ -158,6 +180,10 @@ class Scheduler {
   std::condition_variable cv_;
   std::deque<PendingRequest> queue_;
   bool stopping_ = false;
+  // Runs in progress, on workers and inline; at most threads_.size().
+  // Workers wait while it is at that bound (inline runs take slots).
+  size_t running_ = 0;
+  const size_t max_running_;  // num_workers, at least 1
   std::vector<std::thread> threads_;
   // The expiry thread waits on its own condition variable, so Enqueue's
   // notify_one of cv_ always reaches a worker. Started by Enqueue (under

@@ -59,6 +59,7 @@ Result<SchedulerSettings> ResolveSchedulerSettings(const ModelConfig& config,
   settings.max_queue = config.max_queue_size > 0 ? static_cast<size_t>(config.max_queue_size)
                                                  : defaults.max_queue;
   settings.batching = config.dynamic_batching;
+  settings.inline_run_max = defaults.inline_run_max;
   return settings;
 }
 

@@ -14,6 +14,7 @@
 // are left to the backend. Pure functions; thread-safe.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <optional>
 
@@ -30,6 +31,9 @@ struct SchedulerDefaults {
   int cores = 1;            // hardware threads
   int nireq = 1;            // workers when nothing in the config says otherwise
   size_t max_queue = 4096;  // when the config's max_queue_size is 0
+  // Longest usual run a transport thread runs itself (SchedulerOptions::
+  // inline_run_max); 0: never. Server-wide (--inline_run_max_us).
+  std::chrono::microseconds inline_run_max{0};
 };
 
 struct SchedulerSettings {
@@ -37,6 +41,7 @@ struct SchedulerSettings {
   int intra_op_threads = 1;
   size_t max_queue = 4096;
   std::optional<DynamicBatchingConfig> batching;
+  std::chrono::microseconds inline_run_max{0};
   bool operator==(const SchedulerSettings&) const = default;
 };
 

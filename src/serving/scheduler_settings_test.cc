@@ -5,8 +5,8 @@
 namespace tessera {
 namespace {
 
-// 8 cores, server default of 8 workers, queue 4096.
-constexpr SchedulerDefaults kDefaults{8, 8, 4096};
+// 8 cores, server default of 8 workers, queue 4096, inline runs up to 100 us.
+constexpr SchedulerDefaults kDefaults{8, 8, 4096, std::chrono::microseconds(100)};
 
 ModelConfig WithPlugin(std::map<std::string, std::string> plugin, int nireq = 0) {
   ModelConfig config;
@@ -27,6 +27,7 @@ TEST(ResolveSchedulerSettingsTest, DefaultsSplitTheCoresAmongWorkers) {
   EXPECT_EQ(s.intra_op_threads, 1);
   EXPECT_EQ(s.max_queue, 4096u);
   EXPECT_FALSE(s.batching.has_value());
+  EXPECT_EQ(s.inline_run_max, std::chrono::microseconds(100));  // the server's, whatever the config
   EXPECT_EQ(Resolve(WithPlugin({}, 2)).intra_op_threads, 4);
   EXPECT_EQ(Resolve(WithPlugin({}, 3)).intra_op_threads, 2);
   EXPECT_EQ(Resolve(WithPlugin({}, 16)).intra_op_threads, 1);

@@ -6,6 +6,8 @@
 #include <chrono>
 #include <future>
 #include <map>
+#include <mutex>
+#include <thread>
 
 namespace tessera {
 namespace {
@@ -435,6 +437,146 @@ TEST_F(SchedulerTest, ShutdownWithQueuedDeadlinesDoesNotWaitForThem) {
   scheduler_->Shutdown();  // returns once the queue is run, not after an hour
   EXPECT_EQ(answered_, 20);
   EXPECT_EQ(scheduler_->queued(), 0u);
+}
+
+// Inline runs: a scheduler whose `run` records the thread of each run and
+// blocks while the request's id is "block" until released.
+class InlineRunTest : public ::testing::Test {
+ protected:
+  ~InlineRunTest() override {
+    Release();
+    scheduler_.reset();
+  }
+
+  void Start(int workers, std::chrono::microseconds inline_max,
+             std::optional<DynamicBatchingConfig> batching = std::nullopt) {
+    SchedulerOptions options{"m", workers, 100, std::move(batching), inline_max};
+    scheduler_ = std::make_unique<Scheduler>(options, [this](std::vector<PendingRequest>& batch) {
+      for (auto& p : batch) {
+        {
+          std::lock_guard lock(mu_);
+          ran_on_[p.request->id] = std::this_thread::get_id();
+        }
+        if (p.request->id == "block") gate_.wait();
+        if (p.request->id == "slow") std::this_thread::sleep_for(2ms);
+        p.done(InferResponse{});
+      }
+    });
+  }
+
+  // Sends `id` from the calling thread; true when it was answered before
+  // Enqueue returned.
+  bool Send(const std::string& id) {
+    auto& request = requests_[id];
+    request.id = id;
+    auto answered = std::make_shared<std::promise<void>>();
+    futures_[id] = answered->get_future().share();
+    PendingRequest p;
+    p.request = &request;
+    p.inputs = {{"x", Tensor::Allocate(DataType::kFp32, {1, 2})}};
+    p.done = [answered](Result<InferResponse>) { answered->set_value(); };
+    scheduler_->Enqueue(std::move(p));
+    return futures_[id].wait_for(0s) == std::future_status::ready;
+  }
+
+  bool Wait(const std::string& id) { return futures_.at(id).wait_for(5s) == std::future_status::ready; }
+
+  // Sends `id` and waits until its run has been measured (the worker
+  // records the run after `done`).
+  void SendAndMeasure(const std::string& id) {
+    requests_[id];
+    Send(id);
+    ASSERT_TRUE(Wait(id));
+    while (scheduler_->usual_run().count() == 0) std::this_thread::sleep_for(1ms);
+  }
+
+  std::thread::id RanOn(const std::string& id) {
+    std::lock_guard lock(mu_);
+    return ran_on_.at(id);
+  }
+
+  void WaitRunning(const std::string& id) {
+    for (;;) {
+      {
+        std::lock_guard lock(mu_);
+        if (ran_on_.count(id)) return;
+      }
+      std::this_thread::sleep_for(1ms);
+    }
+  }
+
+  void Release() {
+    if (!released_.exchange(true)) release_.set_value();
+  }
+
+  std::unique_ptr<Scheduler> scheduler_;
+  std::map<std::string, InferRequest> requests_;  // node-based: addresses stay valid
+  std::map<std::string, std::shared_future<void>> futures_;
+  std::mutex mu_;
+  std::map<std::string, std::thread::id> ran_on_;
+  std::promise<void> release_;
+  std::shared_future<void> gate_ = release_.get_future().share();
+  std::atomic<bool> released_{false};
+};
+
+TEST_F(InlineRunTest, CheapRunsRunOnTheCallingThreadOnceTheirLengthIsKnown) {
+  Start(1, 1s);
+  requests_["first"];
+  requests_["second"];
+  SendAndMeasure("first");  // no run measured yet: on the worker
+  EXPECT_NE(RanOn("first"), std::this_thread::get_id());
+  EXPECT_TRUE(Send("second"));  // answered before Enqueue returned
+  EXPECT_EQ(RanOn("second"), std::this_thread::get_id());
+}
+
+TEST_F(InlineRunTest, OffWhenDisabledWithBatchingOrForLongRuns) {
+  for (int mode = 0; mode < 3; ++mode) {
+    SCOPED_TRACE(mode);
+    requests_.clear();
+    futures_.clear();
+    if (mode == 0) Start(1, 0us);
+    if (mode == 1) Start(1, 1s, DynamicBatchingConfig{});
+    if (mode == 2) Start(1, 1us);
+    requests_["slow"];
+    requests_["next"];
+    SendAndMeasure("slow");
+    Send("next");
+    ASSERT_TRUE(Wait("next"));
+    EXPECT_NE(RanOn("next"), std::this_thread::get_id());
+    scheduler_.reset();
+  }
+}
+
+TEST_F(InlineRunTest, InlineRunsTakeWorkerSlots) {
+  Start(1, 1s);
+  for (const char* id : {"first", "block", "queued"}) requests_[id];
+  SendAndMeasure("first");
+  // "block" runs inline on another thread and holds the only slot.
+  std::thread caller([this] { Send("block"); });
+  WaitRunning("block");
+  EXPECT_FALSE(Send("queued"));  // the slot is taken: queued, not run inline
+  EXPECT_EQ(futures_.at("queued").wait_for(50ms), std::future_status::timeout);
+  EXPECT_EQ(scheduler_->queued(), 1u);  // the idle worker does not take it either
+  Release();
+  caller.join();
+  ASSERT_TRUE(Wait("queued"));
+  EXPECT_NE(RanOn("queued"), std::this_thread::get_id());
+  EXPECT_NE(RanOn("queued"), RanOn("block"));
+}
+
+TEST_F(InlineRunTest, ShutdownWaitsForInlineRuns) {
+  Start(1, 1s);
+  requests_["first"];
+  requests_["block"];
+  SendAndMeasure("first");
+  std::thread caller([this] { Send("block"); });
+  WaitRunning("block");
+  auto shutdown = std::async(std::launch::async, [this] { scheduler_->Shutdown(); });
+  EXPECT_EQ(shutdown.wait_for(50ms), std::future_status::timeout);
+  Release();
+  shutdown.get();
+  caller.join();
+  EXPECT_TRUE(Wait("block"));
 }
 
 }  // namespace

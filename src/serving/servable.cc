@@ -16,7 +16,8 @@ Servable::Servable(std::string model_name, int64_t version, std::unique_ptr<Load
                              ? options.batching->max_batch_size
                              : 0),
       interface_(interface ? std::move(*interface) : ModelInterface::Identity(model_->signature())),
-      scheduler_(SchedulerOptions{model_name_, options.nireq, options.max_queue, options.batching},
+      scheduler_(SchedulerOptions{model_name_, options.nireq, options.max_queue, options.batching,
+                                  options.inline_run_max},
                  [this](std::vector<PendingRequest>& batch) { RunBatch(batch); }) {
   metrics_.Started(scheduler_.num_workers());
 }

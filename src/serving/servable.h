@@ -10,6 +10,7 @@
 // Thread-safety: Infer may be called concurrently.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -30,6 +31,8 @@ struct ServableOptions {
   // CheckBatchable(model signature) is OK.
   std::optional<DynamicBatchingConfig> batching;
   metrics::VersionMetrics metrics;  // all null: metrics off
+  // SchedulerOptions::inline_run_max: 0, every request runs on a worker.
+  std::chrono::microseconds inline_run_max{0};
 };
 
 class Servable {
@@ -46,7 +49,8 @@ class Servable {
   std::string platform() const { return model_->platform(); }
 
   // Validates `request` on the calling thread (errors go to `done` at once),
-  // then queues it; `done` is called on a worker.
+  // then queues it; `done` is called on a worker, or before Infer returns
+  // when the scheduler runs the request inline (options.inline_run_max).
   // REQUIRES: `request` outlives the call of `done`; the caller holds a
   // ModelHandle to this servable during the call.
   void Infer(const InferRequest& request, InferCallback done);

@@ -65,6 +65,11 @@ struct ServerCore {
   // Set by Start() before the io threads run when TLS is on.
   std::unique_ptr<net::ssl::context> ssl;
 
+  bool is_stopped() {
+    std::lock_guard lock(mu);
+    return stopped;
+  }
+
   // A response written now closes its connection.
   bool closes_after_response() {
     std::lock_guard lock(mu);
@@ -191,14 +196,31 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     });
   }
 
-  // Any thread. Queues `response` for writing unless the server has stopped.
+  // Any thread. Queues `response` for writing unless the server has stopped;
+  // on the connection's own strand (a handler that answered before it
+  // returned, e.g. after an inline model run) it is written at once, which
+  // saves a trip through the io_context's queue and a wake-up of another io
+  // thread.
   void PostResponse(HttpResponse response) {
+    if (OnOwnStrand()) {
+      // This io thread is running, so Shutdown has not joined it; Write
+      // drops the response if the connection was closed meanwhile.
+      if (!core_->is_stopped()) Write(std::move(response));
+      return;
+    }
     std::lock_guard lock(core_->mu);
     if (core_->stopped) return;
     net::post(stream_.get_executor(),
               [self = this->shared_from_this(), r = std::move(response)]() mutable {
                 self->Write(std::move(r));
               });
+  }
+
+  // Whether the calling thread is running this connection's strand.
+  bool OnOwnStrand() {
+    using Strand = net::strand<net::io_context::executor_type>;
+    const Strand* strand = stream_.get_executor().template target<Strand>();
+    return strand != nullptr && strand->running_in_this_thread();
   }
 
   void PostStopIfIdle() override {
@@ -220,21 +242,38 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   tcp::socket& socket() { return beast::get_lowest_layer(stream_); }
 
-  // Arms the one timer of the connection; a pending read is cancelled when
-  // it fires (see OnTimeout). Re-arming or Disarm() makes an earlier expiry
-  // a no-op.
+  // Sets the one deadline of the connection; a pending read is cancelled
+  // when it passes (see OnTimeout). Re-arming replaces it, Disarm() clears it.
+  // The timer's wait is kept across requests: a later deadline is picked up
+  // when the wait ends, so the usual re-arm of every request costs no timer
+  // operation (cancelling a wait would post its handler and wake another io
+  // thread); only an earlier deadline restarts the wait.
   void Arm(std::chrono::steady_clock::duration after, Phase phase) {
     phase_ = phase;
     timed_out_ = false;
-    timer_.expires_after(after);
-    timer_.async_wait([self = this->shared_from_this(), generation = ++timer_generation_](error_code ec) {
-      if (ec || generation != self->timer_generation_) return;
+    deadline_ = std::chrono::steady_clock::now() + after;
+    if (!timer_waiting_ || deadline_ < timer_.expiry()) WaitTimer();
+  }
+
+  void Disarm() { deadline_ = std::chrono::steady_clock::time_point::max(); }
+
+  void WaitTimer() {
+    timer_.expires_at(deadline_);  // a pending wait ends (and is ignored)
+    timer_waiting_ = true;
+    timer_.async_wait([self = this->shared_from_this(), generation = ++timer_generation_](error_code) {
+      if (generation != self->timer_generation_) return;  // replaced or stopped
+      self->timer_waiting_ = false;
+      if (self->deadline_ == std::chrono::steady_clock::time_point::max()) return;  // disarmed
+      if (std::chrono::steady_clock::now() < self->deadline_) return self->WaitTimer();  // moved
       self->OnTimeout();
     });
   }
 
-  void Disarm() {
+  // Ends the timer's wait (so that it does not keep the connection alive).
+  void StopTimer() {
+    Disarm();
     ++timer_generation_;
+    timer_waiting_ = false;
     timer_.cancel();
   }
 
@@ -308,6 +347,21 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void ReadBody() {
+    // A small request's body usually came with its header: parse what is
+    // buffered now and read only when more is needed (an asynchronous read
+    // completes through the io_context's queue, which wakes another io
+    // thread even when there is nothing to read).
+    while (!parser_->is_done() && buffer_.size() > 0) {
+      error_code ec;
+      const size_t used = parser_->put(buffer_.data(), ec);
+      buffer_.consume(used);
+      if (ec == http::error::need_more || (!ec && used == 0)) break;
+      if (ec) return OnBodyError(ec);
+    }
+    if (parser_->is_done()) {
+      Disarm();
+      return Dispatch();
+    }
     http::async_read(stream_, buffer_, *parser_,
                      [self = this->shared_from_this()](error_code ec, size_t) {
                        if (ec) return self->OnBodyError(ec);
@@ -527,7 +581,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   void Close() {
     if (state_ == State::kClosed) return;
     state_ = State::kClosed;
-    Disarm();
+    StopTimer();
     error_code ignored;
     socket().shutdown(tcp::socket::shutdown_send, ignored);
     socket().close(ignored);
@@ -555,7 +609,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   uint64_t id_ = 0;
   Stream stream_;
   net::steady_timer timer_;
-  uint64_t timer_generation_ = 0;
+  uint64_t timer_generation_ = 0;  // of the wait whose handler counts
+  bool timer_waiting_ = false;      // a wait whose handler counts is pending
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
   Phase phase_ = Phase::kHeader;
   bool timed_out_ = false;  // the armed timer fired and cancelled the read
   const bool refuse_;

@@ -563,6 +563,23 @@ TEST(HttpServerTest, SlowHeaderIs408AndIdleIsClosedSilently) {
   EXPECT_TRUE(WaitFor([&] { return server->connection_count() == 0; }));
 }
 
+TEST(HttpServerTest, HeaderTimeoutRestartsWithEveryRequest) {
+  // The connection keeps one timer wait across requests and moves its
+  // deadline: requests 100 ms apart outlive a 500 ms header timeout, and
+  // the connection still closes once it has been idle for one.
+  HttpServerOptions options;
+  options.header_timeout = 500ms;
+  auto server = StartServer(EchoHandler, options);
+  Client client(server->port());
+  for (int i = 0; i < 10; ++i) {
+    const std::string path = "/r" + std::to_string(i);
+    EXPECT_EQ(client.Call(http::verb::get, path).body(), "GET " + path + "?||");
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_TRUE(client.ClosedByPeer());
+  EXPECT_TRUE(WaitFor([&] { return server->connection_count() == 0; }));
+}
+
 TEST(HttpServerTest, ConnectionsOverTheLimitAre503AndClosed) {
   HttpServerOptions options;
   options.max_connections = 2;
