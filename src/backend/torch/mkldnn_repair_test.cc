@@ -9,6 +9,7 @@
 #include <tuple>
 #include <vector>
 
+#include "backend/torch/graph_test_util.h"
 #include "backend/torch/torch_runtime.h"
 
 namespace tessera {
@@ -32,12 +33,6 @@ torch::jit::Module ConvThen(const std::string& activation, int64_t channels = 72
   )");
   m.eval();
   return m;
-}
-
-int CountKind(const torch::jit::Graph& graph, const std::string& kind) {
-  int n = 0;
-  for (const torch::jit::Node* node : graph.nodes()) n += node->kind().toQualString() == kind;
-  return n;
 }
 
 // max |a - b| over each image of a batch is within 1e-4 (what MKLDNN's

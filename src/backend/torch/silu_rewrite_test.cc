@@ -5,16 +5,11 @@
 
 #include <string>
 
+#include "backend/torch/graph_test_util.h"
 #include "backend/torch/torch_runtime.h"
 
 namespace tessera {
 namespace {
-
-int CountKind(const torch::jit::Graph& graph, const std::string& kind) {
-  int n = 0;
-  for (const torch::jit::Node* node : graph.nodes()) n += node->kind().toQualString() == kind;
-  return n;
-}
 
 torch::jit::Module Define(const std::string& body) {
   torch::manual_seed(0);
