@@ -17,7 +17,6 @@ post_body.lua for REST).
 """
 import argparse
 import json
-import os
 import pathlib
 import signal
 import statistics
@@ -42,13 +41,6 @@ build = pathlib.Path(args.build_dir).resolve()
 sys.path.insert(0, str(build / "python"))  # the generated KServe / TF Serving stubs
 doors = args.doors.split(",")
 levels = [int(c) for c in args.concurrency.split(",")]
-
-
-def cpu_model():
-    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return os.uname().machine
 
 
 def start_tessera(name, spec, config, work, bodies):
@@ -98,25 +90,29 @@ def main():
             R.wait_port(port, proc)
             bare[kind] = port
         targets["bare"] = {"grpc": bare["bare_grpc"], "rest": bare["bare_http"]}
-        print(f"CPU: {cpu_model()}, {R.CORES} cores; load average at start {os.getloadavg()[0]:.2f}",
+        model, flags = R.cpu_description()
+        print(f"CPU: {model}, {R.CORES} cores, flags {' '.join(flags)}; load average at start {R.loadavg()}",
               flush=True)
-        results = {}
+        results, busy_runs = {}, 0
         for rnd in range(args.rounds):
             for door in doors:
                 for c in levels:
                     for name, ports in targets.items():
+                        watch = R.OtherCpu(p.pid for p in procs)
                         if door in R.GRPC_PATHS:
                             r = R.run_h2load(ports["grpc"], R.GRPC_PATHS[door], bodies.path[door], c,
                                              args.seconds, work)
                         else:
                             r = R.run_wrk(R.rest_url(ports["rest"], door, "tiny"), door, bodies, c, args.seconds)
+                        other = watch.cores()
+                        busy_runs += other > R.BUSY_CORES
                         results.setdefault((door, c, name), []).append(r)
                         print(f"round {rnd} {door:20s} c={c:<3d} {name:10s} p50 {r['p'][0] * 1000:7.0f} us "
-                              f"{r['rps']:8.0f} req/s  failed {r['failed']}  load {os.getloadavg()[0]:.2f}",
-                              flush=True)
-        load = os.getloadavg()[0]
+                              f"{r['rps']:8.0f} req/s  failed {r['failed']}  other {other:.2f} cores"
+                              f"{'  busy' if other > R.BUSY_CORES else ''}", flush=True)
         print(f"\nmedians over {args.rounds} rounds: p50 us (difference to bare), req/s (ratio to bare); "
-              f"load average now {load:.2f}{'  BUSY' if load > 1 else ''}")
+              f"load average now {R.loadavg()}; {busy_runs} run(s) busy (other processes used more "
+              f"than {R.BUSY_CORES} cores)")
         for door in doors:
             for c in levels:
                 def med(name, key):
