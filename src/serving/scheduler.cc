@@ -101,12 +101,10 @@ bool Scheduler::TryRunInline(PendingRequest& request) {
   }
   std::vector<PendingRequest> batch;
   batch.push_back(std::move(request));
-  const auto started = SchedulerClock::now();
-  if (DropReason(batch.front(), started) != StatusCode::kOk) {
+  if (DropReason(batch.front(), SchedulerClock::now()) != StatusCode::kOk) {
     AnswerDropped(batch);
   } else {
-    run_(batch);
-    RecordRun(SchedulerClock::now() - started);
+    RunAndRecord(batch);
   }
   bool wake_one = false;
   bool wake_all = false;
@@ -176,6 +174,12 @@ void Scheduler::ExpiryLoop() {
       expiry_cv_.wait_until(lock, expiry_wake_);
     }
   }
+}
+
+void Scheduler::RunAndRecord(std::vector<PendingRequest>& batch) {
+  const auto started = SchedulerClock::now();
+  run_(batch);
+  RecordRun(SchedulerClock::now() - started);
 }
 
 void Scheduler::RecordRun(SchedulerClock::duration took) {
@@ -289,9 +293,7 @@ void Scheduler::WorkerLoop() {
     }
     if (more) cv_.notify_one();  // another free worker may take what is left
     AnswerDropped(dropped);
-    const auto started = SchedulerClock::now();
-    run_(batch);
-    RecordRun(SchedulerClock::now() - started);
+    RunAndRecord(batch);
     batch.clear();
   }
 }

@@ -153,6 +153,8 @@ class Scheduler {
   SchedulerClock::time_point NextLook(const PendingRequest& pending, SchedulerClock::time_point now) const;
   // The expiry thread: drops queued requests at their drop time.
   void ExpiryLoop();
+  // Runs `batch` (outside mu_) and folds how long it took into run_nanos_.
+  void RunAndRecord(std::vector<PendingRequest>& batch);
   // Folds one run's duration into run_nanos_.
   void RecordRun(SchedulerClock::duration took);
   // REQUIRES: mu_ held. Moves every queued request that must be dropped

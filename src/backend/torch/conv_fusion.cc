@@ -71,8 +71,7 @@ ideep::tensor::dims OutputDims(const ConvArgs& a) {
 // 0.77 vs 1.05 ms at 128 channels 28x28, but 1.8 vs 1.2 ms at 14x14 and 100x
 // slower at 7x7 (it transforms the weights on every call). So: 3x3, stride
 // 1, no dilation or groups, outputs of at least 28x28.
-bool WinogradPays(const ConvArgs& a) {
-  const ideep::tensor::dims out = OutputDims(a);
+bool WinogradPays(const ConvArgs& a, const ideep::tensor::dims& out) {
   return a.w.dim() == 4 && a.w.size(2) == 3 && a.w.size(3) == 3 && a.groups == 1 &&
          a.stride == std::vector<int64_t>{1, 1} && a.dilation == std::vector<int64_t>{1, 1} &&
          out[2] * out[3] >= 28 * 28;
@@ -90,8 +89,9 @@ bool WinogradAllowed() {
 }
 
 // y = conv(x) with `attr`'s post-ops; with a sum post-op y holds the addend
-// on entry and is written in place.
-void Convolve(const ConvArgs& a, ideep::tensor& y, const ideep::attr_t& attr) {
+// on entry and is written in place. `out` is OutputDims(a).
+void Convolve(const ConvArgs& a, const ideep::tensor::dims& out, ideep::tensor& y,
+              const ideep::attr_t& attr) {
   TORCH_CHECK(a.x.is_mkldnn() && a.w.is_mkldnn(), "tessera fused convolution: MKLDNN tensors only");
   const ideep::tensor& x = at::native::itensor_from_mkldnn(a.x);
   const ideep::tensor& w = at::native::itensor_from_mkldnn(a.w);
@@ -103,11 +103,11 @@ void Convolve(const ConvArgs& a, ideep::tensor& y, const ideep::attr_t& attr) {
     if (a.b.has_value() && a.b->defined()) {
       TORCH_CHECK(a.b->is_mkldnn(), "tessera fused convolution: MKLDNN bias only");
       ideep::convolution_forward::compute_v3(x, w, at::native::itensor_from_mkldnn(*a.b),
-                                             OutputDims(a), y, stride, dilation, padding,
+                                             out, y, stride, dilation, padding,
                                              padding, groups, /*is_channels_last=*/false, attr,
                                              algo);
     } else {
-      ideep::convolution_forward::compute_v3(x, w, OutputDims(a), y, stride, dilation, padding,
+      ideep::convolution_forward::compute_v3(x, w, out, y, stride, dilation, padding,
                                              padding, groups, /*is_channels_last=*/false, attr,
                                              algo);
     }
@@ -117,7 +117,7 @@ void Convolve(const ConvArgs& a, ideep::tensor& y, const ideep::attr_t& attr) {
   // anything, and this process stays on the direct kernels from then on.
   static std::atomic<bool> winograd_available{true};
   if (winograd_available.load(std::memory_order_relaxed) && WinogradAllowed() &&
-      WinogradPays(a)) {
+      WinogradPays(a, out)) {
     try {
       run(ideep::algorithm::convolution_winograd);
       return;
@@ -139,7 +139,7 @@ void ConvRelu(torch::jit::Stack& stack) {
   BelowAutograd guard;
   ConvArgs a = PopConvArgs(stack);
   ideep::tensor y;
-  Convolve(a, y, ideep::attr_t::fuse_relu());
+  Convolve(a, OutputDims(a), y, ideep::attr_t::fuse_relu());
   torch::jit::push(stack, Wrap(std::move(y), a.x));
 }
 
@@ -153,13 +153,13 @@ void ConvAdd(torch::jit::Stack& stack) {
       std::vector<int64_t>(other.sizes().begin(), other.sizes().end()) == out) {
     // oneDNN's sum post-op: dst = conv(x) + dst, in other's own layout.
     ideep::tensor& y = at::native::itensor_from_mkldnn(other);
-    Convolve(a, y, relu ? ideep::attr_t::residual() : ideep::attr_t::fuse_sum());
+    Convolve(a, out, y, relu ? ideep::attr_t::residual() : ideep::attr_t::fuse_sum());
     torch::jit::push(stack, other);
     return;
   }
   // A broadcasting add: the unfused computation, out of place.
   ideep::tensor y;
-  Convolve(a, y, ideep::attr_t());
+  Convolve(a, out, y, ideep::attr_t());
   at::Tensor sum = at::add(Wrap(std::move(y), a.x).to_dense(), other.is_mkldnn() ? other.to_dense() : other);
   if (relu) sum.relu_();
   torch::jit::push(stack, sum.to_mkldnn());
