@@ -266,12 +266,12 @@ Status Server::Start() {
 
   s.manager->ApplyConfig(initial.config);
   LogModelStates(*s.manager);
-  // gRPC listens only once the models are loaded: a load balancer in front
-  // of replicas (grpc_pass) can only skip a replica that refuses
-  // connections, as a gRPC error status is passed on to the client.
-  TESSERA_RETURN_IF_ERROR(StartGrpc());
-  // Ready (REST /v2/health/ready) only once every front door listens.
+  // Ready before gRPC listens, so that no gRPC call can be answered "not
+  // ready yet". gRPC listens only once the models are loaded: a load
+  // balancer in front of replicas (grpc_pass) can only skip a replica that
+  // refuses connections, as a gRPC error status is passed on to the client.
   s.service->SetReady();
+  TESSERA_RETURN_IF_ERROR(StartGrpc());
   TLOG_INFO("Server ready");
 
   if (s.options.file_system_poll_wait_seconds > 0) {
