@@ -1,6 +1,7 @@
 """gRPC and REST over TLS, and mutual TLS: certificates are made here with the
 openssl command line (a CA, a server certificate for 127.0.0.1/localhost, a
 client certificate the CA signed, and a self-signed rogue client)."""
+import socket
 import subprocess
 import time
 
@@ -73,8 +74,11 @@ def start_tls(start_tessera, repo, certs, mutual=False):
         try:
             if requests.get(f"{https(server)}/v2/health/ready", verify=str(certs / "ca.pem"),
                             cert=client, timeout=2).status_code == 200:
-                return server
-        except requests.ConnectionError:
+                # The server turns ready just before gRPC starts listening
+                # (no gRPC call may see "not ready"): wait for that port too.
+                with socket.create_connection(("127.0.0.1", server.grpc_port), timeout=2):
+                    return server
+        except (requests.ConnectionError, ConnectionRefusedError):
             pass
         assert time.time() < deadline, server.logs()
         time.sleep(0.2)
