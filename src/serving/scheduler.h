@@ -39,14 +39,15 @@
 // it, on its own thread, outside the lock.
 //
 // Inline runs (options.inline_run_max > 0, without batching): a request
-// that arrives while the version is idle (nothing queued, nothing running)
-// is run by Enqueue itself, on the calling thread, when the usual
-// run (the moving average above, known after the first run on a worker) is at
-// most inline_run_max. That saves two thread hand-offs (to a worker and back)
-// per request, which dominate for models that run in microseconds; the cost
-// is that the caller (a transport thread) is busy for the run. Inline runs
-// count against num_workers like worker runs, so at most num_workers runs are
-// ever in progress; `done` is then called before Enqueue returns.
+// that arrives while nothing is queued and a run slot is free (fewer than
+// num_workers runs in progress) is run by Enqueue itself, on the calling
+// thread, when the usual run (the moving average above, known after the
+// first run on a worker) is at most inline_run_max. That saves two thread
+// hand-offs (to a worker and back) per request, which dominate for models
+// that run in microseconds; the cost is that the caller (a transport thread)
+// is busy for the run. Inline runs count against num_workers like worker
+// runs, so at most num_workers runs are ever in progress; `done` is then
+// called before Enqueue returns.
 //
 // Thread-safety: Enqueue may be called from any thread. Shutdown (also run
 // by the destructor) runs every queued request (the expiry thread still

@@ -564,6 +564,20 @@ TEST_F(InlineRunTest, InlineRunsTakeWorkerSlots) {
   EXPECT_NE(RanOn("queued"), RanOn("block"));
 }
 
+TEST_F(InlineRunTest, InlineRunsOverlapWhileASlotIsFree) {
+  Start(2, 1s);
+  for (const char* id : {"first", "block", "second"}) requests_[id];
+  SendAndMeasure("first");
+  // "block" holds one of the two slots, inline on another thread; the
+  // other slot is free and nothing is queued, so "second" runs inline too.
+  std::thread caller([this] { Send("block"); });
+  WaitRunning("block");
+  EXPECT_TRUE(Send("second"));
+  EXPECT_EQ(RanOn("second"), std::this_thread::get_id());
+  Release();
+  caller.join();
+}
+
 TEST_F(InlineRunTest, ShutdownWaitsForInlineRuns) {
   Start(1, 1s);
   requests_["first"];
