@@ -178,6 +178,40 @@ def check_once(server, bodies, work):
         (work / "tiny.reply.json").write_bytes(replies["kserve_rest_json"])
 
 
+# --- servers ---------------------------------------------------------------
+
+def tessera_command(binary, config, ports, extra=()):
+    """The command line of a Tessera server on loopback `ports` ({"grpc",
+    "rest"}), no polling, no drain."""
+    return [str(binary), "--config_path", str(config), "--port", str(ports["grpc"]),
+            "--rest_port", str(ports["rest"]), "--grpc_bind_address", "127.0.0.1",
+            "--rest_bind_address", "127.0.0.1", "--file_system_poll_wait_seconds", "0",
+            "--drain_seconds", "0", *extra]
+
+
+def wait_served(ports, bodies, work, proc):
+    """Waits until every front door answers `bodies` (models load after the
+    ports open); raises when the server exits or never answers."""
+    for attempt in range(600):
+        try:
+            check_once(ports, bodies, work)
+            return
+        except Exception:  # noqa: BLE001 - not loaded yet
+            if attempt == 599 or proc.poll() is not None:
+                raise
+            time.sleep(0.2)
+
+
+def bare_server_command(build, kind, port, reply):
+    """`kind`: bare_grpc or bare_http, answering the canned `reply` file;
+    the HTTP one with as many threads as Tessera's default --rest_workers."""
+    cmd = [str(build / "bench" / f"{kind}_server"), "--port", str(port), "--reply", str(reply)]
+    return cmd + (["--threads", str(CORES)] if kind == "bare_http" else [])
+
+
+BARE_REPLIES = (("bare_grpc", "tiny.reply.pb"), ("bare_http", "tiny.reply.json"))
+
+
 # --- load generators -------------------------------------------------------
 
 def percentiles(values):
@@ -364,34 +398,21 @@ class Bench:
         config = self.work / "config.json"
         config.write_text(json.dumps({"model_config_list": entries}))
         self.ports = {"grpc": free_port(), "rest": free_port()}
-        self.start("tessera", [
-            str(self.build / "src" / "server" / "tessera"), "--config_path", str(config),
-            "--port", str(self.ports["grpc"]), "--rest_port", str(self.ports["rest"]),
-            "--grpc_bind_address", "127.0.0.1", "--rest_bind_address", "127.0.0.1",
-            "--file_system_poll_wait_seconds", "0", "--drain_seconds", "0"], self.ports["rest"])
+        self.start("tessera", tessera_command(self.build / "src" / "server" / "tessera", config,
+                                              self.ports), self.ports["rest"])
 
     def checked_bodies(self, model, served):
         """The model's request bodies, each sent once with a real client."""
         bodies = Bodies(self.work, model, served)
-        for attempt in range(600):  # models load after the ports open
-            try:
-                check_once(self.ports, bodies, self.work)
-                return bodies
-            except Exception:  # noqa: BLE001 - not loaded yet
-                if attempt == 599 or self.procs["tessera"].poll() is not None:
-                    raise
-                time.sleep(0.2)
+        wait_served(self.ports, bodies, self.work, self.procs["tessera"])
+        return bodies
 
     def start_bare_servers(self):
         """After the tiny model's replies were captured (checked_bodies)."""
         self.bare_ports = {}
-        for kind, reply in (("bare_grpc", "tiny.reply.pb"), ("bare_http", "tiny.reply.json")):
+        for kind, reply in BARE_REPLIES:
             port = self.bare_ports[kind] = free_port()
-            args = [str(self.build / "bench" / f"{kind}_server"), "--port", str(port),
-                    "--reply", str(self.work / reply)]
-            if kind == "bare_http":
-                args += ["--threads", str(CORES)]  # the server's default --rest_workers
-            self.start(kind, args, port)
+            self.start(kind, bare_server_command(self.build, kind, port, self.work / reply), port)
 
     def concurrency(self, model):
         levels = [int(c) for c in self.args.concurrency.split(",")]

@@ -23,7 +23,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import run_all as R  # noqa: E402
@@ -46,20 +45,11 @@ levels = [int(c) for c in args.concurrency.split(",")]
 def start_tessera(name, spec, config, work, bodies):
     binary, *extra = spec.split(",")
     ports = {"grpc": R.free_port(), "rest": R.free_port()}
-    proc = subprocess.Popen(
-        [binary, "--config_path", str(config), "--port", str(ports["grpc"]), "--rest_port", str(ports["rest"]),
-         "--grpc_bind_address", "127.0.0.1", "--rest_bind_address", "127.0.0.1",
-         "--file_system_poll_wait_seconds", "0", "--drain_seconds", "0", *extra],
-        stdout=open(work / f"{name}.log", "w"), stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(R.tessera_command(binary, config, ports, extra),
+                            stdout=open(work / f"{name}.log", "w"), stderr=subprocess.STDOUT)
     R.wait_port(ports["rest"], proc)
-    for attempt in range(600):  # the model loads after the ports open
-        try:
-            R.check_once(ports, bodies, work)
-            return proc, ports
-        except Exception:  # noqa: BLE001 - not loaded yet
-            if attempt == 599 or proc.poll() is not None:
-                raise
-            time.sleep(0.2)
+    R.wait_served(ports, bodies, work, proc)
+    return proc, ports
 
 
 def main():
@@ -80,12 +70,10 @@ def main():
             procs.append(proc)
             targets[name] = ports
         bare = {}
-        for kind, reply in (("bare_grpc", "tiny.reply.pb"), ("bare_http", "tiny.reply.json")):
+        for kind, reply in R.BARE_REPLIES:
             port = R.free_port()
-            cmd = [str(build / "bench" / f"{kind}_server"), "--port", str(port), "--reply", str(work / reply)]
-            if kind == "bare_http":
-                cmd += ["--threads", str(R.CORES)]  # tessera's default --rest_workers
-            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+            proc = subprocess.Popen(R.bare_server_command(build, kind, port, work / reply),
+                                    stdout=subprocess.DEVNULL)
             procs.append(proc)
             R.wait_port(port, proc)
             bare[kind] = port

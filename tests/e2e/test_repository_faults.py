@@ -294,7 +294,10 @@ def test_missing_base_path_is_named_and_loads_when_it_appears(start_tessera, rep
     staging = repo.parent / "staging-ghost"
     shutil.copytree(model_cache / "dense" / "1", staging / "1")
     os.rename(staging, ghost)
-    wait_until(lambda: rest_status(server, "ghost").status_code == 200, what="ghost to load")
+    # Listed (HTTP 200) as soon as the version is found, LOADING until loaded.
+    wait_until(lambda: rest_status(server, "ghost").status_code == 200, what="ghost to be found")
+    wait_until(lambda: versions_by_number(server, "ghost")[1]["state"] != "LOADING", timeout=60,
+               what="ghost to load")
     assert versions_by_number(server, "ghost")[1]["state"] == "AVAILABLE"
     np.testing.assert_allclose(infer(server.stub, "ghost")[1],
                                torch_reference(ghost / "1" / "model.pt", X)[0], rtol=1e-5, atol=1e-6)
