@@ -1,7 +1,8 @@
 """--inline_run_max_us: models that run in microseconds are run on the thread
-that received the request when the model is idle. Values over the wire must
-be the same with inline runs on (the default), off, and under concurrent
-load (where requests go to the workers again); bad values are refused."""
+that received the request while nothing is queued and a run slot is free.
+Values over the wire must be the same with inline runs on (the default), off,
+and under concurrent load (where runs overlap, inline and on the workers);
+bad values are refused."""
 import concurrent.futures
 
 import numpy as np
@@ -28,11 +29,12 @@ def test_values_are_the_same_inline_or_on_workers(repo, flag):
             reply = s.stub.ModelInfer(raw_request("dense", {"x": x}, {"x": "FP32"}), timeout=30)
             return output_array(reply, "y")
 
-        # One after another: after the first run on a worker, the model is
-        # idle at every arrival (the inline case when enabled).
+        # One after another: after the first run on a worker, a slot is
+        # free at every arrival (the inline case when enabled).
         for x in inputs:
             np.testing.assert_allclose(infer(x), dense_reference(repo, x), rtol=RTOL, atol=ATOL)
-        # Eight callers at once: runs overlap and requests are queued.
+        # Eight callers at once: runs overlap; once every slot is taken,
+        # requests are queued for the workers.
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             for x, y in zip(inputs, pool.map(infer, inputs)):
                 np.testing.assert_allclose(y, dense_reference(repo, x), rtol=RTOL, atol=ATOL)
