@@ -1,6 +1,8 @@
 // bare_http_server: the HTTP baseline of the benchmark. HTTP/1.1 keep-alive
 // on the same Boost.Beast library and the same threading as Tessera's REST
-// server (N io threads on one io_context, a strand per connection), reading
+// server (N io threads, each running its own io_context; connections are
+// spread over them round robin and stay on theirs, sockets typed on the
+// io_context's executor), reading
 // each request with its body and answering one fixed reply: no routing, no
 // decoding, no model.
 //
@@ -30,9 +32,11 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
+using Socket = asio::basic_stream_socket<tcp, asio::io_context::executor_type>;
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket socket, const std::string& reply)
+  Connection(Socket socket, const std::string& reply)
       : stream_(std::move(socket)), reply_(reply) {}
 
   void Start() {
@@ -63,19 +67,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
     });
   }
 
-  beast::tcp_stream stream_;
+  Socket stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> response_;
   const std::string& reply_;
 };
 
-void Accept(tcp::acceptor& acceptor, asio::io_context& io, const std::string& reply) {
-  acceptor.async_accept(asio::make_strand(io), [&](beast::error_code ec, tcp::socket socket) {
+using Contexts = std::vector<std::unique_ptr<asio::io_context>>;
+
+void Accept(tcp::acceptor& acceptor, Contexts& contexts, size_t next, const std::string& reply) {
+  asio::io_context& io = *contexts[next % contexts.size()];
+  acceptor.async_accept(io.get_executor(), [&, next](beast::error_code ec, Socket socket) {
     if (ec) return;
     socket.set_option(tcp::no_delay(true));
     std::make_shared<Connection>(std::move(socket), reply)->Start();
-    Accept(acceptor, io, reply);
+    Accept(acceptor, contexts, next + 1, reply);
   });
 }
 
@@ -95,13 +102,20 @@ int main(int argc, char** argv) {
   const std::string reply = bare::ReadFile(reply_path);
   const sigset_t signals = bare::BlockStopSignals();
 
-  asio::io_context io(threads);
-  tcp::acceptor acceptor(io, {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
-  Accept(acceptor, io, reply);
+  Contexts contexts;
+  for (int i = 0; i < threads; ++i) contexts.push_back(std::make_unique<asio::io_context>(1));
+  tcp::acceptor acceptor(*contexts.front(),
+                         {asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
+  Accept(acceptor, contexts, 0, reply);
   std::vector<std::thread> pool;
-  for (int i = 0; i < threads; ++i) pool.emplace_back([&io] { io.run(); });
+  for (auto& io : contexts) {
+    pool.emplace_back([io = io.get()] {
+      auto work = asio::make_work_guard(*io);  // a context with no connection yet keeps running
+      io->run();
+    });
+  }
   bare::ServeUntilSignal(signals, acceptor.local_endpoint().port());
-  io.stop();
+  for (auto& io : contexts) io->stop();
   for (auto& t : pool) t.join();
   return 0;
 }

@@ -8,7 +8,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -40,15 +39,37 @@ class SessionBase;
 
 // State shared by the server and every connection. Connections hold it, so
 // the io_context (and the socket services) outlive every socket.
+//
+// Each io thread runs its own io_context, and every connection stays on the
+// io_context it was accepted onto (round robin), which serializes its
+// handlers without a strand. Nothing of a request is shared between io
+// threads: no lock on one io_context's queue for every completion, and memory
+// is freed on the thread that allocated it. Sockets and timers name the
+// io_context's executor type, not asio's type-erased one, which would copy
+// (and allocate) itself at every asynchronous operation.
 struct ServerCore {
   explicit ServerCore(HttpServerOptions o, HttpHandler h)
-      : options(std::move(o)), handler(std::move(h)), acceptor(net::make_strand(ioc)) {}
+      : options(std::move(o)),
+        handler(std::move(h)),
+        iocs(MakeContexts(std::max(options.num_threads, 1))),
+        acceptor(*iocs.front()) {}
+
+  static std::vector<std::unique_ptr<net::io_context>> MakeContexts(int count) {
+    std::vector<std::unique_ptr<net::io_context>> out;
+    // One thread runs each: the hint lets asio skip most of its locking.
+    for (int i = 0; i < count; ++i) out.push_back(std::make_unique<net::io_context>(1));
+    return out;
+  }
+
+  // The io_context the next accepted connection runs on.
+  net::io_context& next_context() { return *iocs[next_context_index++ % iocs.size()]; }
 
   const HttpServerOptions options;
   const HttpHandler handler;
-  net::io_context ioc;
-  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
-  tcp::acceptor acceptor;  // used on its own strand only
+  const std::vector<std::unique_ptr<net::io_context>> iocs;  // one per io thread
+  std::vector<net::executor_work_guard<net::io_context::executor_type>> work;
+  tcp::acceptor acceptor;  // used on the first io thread only
+  size_t next_context_index = 0;  // used on the first io thread only
   std::vector<std::thread> threads;
 
   std::mutex mu;
@@ -150,15 +171,19 @@ class SessionBase {
   virtual void PostClose() = 0;
 };
 
-using PlainStream = tcp::socket;
-using TlsStream = beast::ssl_stream<tcp::socket>;
+using Executor = net::io_context::executor_type;
+using Socket = net::basic_stream_socket<tcp, Executor>;
+using Timer = net::basic_waitable_timer<std::chrono::steady_clock,
+                                        net::wait_traits<std::chrono::steady_clock>, Executor>;
+using PlainStream = Socket;
+using TlsStream = beast::ssl_stream<Socket>;
 
 // How long an error answer's connection keeps reading (and dropping) what
 // the client still sends before it is closed.
 constexpr std::chrono::seconds kLingerTime{1};
 
 // One connection over `Stream` (PlainStream or TlsStream). All members are
-// used on the connection's strand only, except the Post* functions (any
+// used on the connection's io thread only, except the Post* functions (any
 // thread).
 template <class Stream>
 class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
@@ -197,12 +222,11 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   // Any thread. Queues `response` for writing unless the server has stopped;
-  // on the connection's own strand (a handler that answered before it
+  // on the connection's own io thread (a handler that answered before it
   // returned, e.g. after an inline model run) it is written at once, which
-  // saves a trip through the io_context's queue and a wake-up of another io
-  // thread.
+  // saves a trip through the io_context's queue.
   void PostResponse(HttpResponse response) {
-    if (OnOwnStrand()) {
+    if (stream_.get_executor().running_in_this_thread()) {
       // This io thread is running, so Shutdown has not joined it; Write
       // drops the response if the connection was closed meanwhile.
       if (!core_->is_stopped()) Write(std::move(response));
@@ -214,13 +238,6 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
               [self = this->shared_from_this(), r = std::move(response)]() mutable {
                 self->Write(std::move(r));
               });
-  }
-
-  // Whether the calling thread is running this connection's strand.
-  bool OnOwnStrand() {
-    using Strand = net::strand<net::io_context::executor_type>;
-    const Strand* strand = stream_.get_executor().template target<Strand>();
-    return strand != nullptr && strand->running_in_this_thread();
   }
 
   void PostStopIfIdle() override {
@@ -240,7 +257,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // What the armed timer bounds.
   enum class Phase { kHeader, kBody, kLinger };
 
-  tcp::socket& socket() { return beast::get_lowest_layer(stream_); }
+  Socket& socket() { return beast::get_lowest_layer(stream_); }
 
   // Sets the one deadline of the connection; a pending read is cancelled
   // when it passes (see OnTimeout). Re-arming replaces it, Disarm() clears it.
@@ -608,7 +625,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::shared_ptr<ServerCore> core_;  // first member: destroyed after stream_
   uint64_t id_ = 0;
   Stream stream_;
-  net::steady_timer timer_;
+  Timer timer_;
   uint64_t timer_generation_ = 0;  // of the wait whose handler counts
   bool timer_waiting_ = false;      // a wait whose handler counts is pending
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
@@ -633,7 +650,7 @@ namespace {
 // accept without an answer, so a flood cannot hold descriptors through them.
 constexpr size_t kMaxRefusedInFlight = 64;
 
-void StartSession(const std::shared_ptr<ServerCore>& core, tcp::socket socket) {
+void StartSession(const std::shared_ptr<ServerCore>& core, internal_http::Socket socket) {
   bool refuse = false;
   {
     std::lock_guard lock(core->mu);
@@ -653,7 +670,7 @@ void StartSession(const std::shared_ptr<ServerCore>& core, tcp::socket socket) {
 }
 
 void Accept(std::shared_ptr<ServerCore> core) {
-  core->acceptor.async_accept(net::make_strand(core->ioc), [core](error_code ec, tcp::socket socket) {
+  core->acceptor.async_accept(core->next_context().get_executor(), [core](error_code ec, internal_http::Socket socket) {
     if (!core->acceptor.is_open()) return;
     if (ec) {
       TLOG_WARN("HTTP accept failed: {}", ec.message());
@@ -726,7 +743,7 @@ Status HttpServer::Start() {
   const std::string where = FormatEndpoint(options_.address, options_.port);
 
   error_code ec;
-  tcp::resolver resolver(core_->ioc);
+  tcp::resolver resolver(*core_->iocs.front());
   auto results = resolver.resolve(StripBrackets(options_.address), std::to_string(options_.port),
                                   tcp::resolver::passive | tcp::resolver::numeric_service, ec);
   if (ec || results.empty()) {
@@ -746,13 +763,13 @@ Status HttpServer::Start() {
   bound_port_ = acceptor.local_endpoint(ec).port();
   started_ = true;
 
-  core_->work.emplace(core_->ioc.get_executor());
+  for (auto& ioc : core_->iocs) core_->work.push_back(net::make_work_guard(*ioc));
   Accept(core_);
-  for (int i = 0; i < options_.num_threads; ++i) {
-    core_->threads.emplace_back([core = core_.get()] {
+  for (auto& ioc : core_->iocs) {
+    core_->threads.emplace_back([ioc = ioc.get()] {
       for (;;) {
         try {
-          core->ioc.run();
+          ioc->run();
           return;
         } catch (const std::exception& e) {
           TLOG_ERROR("HTTP io thread caught: {}", e.what());
@@ -803,7 +820,7 @@ void HttpServer::Shutdown(std::chrono::steady_clock::time_point deadline) {
   for (auto& s : sessions) s->PostClose();
   sessions.clear();
 
-  core.work.reset();
+  core.work.clear();
   for (auto& thread : core.threads) thread.join();
   core.threads.clear();
 }

@@ -2,13 +2,15 @@
 // one HttpHandler. It knows nothing about models or URLs; the REST frontends
 // and their router (frontend/http_router.h) do.
 //
-// Threads: `num_threads` io threads run one shared io_context; connections
-// are asynchronous (no thread per connection) and each connection's work runs
-// on its own strand. The handler is called on an io thread and must not
-// block: it completes the request later, from any thread, through the
-// HttpRespond it was given; the write is posted back to the connection's
-// strand. The connection (and the request the handler holds) stays alive
-// until then; if the client went away meanwhile the response is dropped.
+// Threads: `num_threads` io threads, each running its own io_context;
+// connections are asynchronous (no thread per connection) and each one stays
+// on the io thread it was accepted onto (round robin), so its work is
+// serialized without a strand. The handler is called on that io thread and
+// must not block: it completes the request later, from any thread, through
+// the HttpRespond it was given; the write is posted back to the connection's
+// io thread (or done at once when the handler answers on it). The connection
+// (and the request the handler holds) stays alive until then; if the client
+// went away meanwhile the response is dropped.
 //
 // Protocol: HTTP/1.1 keep-alive (and HTTP/1.0 "Connection: keep-alive");
 // one request at a time per connection, in order. "Expect: 100-continue" is
