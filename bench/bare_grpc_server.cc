@@ -2,12 +2,14 @@
 // ModelInfer service on the same gRPC library (callback API, the same
 // message size limits) answering every call with one fixed reply, with no
 // model, no decoding and no queue: the most a gRPC server on this library
-// can do per core.
+// can do per core. Like Tessera, it turns off Abseil's mutex deadlock
+// detection, which Debian's Abseil build leaves on (src/transport/grpc_server.cc).
 //
 // Usage: bare_grpc_server --port P --reply FILE
 //   FILE holds a serialized inference.ModelInferResponse (run_all.py saves
 //   the real server's reply to the benchmark request). Serves until SIGINT or
 //   SIGTERM; prints "listening on <port>" once ready.
+#include <absl/synchronization/mutex.h>
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
@@ -51,6 +53,7 @@ int main(int argc, char** argv) {
   }
   const sigset_t signals = bare::BlockStopSignals();
 
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   FixedReplyService service(std::move(reply));
   grpc::ServerBuilder builder;
   int bound = 0;
