@@ -670,7 +670,8 @@ void StartSession(const std::shared_ptr<ServerCore>& core, internal_http::Socket
 }
 
 void Accept(std::shared_ptr<ServerCore> core) {
-  core->acceptor.async_accept(core->next_context().get_executor(), [core](error_code ec, internal_http::Socket socket) {
+  core->acceptor.async_accept(core->next_context().get_executor(), [core](error_code ec,
+                                                                         internal_http::Socket socket) {
     if (!core->acceptor.is_open()) return;
     if (ec) {
       TLOG_WARN("HTTP accept failed: {}", ec.message());

@@ -11,7 +11,9 @@
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <future>
+#include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -332,6 +334,36 @@ TEST(HttpServerTest, ConcurrentRequestsCompleteFromOtherThreads) {
     }));
   }
   for (auto& r : results) EXPECT_TRUE(r.get());
+}
+
+// Each io thread has its own event loop: connections are dealt to the
+// threads round robin and every request of a connection is handled on the
+// thread it was accepted onto.
+TEST(HttpServerTest, ConnectionsAreSpreadOverIoThreadsAndStayOnTheirs) {
+  std::mutex mu;
+  std::map<std::string, std::set<std::thread::id>> threads_of;  // by connection
+  auto handler = [&](std::shared_ptr<const HttpRequest> request, HttpRespond respond) {
+    {
+      std::lock_guard lock(mu);
+      threads_of[request->path].insert(std::this_thread::get_id());
+    }
+    HttpResponse response;
+    response.body = "ok";
+    respond(std::move(response));
+  };
+  HttpServerOptions options;
+  options.num_threads = 2;
+  auto server = StartServer(handler, options);
+  Client first(server->port());
+  Client second(server->port());
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(first.Call(http::verb::get, "/first").result_int(), 200u);
+    ASSERT_EQ(second.Call(http::verb::get, "/second").result_int(), 200u);
+  }
+  std::lock_guard lock(mu);
+  ASSERT_EQ(threads_of["/first"].size(), 1u);
+  ASSERT_EQ(threads_of["/second"].size(), 1u);
+  EXPECT_NE(*threads_of["/first"].begin(), *threads_of["/second"].begin());
 }
 
 TEST(HttpServerTest, ClientDisconnectBeforeRespondIsHarmless) {
