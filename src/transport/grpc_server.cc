@@ -25,8 +25,8 @@ namespace {
 
 // Debian builds Abseil without NDEBUG, which leaves absl::Mutex's lock-order
 // (deadlock) detection on: every lock gRPC takes then updates a global lock
-// graph, ~8% of the server's CPU on small requests. It is a debugging aid for
-// Abseil's own users; gRPC's locking does not depend on it.
+// graph (~5% of the server's CPU on small requests, docs/performance.md). It
+// is a debugging aid; gRPC's locking does not depend on it.
 void TurnOffAbseilDeadlockDetection() {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 }
