@@ -629,6 +629,13 @@ TEST(EncodeTest, Errors) {
   ASSERT_FALSE(invalid_utf8.ok());
   EXPECT_EQ(invalid_utf8.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(invalid_utf8.status().message().find("request it as binary data"), std::string::npos);
+  // A last element that ends inside a multi-byte sequence (a 4-byte lead):
+  // refused, and (under ASan) not read past the tensor's bytes.
+  auto truncated_utf8 = EncodeInferResponse(
+      Response({{"s", Tensor::FromBytes(DataType::kBytes, {2}, JoinBytesElements({"ok", "a\xf0"}))}}),
+      {});
+  ASSERT_FALSE(truncated_utf8.ok());
+  EXPECT_EQ(truncated_utf8.status().code(), StatusCode::kInvalidArgument);
   auto short_tensor = EncodeInferResponse(
       Response({{"y", Tensor::FromBytes(DataType::kFp32, {2}, std::string(4, '\0'))}}), {});
   EXPECT_EQ(short_tensor.status().code(), StatusCode::kInternal);

@@ -21,8 +21,16 @@ std::string Quote(std::string_view s) { return "'" + std::string(s) + "'"; }
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer, rapidjson::UTF8<>, rapidjson::UTF8<>,
                                      rapidjson::CrtAllocator, rapidjson::kWriteValidateEncodingFlag>;
 
-void WriteString(JsonWriter& w, std::string_view s) {
-  w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+// Writes `s` as a JSON string; false if it is not valid UTF-8. RapidJSON's
+// UTF-8 check reads all continuation bytes of a multi-byte sequence without
+// looking at the length, so a string that ends inside a sequence would be
+// read up to 3 bytes past its end: it is checked in a copy padded with NULs
+// (which fail the check).
+bool WriteString(JsonWriter& w, std::string_view s) {
+  thread_local std::string padded;
+  padded.assign(s);
+  padded.append(3, '\0');
+  return w.String(padded.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
 void WriteShape(JsonWriter& w, const Shape& shape) {
@@ -103,7 +111,7 @@ Status WriteData(JsonWriter& w, const NamedTensor& output) {
       auto elements = SplitBytesElements(data, t.byte_size());
       if (!elements.ok()) return Internal("Malformed BYTES output " + Quote(output.name));
       for (std::string_view e : *elements) {
-        if (!w.String(e.data(), static_cast<rapidjson::SizeType>(e.size()))) {
+        if (!WriteString(w, e)) {
           return InvalidArgument("Output " + Quote(output.name) +
                                  " holds bytes that are not valid UTF-8; request it as binary data");
         }
